@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# Hypothetical's one entry point.
+#   ./build.sh serve   set up, build the wasm, serve www/ on http://127.0.0.1:8080
+#   ./build.sh build   set up and build only
+#   ./build.sh test    set up and run every test (format, lints, native, GPU parity on lavapipe, browser)
+#   ./build.sh bench   run the native benchmarks and the browser timing run
+#   ./build.sh archive rebuild www/archive from pinned upstream packages
+# It installs what is missing on a fresh Debian machine (needs root or sudo for apt).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+WASM_BINDGEN_VERSION=0.2.130   # must equal the wasm-bindgen crate version in Cargo.toml
+PORT=${PORT:-8080}
+export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+export PATH="$HOME/.cargo/bin:$PATH"
+# Mesa warns without a private runtime directory.
+export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp/hypothetical-xdg-$(id -u)}
+mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
+
+say() { printf '\n== %s\n' "$*"; }
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+apt_install() {
+  local missing=()
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  say "installing Debian packages: ${missing[*]}"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+setup_rust() {
+  if ! command -v cargo >/dev/null; then
+    say "installing Rust (rustup, stable)"
+    apt_install curl ca-certificates
+    curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal --component rustfmt,clippy
+  fi
+  rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+  rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
+}
+
+setup_wasm_bindgen() {
+  if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" = "$WASM_BINDGEN_VERSION" ]; then return 0; fi
+  say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (takes several minutes once)"
+  # --locked first; if the registry no longer serves a locked transitive version, resolve afresh.
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --locked ||
+    cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+}
+
+setup_node() {
+  command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm
+  if [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/binaryen ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    say "installing node packages from package-lock.json"
+    npm ci --no-audit --no-fund --loglevel=error
+  fi
+}
+
+build_wasm() {
+  setup_rust
+  setup_wasm_bindgen
+  setup_node
+  say "building the wasm (release)"
+  cargo build --release --target wasm32-unknown-unknown --lib
+  rm -rf www/pkg
+  wasm-bindgen --target web --no-typescript --out-dir www/pkg target/wasm32-unknown-unknown/release/hypothetical.wasm
+  # binaryen from npm (Debian's older wasm-opt breaks wasm-bindgen's externref table).
+  node node_modules/binaryen/bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+    --enable-sign-ext --enable-reference-types --enable-mutable-globals \
+    www/pkg/hypothetical_bg.wasm -o www/pkg/hypothetical_bg.wasm
+  local raw gz
+  raw=$(stat -c %s www/pkg/hypothetical_bg.wasm)
+  gz=$(gzip -9c www/pkg/hypothetical_bg.wasm | wc -c)
+  echo "www/pkg/hypothetical_bg.wasm: $((raw / 1024)) KiB, $((gz / 1024)) KiB gzipped"
+}
+
+setup_test_deps() {
+  apt_install chromium chromium-driver mesa-vulkan-drivers
+}
+
+run_tests() {
+  local failed=() passed=()
+  step() {
+    local name=$1; shift
+    say "$name"
+    if "$@"; then passed+=("$name"); else failed+=("$name"); fi
+  }
+  setup_rust
+  setup_test_deps
+  step "cargo fmt --check" cargo fmt --all -- --check
+  step "clippy (native)" cargo clippy --all-targets -- -D warnings
+  step "clippy (wasm32)" cargo clippy --lib --target wasm32-unknown-unknown -- -D warnings
+  step "native tests (core, GPU parity on lavapipe)" cargo test --release
+  step "wasm build" build_wasm
+  if [[ " ${failed[*]} " != *" wasm build "* ]]; then
+    step "browser tests (WebGPU and CPU fallback)" node --test --test-concurrency=1 tests/e2e/
+  fi
+  echo
+  echo "Summary: ${#passed[@]} steps passed, ${#failed[@]} failed${failed:+: ${failed[*]}}"
+  [ ${#failed[@]} -eq 0 ]
+}
+
+case "${1:-}" in
+  serve)
+    build_wasm
+    say "serving www/ on http://127.0.0.1:$PORT"
+    exec node tools/serve.mjs www "$PORT"
+    ;;
+  build) build_wasm ;;
+  test) run_tests ;;
+  archive)
+    # Rebuilds www/archive from pinned upstream packages; the results are committed.
+    setup_node
+    apt_install python3 python3-venv
+    venv=target/archive-venv
+    [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+    "$venv/bin/pip" install -q pillow==11.3.0
+    wheels=target/archive-wheels
+    mkdir -p "$wheels"
+    "$venv/bin/pip" download -q --no-deps --only-binary=:all: --python-version 3.11 --platform manylinux_2_28_x86_64 \
+      -d "$wheels" scikit-image==0.26.0 scikit-learn==1.9.1
+    "$venv/bin/python" tools/archive/dissolve_images.py "$wheels" www/archive/images www/archive/manifest.json
+    git status --short www/archive || true
+    ;;
+  bench)
+    setup_rust
+    setup_test_deps
+    say "criterion benchmarks (native)"
+    cargo bench --bench noising
+    build_wasm
+    say "browser timings (ms per frame, 512 × 512)"
+    HYPOTHETICAL_BENCH=1 node --test --test-concurrency=1 --test-name-pattern='timing' tests/e2e/
+    ;;
+  *)
+    echo "usage: ./build.sh serve | build | test | bench | archive" >&2
+    exit 2
+    ;;
+esac

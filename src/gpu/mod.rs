@@ -1,0 +1,218 @@
+//! The wgpu context and the host side of each WGSL kernel.
+//!
+//! Natively this runs on Vulkan (lavapipe in the tests); in the browser on
+//! WebGPU. Results come back with `map_async` and an awaited channel: on the web
+//! `Device::poll` does nothing and blocking (pollster) would hang the page, so
+//! the browser's event loop delivers the callback; natively we poll to drive it.
+
+pub mod noise;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use thiserror::Error;
+
+/// Shared by every kernel that draws random numbers: prepended to its source.
+pub const RNG_WGSL: &str = include_str!("rng.wgsl");
+
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum GpuError {
+    #[error("this browser exposes no WebGPU")]
+    NoWebGpu,
+    #[error("no GPU adapter is available: {0}")]
+    NoAdapter(String),
+    #[error("the GPU refused a device: {0}")]
+    NoDevice(String),
+    #[error("the GPU device was lost: {0}")]
+    DeviceLost(String),
+    #[error("a GPU result could not be read back")]
+    Readback,
+    #[error("the GPU reported an error: {0}")]
+    Validation(String),
+}
+
+/// An adapter, its device and queue, and what we know of the device's health.
+#[derive(Clone)]
+pub struct GpuContext {
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+    adapter_name: String,
+    backend: wgpu::Backend,
+    lost: Arc<Mutex<Option<String>>>,
+    lost_flag: Arc<AtomicBool>,
+}
+
+impl std::fmt::Debug for GpuContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GpuContext")
+            .field("adapter", &self.adapter_name)
+            .field("backend", &self.backend)
+            .field("lost", &self.is_lost())
+            .finish()
+    }
+}
+
+impl GpuContext {
+    /// Finds an adapter and opens a device with the default (WebGPU baseline) limits.
+    pub async fn new() -> Result<Self, GpuError> {
+        let instance = wgpu::Instance::default();
+        let adapter = instance
+            .request_adapter(&wgpu::RequestAdapterOptions {
+                power_preference: wgpu::PowerPreference::HighPerformance,
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| GpuError::NoAdapter(e.to_string()))?;
+        let info = adapter.get_info();
+        let (device, queue) = adapter
+            .request_device(&wgpu::DeviceDescriptor {
+                label: Some("hypothetical"),
+                required_features: wgpu::Features::empty(),
+                required_limits: wgpu::Limits::downlevel_defaults()
+                    .using_resolution(adapter.limits()),
+                experimental_features: wgpu::ExperimentalFeatures::disabled(),
+                memory_hints: wgpu::MemoryHints::Performance,
+                trace: wgpu::Trace::Off,
+            })
+            .await
+            .map_err(|e| GpuError::NoDevice(e.to_string()))?;
+        let lost = Arc::new(Mutex::new(None));
+        let lost_flag = Arc::new(AtomicBool::new(false));
+        {
+            let (lost, flag) = (lost.clone(), lost_flag.clone());
+            device.set_device_lost_callback(move |reason, message| {
+                let why = match reason {
+                    wgpu::DeviceLostReason::Destroyed => "destroyed".to_string(),
+                    wgpu::DeviceLostReason::Unknown => format!("lost ({message})"),
+                };
+                if let Ok(mut slot) = lost.lock() {
+                    *slot = Some(why);
+                }
+                flag.store(true, Ordering::SeqCst);
+            });
+        }
+        let name = if info.name.is_empty() {
+            "the browser's adapter".to_string()
+        } else {
+            info.name.clone()
+        };
+        Ok(Self {
+            device,
+            queue,
+            adapter_name: name,
+            backend: info.backend,
+            lost,
+            lost_flag,
+        })
+    }
+
+    pub fn adapter_name(&self) -> &str {
+        &self.adapter_name
+    }
+
+    pub fn backend(&self) -> wgpu::Backend {
+        self.backend
+    }
+
+    pub fn is_lost(&self) -> bool {
+        self.lost_flag.load(Ordering::SeqCst)
+    }
+
+    /// Why the device was lost, once it has been.
+    pub fn lost_reason(&self) -> Option<String> {
+        self.lost.lock().ok().and_then(|s| s.clone())
+    }
+
+    /// Destroys the device, as a driver reset would: for testing recovery.
+    pub fn destroy_device(&self) {
+        self.device.destroy();
+    }
+
+    fn check_alive(&self) -> Result<(), GpuError> {
+        if self.is_lost() {
+            Err(GpuError::DeviceLost(
+                self.lost_reason().unwrap_or_else(|| "lost".into()),
+            ))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Compiles a WGSL module; `with_rng` prepends the shared RNG functions.
+    pub fn shader(&self, label: &str, source: &str, with_rng: bool) -> wgpu::ShaderModule {
+        let code = if with_rng {
+            format!("{RNG_WGSL}\n{source}")
+        } else {
+            source.to_string()
+        };
+        self.device
+            .create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some(label),
+                source: wgpu::ShaderSource::Wgsl(code.into()),
+            })
+    }
+
+    /// Maps `staging` (a MAP_READ buffer), copies `len` bytes out, unmaps.
+    pub async fn read_back(
+        &self,
+        staging: &wgpu::Buffer,
+        len: u64,
+        out: &mut Vec<u8>,
+    ) -> Result<(), GpuError> {
+        self.check_alive()?;
+        let (sender, receiver) = futures_channel::oneshot::channel();
+        staging.map_async(wgpu::MapMode::Read, 0..len, move |result| {
+            let _ = sender.send(result);
+        });
+        // Natively the callback runs inside poll; on the web poll is a no-op and
+        // the browser's event loop runs it while we await.
+        #[cfg(not(target_arch = "wasm32"))]
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| GpuError::DeviceLost(e.to_string()))?;
+        match receiver.await {
+            Ok(Ok(())) => {}
+            _ => {
+                self.check_alive()?;
+                return Err(GpuError::Readback);
+            }
+        }
+        {
+            let view = staging
+                .get_mapped_range(0..len)
+                .map_err(|_| GpuError::Readback)?;
+            out.clear();
+            out.extend_from_slice(&view);
+        }
+        staging.unmap();
+        Ok(())
+    }
+}
+
+/// Threads (invocations) per workgroup of every 1-D kernel here.
+pub const WORKGROUP_SIZE: u32 = 256;
+/// WebGPU's guaranteed maximum workgroups per dispatch dimension.
+const MAX_GROUPS_PER_DIM: u32 = 65_535;
+
+/// Splits `invocations` into a (x, y) workgroup grid and the row pitch in invocations.
+pub fn dispatch_grid(invocations: u32) -> (u32, u32, u32) {
+    let groups = invocations.div_ceil(WORKGROUP_SIZE).max(1);
+    let x = groups.min(MAX_GROUPS_PER_DIM);
+    let y = groups.div_ceil(x);
+    (x, y, x * WORKGROUP_SIZE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dispatch_grid_covers_every_invocation_within_limits() {
+        for n in [1u32, 255, 256, 257, 1 << 20, 40_000_000] {
+            let (x, y, pitch) = dispatch_grid(n);
+            assert!(x <= MAX_GROUPS_PER_DIM && y <= MAX_GROUPS_PER_DIM);
+            assert!(u64::from(pitch) * u64::from(y) >= u64::from(n));
+            assert_eq!(pitch, x * WORKGROUP_SIZE);
+        }
+    }
+}

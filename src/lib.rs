@@ -1,0 +1,19 @@
+//! Hypothetical: how diffusion models turn culture into noise and noise into
+//! "hypothetical" images and sounds, computed live on the visitor's device.
+//!
+//! The core modules (`rng`, `schedule`, `image`, `noising`, `spectrum`, `sniff`)
+//! are pure Rust without any web dependency. `gpu` holds the wgpu context and one
+//! host file per WGSL kernel; `backend` chooses between GPU and CPU; `web` is the
+//! only module that touches wasm-bindgen.
+
+pub mod backend;
+pub mod gpu;
+pub mod image;
+pub mod noising;
+pub mod rng;
+pub mod schedule;
+pub mod sniff;
+pub mod spectrum;
+
+#[cfg(target_arch = "wasm32")]
+pub mod web;

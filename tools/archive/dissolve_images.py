@@ -1,0 +1,121 @@
+"""Builds the Dissolve scene's built-in pictures and their manifest entries.
+
+Sources are the sample images shipped inside pinned PyPI wheels (their licences
+are stated in the wheels: skimage/data/_fetchers.py docstrings and
+sklearn/datasets/images/README.txt) plus one pattern the project draws itself.
+Run through `./build.sh archive`; output is deterministic for pinned Pillow.
+
+usage: python dissolve_images.py WHEEL_DIR OUT_DIR MANIFEST
+"""
+import hashlib
+import io
+import json
+import math
+import sys
+import zipfile
+
+from PIL import Image
+
+SKIMAGE = "scikit_image-0.26.0"
+SKLEARN = "scikit_learn-1.9.1"
+
+ITEMS = [
+    dict(id="astronaut", wheel=SKIMAGE, path="skimage/data/astronaut.png", size=512,
+         title="Eileen Collins", creator="NASA", year=1998,
+         licence="LicenseRef-PD-NASA", attribution="Photograph by NASA, public domain (via scikit-image 0.26.0, skimage/data/astronaut.png).",
+         caption="A portrait of astronaut Eileen Collins in her orange flight suit, with an American flag and a space shuttle model behind her.",
+         tags=["portrait", "astronaut", "photograph"]),
+    dict(id="hubble-deep-field", wheel=SKIMAGE, path="skimage/data/hubble_deep_field.jpg", size=512,
+         title="Hubble eXtreme Deep Field (detail)", creator="NASA, ESA", year=2012,
+         licence="LicenseRef-PD-NASA", attribution="Image by NASA/ESA, public domain (via scikit-image 0.26.0, skimage/data/hubble_deep_field.jpg).",
+         caption="Hundreds of faint distant galaxies scattered over a black sky.",
+         tags=["space", "galaxies", "photograph"]),
+    dict(id="coffee", wheel=SKIMAGE, path="skimage/data/coffee.png", size=400,
+         title="Coffee cup", creator="Rachel Michetti (Pikolo Espresso Bar)", year=None,
+         licence="CC0-1.0", attribution="Photograph by Rachel Michetti, CC0 (via scikit-image 0.26.0, skimage/data/coffee.png).",
+         caption="A cup of coffee with latte art on a saucer, on a wooden table.",
+         tags=["coffee", "object", "photograph"]),
+    dict(id="flower", wheel=SKLEARN, path="sklearn/datasets/images/flower.jpg", size=427,
+         title="Flower", creator="vultilion (Flickr)", year=2011,
+         licence="CC-BY-2.0", attribution="“flower” by vultilion, CC BY 2.0, https://www.flickr.com/photos/vultilion/6056698931/ (via scikit-learn 1.9.1, sklearn/datasets/images/flower.jpg).",
+         caption="A pink dahlia-like flower in close-up against green leaves.",
+         tags=["flower", "photograph"]),
+]
+
+
+def centre_square(img, size):
+    w, h = img.size
+    side = min(w, h)
+    left, top = (w - side) // 2, (h - side) // 2
+    img = img.crop((left, top, left + side, top + side))
+    if side != size:
+        return img.resize((size, size), Image.Resampling.LANCZOS), f"{side} px centre square crop, Lanczos resize to {size} px"
+    return img, f"{side} px centre square crop"
+
+
+def zone_plate(size=512):
+    """A circular zone plate: cos(π r²/(2N)), local frequency r/(2N) cycles per
+    pixel: broad rings at the centre, 0.25 cycles/pixel at the edge midpoints and
+    0.35 in the corners (below the Nyquist frequency 0.5, so no aliasing)."""
+    img = Image.new("L", (size, size))
+    c = (size - 1) / 2
+    px = [
+        round(127.5 + 127.5 * math.cos(math.pi * ((x - c) ** 2 + (y - c) ** 2) / (2 * size)))
+        for y in range(size)
+        for x in range(size)
+    ]
+    img.putdata(px)
+    return img.convert("RGB")
+
+
+def save(img, out_dir, name):
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", optimize=True)
+    data = buf.getvalue()
+    with open(f"{out_dir}/{name}", "wb") as f:
+        f.write(data)
+    return hashlib.sha256(data).hexdigest()
+
+
+def main(wheel_dir, out_dir, manifest_path):
+    entries = []
+    for item in ITEMS:
+        wheel = next(
+            f"{wheel_dir}/{n}" for n in sorted(__import__("os").listdir(wheel_dir))
+            if n.startswith(item["wheel"]) and n.endswith(".whl")
+        )
+        with zipfile.ZipFile(wheel) as z:
+            img = Image.open(io.BytesIO(z.read(item["path"]))).convert("RGB")
+        img, how = centre_square(img, item["size"])
+        name = f"{item['id']}.png"
+        sha = save(img, out_dir, name)
+        entries.append(dict(
+            id=item["id"], kind="image", file=f"images/{name}", sha256=sha,
+            width=item["size"], height=item["size"], title=item["title"],
+            creator=item["creator"], year=item["year"],
+            source=f"{item['wheel'].replace('_', '-')} wheel from PyPI, {item['path']} ({how})",
+            licence=item["licence"], attribution=item["attribution"],
+            caption=item["caption"], tags=item["tags"], scenes=["dissolve"],
+        ))
+    sha = save(zone_plate(), out_dir, "zone-plate.png")
+    entries.append(dict(
+        id="zone-plate", kind="image", file="images/zone-plate.png", sha256=sha,
+        width=512, height=512, title="Zone plate", creator="Hypothetical project", year=2026,
+        source="generated by the project: tools/archive/dissolve_images.py zone_plate(size=512), "
+               "value 127.5 + 127.5·cos(π r²/1024)",
+        licence="CC0-1.0", attribution="Test pattern generated by the Hypothetical project, CC0.",
+        caption="Concentric black and white rings that get finer and finer towards the edges.",
+        tags=["test pattern", "generated"], scenes=["dissolve"],
+    ))
+    manifest = dict(
+        note="Every item the project ships, with its creator, source, licence and caption. "
+             "Rebuilt by ./build.sh archive.",
+        items=entries,
+    )
+    with open(manifest_path, "w") as f:
+        json.dump(manifest, f, indent=2, ensure_ascii=False)
+        f.write("\n")
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])

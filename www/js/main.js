@@ -1,0 +1,318 @@
+// The "Dissolve" scene: wiring between the page and the Rust engine.
+import init, { Dissolve, sniffImage, fitWithinMaxEdge, maxEdge, randomSeed } from "../pkg/hypothetical.js";
+import { decodePicture, loadBuiltin, InputError } from "./image-input.js";
+import { drawSpectrum, formatPeriod } from "./spectrum-plot.js";
+
+const $ = (id) => document.getElementById(id);
+const ui = {
+  view: $("view"), credit: $("credit"), t: $("t"), tOut: $("t-out"), play: $("play"),
+  schedule: $("schedule"), seed: $("seed"), reseed: $("reseed"), backend: $("backend"),
+  signal: $("signal"), noise: $("noise"), signalBar: $("signal-bar"), noiseBar: $("noise-bar"),
+  snr: $("snr"), sentence: $("sentence"), spectrum: $("spectrum"), spectrumSentence: $("spectrum-sentence"),
+  builtins: $("builtins"), file: $("file"), drop: $("drop"), message: $("message"), perf: $("perf"),
+};
+const reducedMotion = matchMedia("(prefers-reduced-motion: reduce)");
+/** Seconds a full dissolution takes when playing. */
+const PLAY_SECONDS = 8;
+const MAX_SEED = 4294967295;
+
+const state = { t: 0, schedule: "cosine", seed: 7, image: null, imageLabel: "" };
+let scene;
+let items = [];
+const timings = []; // ms per frame, most recent last
+
+function showMessage(text, kind = "note") {
+  ui.message.textContent = text;
+  ui.message.dataset.kind = text ? kind : "";
+}
+
+function readHash() {
+  const p = new URLSearchParams(location.hash.slice(1));
+  const t = Number.parseInt(p.get("t") ?? "", 10);
+  if (Number.isFinite(t)) state.t = Math.min(Math.max(t, 0), scene.steps);
+  if (["cosine", "linear"].includes(p.get("schedule"))) state.schedule = p.get("schedule");
+  const seed = Number.parseInt(p.get("seed") ?? "", 10);
+  if (Number.isFinite(seed) && seed >= 0 && seed <= MAX_SEED) state.seed = seed;
+  return p.get("image");
+}
+
+let hashTimer;
+function writeHash() {
+  clearTimeout(hashTimer);
+  hashTimer = setTimeout(() => {
+    const p = new URLSearchParams();
+    if (state.image && state.image !== "upload") p.set("image", state.image);
+    p.set("t", state.t);
+    p.set("schedule", state.schedule);
+    p.set("seed", state.seed);
+    history.replaceState(null, "", `#${p}`);
+  }, 250);
+}
+
+// ---- rendering: at most one frame in flight, always the latest request ----
+let wanted = false;
+let busy = false;
+function requestFrame() {
+  wanted = true;
+  if (!busy) pump();
+}
+
+async function pump() {
+  busy = true;
+  while (wanted) {
+    wanted = false;
+    const { t, schedule, seed, image } = state;
+    if (!image) break;
+    const start = performance.now();
+    try {
+      const rgba = await scene.render(t, schedule, seed);
+      const { width, height } = ui.view;
+      ui.view.getContext("2d").putImageData(new ImageData(rgba, width, height), 0, 0);
+      timings.push(performance.now() - start);
+      if (timings.length > 240) timings.shift();
+      ui.view.dataset.rendered = `${image}|${t}|${schedule}|${seed}`;
+    } catch (err) {
+      showMessage(`This frame could not be drawn: ${err?.message ?? err}`, "error");
+    }
+    updateBackend();
+    updatePerf();
+  }
+  busy = false;
+}
+
+function updateBackend() {
+  const kind = scene.backend;
+  ui.backend.dataset.kind = kind;
+  ui.backend.textContent = kind === "gpu" ? `GPU: ${scene.backendDetail}` : scene.backendDetail;
+  document.documentElement.dataset.backend = kind;
+}
+
+function updatePerf() {
+  if (!timings.length) return;
+  const sorted = [...timings].sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)];
+  ui.perf.textContent = `${scene.backend === "gpu" ? "WebGPU" : "CPU"}, ${median.toFixed(1)} ms per frame (median of ${sorted.length}) at ${ui.view.width} × ${ui.view.height}`;
+}
+
+// ---- the words and numbers beside the picture ----
+function describe(mix, t) {
+  if (t === 0) return "The picture, untouched: no noise yet.";
+  const db = mix.snrDb;
+  if (db > 10) return "Grain appears. The picture still dominates, but its finest texture is already being drowned.";
+  if (db > 0) return "The noise is catching up. Fine texture and crisp edges dissolve; large shapes and colours still hold.";
+  if (db > -10) return "The noise is now stronger than the picture. Only the broadest shapes and the overall colour survive, faintly.";
+  if (db > -25) return "Almost all noise. The largest blobs of light and dark can still be guessed at.";
+  return "Pure noise, to the eye: this is where a diffusion model starts when it generates.";
+}
+
+function describeCrossing(crossing) {
+  if (!crossing) return "";
+  if (crossing.kind === "allAboveNoise") return "At every scale the picture is still stronger than the noise.";
+  if (crossing.kind === "allBelowNoise") return "Even the broadest shapes, as large as the whole picture, are now below the noise.";
+  return `Detail finer than about ${formatPeriod(crossing.period)} is now below the noise; shapes larger than that still stand out. Pictures have far more power in broad shapes than in fine detail, while noise has the same power at every scale, so it drowns the fine detail first.`;
+}
+
+function updateReadout() {
+  const { t, schedule } = state;
+  const mix = scene.mixAt(schedule, t);
+  ui.t.value = t;
+  ui.tOut.textContent = `${t} of ${scene.steps}`;
+  ui.t.setAttribute("aria-valuetext", `t = ${t} of ${scene.steps}: picture ${Math.round(mix.signal * 100)}%, noise ${Math.round(mix.noise * 100)}%`);
+  ui.signal.textContent = mix.signal.toFixed(3);
+  ui.noise.textContent = mix.noise.toFixed(3);
+  ui.signalBar.style.width = `${mix.signal * 100}%`;
+  ui.noiseBar.style.width = `${mix.noise * 100}%`;
+  ui.snr.textContent = mix.snrDb === null || !Number.isFinite(mix.snrDb) ? "∞ dB" : `${mix.snrDb.toFixed(1)} dB`;
+  ui.sentence.textContent = describe(mix, t);
+  const crossing = scene.crossing(schedule, t);
+  ui.spectrumSentence.textContent = describeCrossing(crossing);
+  drawSpectrum(ui.spectrum, scene.spectrum(), mix, crossing);
+  ui.view.setAttribute("aria-label", `${state.imageLabel} at timestep ${t}: ${ui.sentence.textContent}`);
+}
+
+function update() {
+  updateReadout();
+  requestFrame();
+  writeHash();
+}
+
+// ---- pictures ----
+function useImage({ rgba, width, height }, id, label, credit) {
+  scene.setImage(new Uint8Array(rgba.buffer, rgba.byteOffset, rgba.byteLength), width, height);
+  ui.view.width = width;
+  ui.view.height = height;
+  state.image = id;
+  state.imageLabel = label;
+  ui.credit.innerHTML = "";
+  ui.credit.append(credit);
+  for (const b of ui.builtins.querySelectorAll("button")) b.setAttribute("aria-pressed", String(b.dataset.id === id));
+  update();
+}
+
+function creditLine(item) {
+  const span = document.createElement("span");
+  span.textContent = `${item.title} · ${item.creator}${item.year ? `, ${item.year}` : ""} · ${item.licence.replace("LicenseRef-PD-NASA", "public domain (NASA)")} · ${item.attribution}`;
+  return span;
+}
+
+async function chooseBuiltin(item) {
+  try {
+    const picture = await loadBuiltin(`archive/${item.file}`);
+    useImage(picture, item.id, item.title, creditLine(item));
+    showMessage("");
+  } catch (err) {
+    showMessage(err instanceof InputError ? err.message : `The built-in picture could not be loaded: ${err}`, "error");
+  }
+}
+
+async function chooseFile(file) {
+  if (!file) return;
+  showMessage("Reading your picture…");
+  try {
+    const picture = await decodePicture(file, { sniffImage, fitWithinMaxEdge, maxEdge });
+    const credit = document.createElement("span");
+    credit.textContent = `Your picture${file.name ? ` “${file.name}”` : ""}: decoded in this browser, never uploaded.`;
+    useImage(picture, "upload", file.name || "Your picture", credit);
+    showMessage(picture.notes.join(" "), "note");
+  } catch (err) {
+    // The previous picture stays on screen and the scene keeps working.
+    showMessage(err instanceof InputError ? err.message : `That file could not be used: ${err?.message ?? err}`, "error");
+  } finally {
+    ui.file.value = "";
+  }
+}
+
+function buildPicker() {
+  for (const item of items) {
+    const li = document.createElement("li");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.dataset.id = item.id;
+    button.setAttribute("aria-pressed", "false");
+    const img = document.createElement("img");
+    img.src = `archive/${item.file}`;
+    img.alt = item.caption;
+    img.loading = "lazy";
+    const title = document.createElement("span");
+    title.className = "title";
+    title.textContent = item.title;
+    const who = document.createElement("span");
+    who.className = "who";
+    who.textContent = `${item.creator} · ${item.licence.replace("LicenseRef-PD-NASA", "public domain")}`;
+    button.append(img, title, who);
+    button.addEventListener("click", () => chooseBuiltin(item));
+    li.append(button);
+    ui.builtins.append(li);
+  }
+}
+
+// ---- playing ----
+let playing = false;
+let lastTick = 0;
+let carry = 0;
+function setPlaying(on) {
+  playing = on;
+  ui.play.setAttribute("aria-pressed", String(on));
+  ui.play.textContent = on ? "Pause" : "Play";
+  if (on) {
+    if (state.t >= scene.steps) state.t = 0;
+    lastTick = performance.now();
+    carry = 0;
+    requestAnimationFrame(tick);
+  }
+}
+
+function tick(now) {
+  if (!playing) return;
+  // Reduced motion: jump in tenths, twice a second, instead of a smooth flow.
+  const stepMs = reducedMotion.matches ? 500 : 0;
+  const elapsed = now - lastTick;
+  if (elapsed >= stepMs && !busy) {
+    carry += reducedMotion.matches ? scene.steps / 10 : (elapsed / 1000) * (scene.steps / PLAY_SECONDS);
+    const advance = Math.floor(carry);
+    carry -= advance;
+    lastTick = now;
+    state.t = Math.min(scene.steps, state.t + advance);
+    update();
+    if (state.t >= scene.steps) {
+      setPlaying(false);
+      return;
+    }
+  }
+  requestAnimationFrame(tick);
+}
+
+function wireControls() {
+  ui.t.addEventListener("input", () => {
+    state.t = Number(ui.t.value);
+    update();
+  });
+  ui.play.addEventListener("click", () => setPlaying(!playing));
+  ui.schedule.addEventListener("change", () => {
+    state.schedule = ui.schedule.value;
+    update();
+  });
+  ui.seed.addEventListener("change", () => {
+    const seed = Number(ui.seed.value);
+    if (!Number.isInteger(seed) || seed < 0 || seed > MAX_SEED) {
+      showMessage(`The seed must be a whole number from 0 to ${MAX_SEED}; keeping ${state.seed}.`, "error");
+      ui.seed.value = state.seed;
+      return;
+    }
+    state.seed = seed;
+    showMessage("");
+    update();
+  });
+  ui.reseed.addEventListener("click", () => {
+    state.seed = randomSeed();
+    ui.seed.value = state.seed;
+    update();
+  });
+  ui.file.addEventListener("change", () => chooseFile(ui.file.files?.[0]));
+  for (const target of [ui.drop, document.body]) {
+    target.addEventListener("dragover", (e) => {
+      e.preventDefault();
+      ui.drop.classList.add("over");
+    });
+    target.addEventListener("dragleave", () => ui.drop.classList.remove("over"));
+    target.addEventListener("drop", (e) => {
+      e.preventDefault();
+      ui.drop.classList.remove("over");
+      chooseFile(e.dataTransfer?.files?.[0]);
+    });
+  }
+  addEventListener("resize", () => updateReadout());
+  addEventListener("unhandledrejection", (e) => {
+    e.preventDefault();
+    showMessage(`Something went wrong: ${e.reason?.message ?? e.reason}`, "error");
+  });
+}
+
+async function main() {
+  await init();
+  // The CPU path can be forced with ?cpu (for comparisons and tests).
+  const preferGpu = !new URLSearchParams(location.search).has("cpu");
+  scene = await Dissolve.create(preferGpu);
+  updateBackend();
+  ui.t.max = scene.steps;
+  const fromHash = readHash();
+  ui.schedule.value = state.schedule;
+  ui.seed.value = state.seed;
+  wireControls();
+  try {
+    items = (await (await fetch("archive/manifest.json")).json()).items.filter((i) => i.kind === "image" && i.scenes?.includes("dissolve"));
+  } catch {
+    showMessage("The built-in pictures could not be listed; you can still use your own.", "error");
+  }
+  buildPicker();
+  const first = items.find((i) => i.id === fromHash) ?? items[0];
+  if (first) await chooseBuiltin(first);
+  // A documented hook for the browser tests and the benchmark run.
+  window.hypothetical = Object.freeze({ scene, timings, state: () => ({ ...state }), chooseFile });
+  document.documentElement.dataset.ready = "true";
+}
+
+main().catch((err) => {
+  ui.backend.textContent = "Could not start";
+  showMessage(`The scene could not start: ${err?.message ?? err}`, "error");
+});
