@@ -117,29 +117,30 @@ pub enum Crossing {
     AllBelowNoise,
 }
 
-/// The lowest frequency at which ᾱ·P(f) falls to the noise power 1 − ᾱ,
-/// interpolated linearly in log–log coordinates between the neighbouring bins.
+/// The frequency above which ᾱ·P(f) stays below the noise power 1 − ᾱ: found
+/// from the fine end (the finest bin still above the noise), so that "detail
+/// finer than this is drowned" holds for every finer bin even when the spectrum
+/// is not monotone. Interpolated linearly in log–log coordinates between bins.
 pub fn crossing(spectrum: &RadialSpectrum, alpha_bar: f64) -> Crossing {
     let noise = 1.0 - alpha_bar;
     if noise <= 0.0 || spectrum.freq.is_empty() {
         return Crossing::AllAboveNoise;
     }
     let margin = |i: usize| (alpha_bar * spectrum.power[i]).max(1e-300).ln() - noise.ln();
-    if margin(0) <= 0.0 {
+    let last = spectrum.freq.len() - 1;
+    let Some(i) = (0..=last).rev().find(|&i| margin(i) > 0.0) else {
         return Crossing::AllBelowNoise;
+    };
+    if i == last {
+        return Crossing::AllAboveNoise;
     }
-    for i in 1..spectrum.freq.len() {
-        let (m0, m1) = (margin(i - 1), margin(i));
-        if m1 <= 0.0 {
-            let (l0, l1) = (spectrum.freq[i - 1].ln(), spectrum.freq[i].ln());
-            let freq = (l0 + (l1 - l0) * m0 / (m0 - m1)).exp();
-            return Crossing::At {
-                freq,
-                period: 1.0 / freq,
-            };
-        }
+    let (m0, m1) = (margin(i), margin(i + 1));
+    let (l0, l1) = (spectrum.freq[i].ln(), spectrum.freq[i + 1].ln());
+    let freq = (l0 + (l1 - l0) * m0 / (m0 - m1)).exp();
+    Crossing::At {
+        freq,
+        period: 1.0 / freq,
     }
-    Crossing::AllAboveNoise
 }
 
 /// Least-squares slope of log P against log f: the spectral exponent −α.
@@ -282,7 +283,8 @@ mod tests {
     #[test]
     fn crossing_matches_the_closed_form_on_a_power_law_image() {
         // ᾱ·A·f^−α = 1 − ᾱ  ⇒  f* = (A·ᾱ/(1 − ᾱ))^{1/α}.
-        let (amp, alpha) = (1e-3, 2.0);
+        // Amplitude chosen so every crossing lies where bins hold hundreds of coefficients.
+        let (amp, alpha) = (1e-2, 2.0);
         let field = synthetic_power_law(256, 256, amp, alpha, 21);
         let s = radial_power_spectrum(&field);
         for alpha_bar in [0.2, 0.5, 0.8, 0.95] {
@@ -301,6 +303,20 @@ mod tests {
         assert_eq!(crossing(&s, 1.0), Crossing::AllAboveNoise);
         assert_eq!(crossing(&s, 1e-9), Crossing::AllBelowNoise);
         assert_eq!(crossing(&s, 0.999_999), Crossing::AllAboveNoise);
+    }
+
+    #[test]
+    fn a_bump_at_fine_scales_keeps_the_crossing_above_it() {
+        let s = RadialSpectrum {
+            freq: vec![0.01, 0.02, 0.05, 0.1, 0.2],
+            power: vec![0.001, 10.0, 1.0, 5.0, 0.01],
+            count: vec![1; 5],
+        };
+        // Noise 0.5 at ᾱ = 0.5: bins 1–3 are above it, bin 0 and bin 4 below.
+        match crossing(&s, 0.5) {
+            Crossing::At { freq, .. } => assert!(freq > 0.1 && freq < 0.2, "{freq}"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -167,6 +167,7 @@ async function chooseBuiltin(item) {
 
 async function chooseFile(file) {
   if (!file) return;
+  document.documentElement.dataset.file = "reading";
   showMessage("Reading your picture…");
   try {
     const picture = await decodePicture(file, { sniffImage, fitWithinMaxEdge, maxEdge });
@@ -179,6 +180,7 @@ async function chooseFile(file) {
     showMessage(err instanceof InputError ? err.message : `That file could not be used: ${err?.message ?? err}`, "error");
   } finally {
     ui.file.value = "";
+    document.documentElement.dataset.file = "done";
   }
 }
 

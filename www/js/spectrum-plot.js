@@ -21,8 +21,10 @@ export function drawSpectrum(canvas, spectrum, mix, crossing) {
   const w = cssW - pad.l - pad.r;
   const h = cssH - pad.t - pad.b;
   const fMin = spectrum.freq[0], fMax = 0.5;
-  const pMax = Math.max(...spectrum.power, 1) * 2;
-  const pMin = Math.min(Math.min(...spectrum.power) / 4, 1e-4);
+  // Log axes need positive bounds: bins with no power at all (flat pictures) sit on the floor.
+  const positive = spectrum.power.filter((p) => p > 0);
+  const pMax = Math.max(...positive, 1) * 2;
+  const pMin = Math.max(Math.min(...positive, 1e-4) / 4, pMax * 1e-12);
   const x = (f) => pad.l + (Math.log(f / fMin) / Math.log(fMax / fMin)) * w;
   const y = (p) => pad.t + (1 - Math.log(Math.max(p, pMin) / pMin) / Math.log(pMax / pMin)) * h;
 
