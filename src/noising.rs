@@ -137,9 +137,8 @@ mod tests {
         let p = NoiseParams::from_alpha_bar(11, 0.3);
         let out = noise_image(&x0, p);
         let eps = noise_field(11, x0.pixels());
-        for i in 0..x0.data().len() {
-            let expect = p.signal * x0.data()[i] + p.noise * eps[i];
-            assert_eq!(out.data()[i], expect);
+        for ((&got, &x), &e) in out.data().iter().zip(x0.data()).zip(&eps) {
+            assert_eq!(got, p.signal * x + p.noise * e);
         }
     }
 

@@ -63,7 +63,7 @@ fn radial_bins(power: &[f64], w: usize, h: usize) -> RadialSpectrum {
     let log_span = (f_max / f_min).ln();
     let mut sum = vec![0.0f64; RADIAL_BINS];
     let mut log_f_sum = vec![0.0f64; RADIAL_BINS];
-    let mut count = vec![0u32; RADIAL_BINS];
+    let mut count = [0u32; RADIAL_BINS];
     for ky in 0..h {
         let fy = signed_frequency(ky, h);
         for kx in 0..w {
