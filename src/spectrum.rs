@@ -42,15 +42,16 @@ pub fn radial_power_spectrum(field: &ImageField) -> RadialSpectrum {
         for (b, &x) in buf.iter_mut().zip(field.plane(c)) {
             *b = Complex::new(x, 0.0);
         }
-        row_fft.process(&mut buf);
-        for x in 0..w {
-            for y in 0..h {
-                column[y] = buf[y * w + x];
-            }
-            col_fft.process(&mut column);
-            for y in 0..h {
-                power[y * w + x] += f64::from(column[y].norm_sqr()) / (n as f64 * CHANNELS as f64);
-            }
+        fft_2d(
+            &mut buf,
+            &mut column,
+            w,
+            h,
+            row_fft.as_ref(),
+            col_fft.as_ref(),
+        );
+        for (p, x) in power.iter_mut().zip(&buf) {
+            *p += f64::from(x.norm_sqr()) / (n as f64 * CHANNELS as f64);
         }
     }
     radial_bins(&power, w, h)
@@ -201,13 +202,14 @@ pub fn synthetic_power_law(
     ImageField::from_planar(width, height, data)
 }
 
-fn fft_2d(
-    buf: &mut [Complex<f64>],
-    column: &mut [Complex<f64>],
+/// In-place 2-D DFT of a row-major w×h array: rows, then columns via `column`.
+fn fft_2d<T: rustfft::FftNum>(
+    buf: &mut [Complex<T>],
+    column: &mut [Complex<T>],
     w: usize,
     h: usize,
-    rows: &dyn rustfft::Fft<f64>,
-    cols: &dyn rustfft::Fft<f64>,
+    rows: &dyn rustfft::Fft<T>,
+    cols: &dyn rustfft::Fft<T>,
 ) {
     rows.process(buf);
     for x in 0..w {

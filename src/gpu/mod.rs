@@ -7,7 +7,6 @@
 
 pub mod noise;
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use thiserror::Error;
@@ -38,8 +37,8 @@ pub struct GpuContext {
     pub queue: wgpu::Queue,
     adapter_name: String,
     backend: wgpu::Backend,
+    /// Why the device was lost, once it has been (set by wgpu's callback).
     lost: Arc<Mutex<Option<String>>>,
-    lost_flag: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for GpuContext {
@@ -77,9 +76,8 @@ impl GpuContext {
             .await
             .map_err(|e| GpuError::NoDevice(e.to_string()))?;
         let lost = Arc::new(Mutex::new(None));
-        let lost_flag = Arc::new(AtomicBool::new(false));
         {
-            let (lost, flag) = (lost.clone(), lost_flag.clone());
+            let lost = lost.clone();
             device.set_device_lost_callback(move |reason, message| {
                 let why = match reason {
                     wgpu::DeviceLostReason::Destroyed => "destroyed".to_string(),
@@ -88,7 +86,6 @@ impl GpuContext {
                 if let Ok(mut slot) = lost.lock() {
                     *slot = Some(why);
                 }
-                flag.store(true, Ordering::SeqCst);
             });
         }
         let name = if info.name.is_empty() {
@@ -102,7 +99,6 @@ impl GpuContext {
             adapter_name: name,
             backend: info.backend,
             lost,
-            lost_flag,
         })
     }
 
@@ -115,7 +111,7 @@ impl GpuContext {
     }
 
     pub fn is_lost(&self) -> bool {
-        self.lost_flag.load(Ordering::SeqCst)
+        self.lost_reason().is_some()
     }
 
     /// Why the device was lost, once it has been.
@@ -129,12 +125,9 @@ impl GpuContext {
     }
 
     fn check_alive(&self) -> Result<(), GpuError> {
-        if self.is_lost() {
-            Err(GpuError::DeviceLost(
-                self.lost_reason().unwrap_or_else(|| "lost".into()),
-            ))
-        } else {
-            Ok(())
+        match self.lost_reason() {
+            Some(why) => Err(GpuError::DeviceLost(why)),
+            None => Ok(()),
         }
     }
 

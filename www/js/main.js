@@ -18,6 +18,7 @@ const MAX_SEED = 4294967295;
 
 const state = { t: 0, schedule: "cosine", seed: 7, image: null, imageLabel: "" };
 let scene;
+let spectrum = null; // the current picture's spectrum: fixed per picture, fetched once
 let items = [];
 const timings = []; // ms per frame, most recent last
 
@@ -126,7 +127,7 @@ function updateReadout() {
   ui.sentence.textContent = describe(mix, t);
   const crossing = scene.crossing(schedule, t);
   ui.spectrumSentence.textContent = describeCrossing(crossing);
-  drawSpectrum(ui.spectrum, scene.spectrum(), mix, crossing);
+  drawSpectrum(ui.spectrum, spectrum, mix, crossing);
   ui.view.setAttribute("aria-label", `${state.imageLabel} at timestep ${t}: ${ui.sentence.textContent}`);
 }
 
@@ -139,6 +140,7 @@ function update() {
 // ---- pictures ----
 function useImage({ rgba, width, height }, id, label, credit) {
   scene.setImage(new Uint8Array(rgba.buffer, rgba.byteOffset, rgba.byteLength), width, height);
+  spectrum = scene.spectrum();
   ui.view.width = width;
   ui.view.height = height;
   state.image = id;
