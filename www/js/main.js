@@ -97,20 +97,35 @@ function updatePerf() {
 
 // ---- the words and numbers beside the picture ----
 function describe(mix, t) {
+  // Amplitude only: which scales survive is the spectrum panel's job (it depends on the picture).
   if (t === 0) return "The picture, untouched: no noise yet.";
   const db = mix.snrDb;
-  if (db > 10) return "Grain appears. The picture still dominates, but its finest texture is already being drowned.";
-  if (db > 0) return "The noise is catching up. Fine texture and crisp edges dissolve; large shapes and colours still hold.";
-  if (db > -10) return "The noise is now stronger than the picture. Only the broadest shapes and the overall colour survive, faintly.";
-  if (db > -25) return "Almost all noise. The largest blobs of light and dark can still be guessed at.";
+  if (db > 10) return "Grain appears. The picture is still far stronger than the noise.";
+  if (db > 0) return "The noise is catching up with the picture, but the picture still carries more power.";
+  if (db > -10) return "The noise now carries more power than the picture.";
+  if (db > -25) return "Almost all noise: the picture is a faint trace underneath.";
   return "Pure noise, to the eye: this is where a diffusion model starts when it generates.";
 }
 
+/** How this picture's power is spread over scales, measured from its spectrum. */
+function spectrumShape(spec) {
+  const logs = spec.power.map((p) => Math.log10(Math.max(p, 1e-30)));
+  if (Math.max(...spec.power) < 1e-9) return "flat";
+  const half = Math.floor(logs.length / 2);
+  const mean = (a) => a.reduce((x, y) => x + y, 0) / a.length;
+  return mean(logs.slice(0, half)) - mean(logs.slice(half)) > 1 ? "falling" : "even";
+}
+
 function describeCrossing(crossing) {
-  if (!crossing) return "";
+  if (!crossing || !spectrum) return "";
+  const shape = spectrumShape(spectrum);
+  if (shape === "flat") return "This picture is one flat colour: it has no shapes or detail for the noise to drown.";
   if (crossing.kind === "allAboveNoise") return "At every scale the picture is still stronger than the noise.";
   if (crossing.kind === "allBelowNoise") return "Even the broadest shapes, as large as the whole picture, are now below the noise.";
-  return `Detail finer than about ${formatPeriod(crossing.period)} is now below the noise; shapes larger than that still stand out. Pictures have far more power in broad shapes than in fine detail, while noise has the same power at every scale, so it drowns the fine detail first.`;
+  const why = shape === "falling"
+    ? " This picture has far more power in broad shapes than in fine detail, while noise has the same power at every scale, so the fine detail drowns first."
+    : " This picture has about as much power in fine detail as in broad shapes, so the noise drowns its scales almost together.";
+  return `Detail finer than about ${formatPeriod(crossing.period)} is now below the noise; larger shapes still stand out.${why}`;
 }
 
 function updateReadout() {
