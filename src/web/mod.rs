@@ -50,6 +50,8 @@ struct Engine {
     /// A GPU backend re-created after a device loss, swapped in before the next frame.
     recovered: Option<Backend>,
     image: Option<ImageField>,
+    /// The image changed while a frame was in flight: upload it before the next frame.
+    backend_stale: bool,
     spectrum: Option<RadialSpectrum>,
     linear: Schedule,
     cosine: Schedule,
@@ -121,6 +123,7 @@ impl Dissolve {
                 backend: Some(backend),
                 recovered: None,
                 image: None,
+                backend_stale: false,
                 spectrum: None,
                 linear: Schedule::new(ScheduleKind::Linear, DEFAULT_STEPS),
                 cosine: Schedule::new(ScheduleKind::Cosine, DEFAULT_STEPS),
@@ -161,11 +164,9 @@ impl Dissolve {
             .map_err(|e| JsError::new(&e.to_string()))?;
         let spectrum = spectrum::radial_power_spectrum(&field);
         let mut e = self.inner.borrow_mut();
-        if e.backend.is_none() {
-            return Err(JsError::new(
-                "a frame is still rendering; try again when it is done",
-            ));
-        }
+        // A frame in flight owns the backend: the new image is kept here and
+        // uploaded before the next frame (the in-flight one is of the old image).
+        e.backend_stale = e.backend.is_none();
         let uploaded = e.backend.as_mut().map(|b| b.set_image(&field));
         if let Some(Err(err)) = uploaded {
             // The GPU failed while uploading: continue on the CPU with this image.
@@ -189,7 +190,7 @@ impl Dissolve {
         let kind = parse_schedule(schedule);
         future_to_promise(async move {
             let kind = kind.map_err(JsValue::from)?;
-            let (mut backend, mut frame, params) = {
+            let (mut backend, mut frame, params, upload) = {
                 let mut e = inner.borrow_mut();
                 if e.image.is_none() {
                     return Err(JsError::new("no image has been chosen yet").into());
@@ -201,14 +202,23 @@ impl Dissolve {
                     );
                     e.backend = Some(fresh);
                 }
-                let Some(backend) = e.backend.take() else {
+                let Some(mut backend) = e.backend.take() else {
                     return Err(JsError::new("a frame is already rendering").into());
                 };
+                let mut upload = Ok(());
+                if std::mem::take(&mut e.backend_stale) {
+                    if let Some(img) = e.image.as_ref() {
+                        upload = backend.set_image(img);
+                    }
+                }
                 let params =
                     NoiseParams::from_alpha_bar(u64::from(seed), e.schedule(kind).alpha_bar(t));
-                (backend, std::mem::take(&mut e.frame), params)
+                (backend, std::mem::take(&mut e.frame), params, upload)
             };
-            let result = backend.render_rgba(params, &mut frame).await;
+            let result = match upload {
+                Ok(()) => backend.render_rgba(params, &mut frame).await,
+                Err(err) => Err(err),
+            };
             let mut e = inner.borrow_mut();
             e.backend = Some(backend);
             match result {
@@ -298,6 +308,7 @@ fn fall_back_to_cpu(inner: &Rc<RefCell<Engine>>, e: &mut Engine, err: &GpuError)
         let _ = cpu.set_image(img);
     }
     e.backend = Some(cpu);
+    e.backend_stale = false;
     e.detail = format!("CPU (WebAssembly): {err}; re-creating the GPU device…");
     web_sys::console::warn_1(&JsValue::from_str(&format!(
         "Hypothetical: {err}; continuing on the CPU"

@@ -185,6 +185,33 @@ for (const config of CONFIGS) {
       assert.deepEqual(await canvasPixels(), first);
     });
 
+    test("a picture set while a frame is in flight is used for the next frame", async () => {
+      // Regression: on a slow machine a built-in picture clicked during a WebGPU frame was refused.
+      const result = await page.evaluate(async () => {
+        const scene = window.hypothetical.scene;
+        const [w, h] = [64, 48];
+        const bytes = new Uint8Array(w * h * 4).map((_, i) => (i % 4 === 3 ? 255 : (i * 37) % 256));
+        const inFlight = scene.render(500, "cosine", 1);
+        await new Promise((r) => setTimeout(r, 0));
+        let refused = null;
+        try { scene.setImage(bytes, w, h); } catch (e) { refused = String(e?.message ?? e); }
+        await inFlight;
+        const frame = await scene.render(0, "cosine", 1);
+        let differing = 0;
+        for (let i = 0; i < bytes.length; i++) differing += frame[i] !== bytes[i];
+        return { refused, length: frame.length, differing };
+      });
+      assert.equal(result.refused, null);
+      assert.equal(result.length, 64 * 48 * 4);
+      assert.equal(result.differing, 0);
+      // Back to a built-in picture through the page, while Play keeps frames in flight.
+      await page.click("#play");
+      await page.click(".builtins button[data-id=astronaut]");
+      await page.waitForFunction(() => document.getElementById("view").dataset.rendered?.startsWith("astronaut|"), null, { timeout: 60_000 });
+      if (await page.getAttribute("#play", "aria-pressed") === "true") await page.click("#play");
+      assert.equal((await page.textContent("#message")).trim(), "");
+    });
+
     test("bad input gets a clear message and the scene keeps working", async () => {
       const cases = [
         ["notes.txt", "text/plain", Buffer.from("these are not pixels"), /not a picture/],

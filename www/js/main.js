@@ -53,6 +53,7 @@ function writeHash() {
 // ---- rendering: at most one frame in flight, always the latest request ----
 let wanted = false;
 let busy = false;
+let pictureNumber = 0; // bumped on every new picture: a frame begun before it is dropped
 function requestFrame() {
   wanted = true;
   if (!busy) pump();
@@ -65,8 +66,11 @@ async function pump() {
     const { t, schedule, seed, image } = state;
     if (!image) break;
     const start = performance.now();
+    const number = pictureNumber;
     try {
       const rgba = await scene.render(t, schedule, seed);
+      // A new picture arrived while this frame was in flight: the loop draws it next.
+      if (number !== pictureNumber) continue;
       const { width, height } = ui.view;
       ui.view.getContext("2d").putImageData(new ImageData(rgba, width, height), 0, 0);
       timings.push(performance.now() - start);
@@ -156,6 +160,7 @@ function update() {
 function useImage({ rgba, width, height }, id, label, credit) {
   scene.setImage(new Uint8Array(rgba.buffer, rgba.byteOffset, rgba.byteLength), width, height);
   spectrum = scene.spectrum();
+  pictureNumber += 1;
   ui.view.width = width;
   ui.view.height = height;
   state.image = id;
