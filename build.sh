@@ -110,16 +110,15 @@ case "${1:-}" in
   test) run_tests ;;
   archive)
     # Rebuilds www/archive from pinned upstream packages; the results are committed.
-    setup_node
-    apt_install python3 python3-venv
+    apt_install python3 python3-venv openclipart-png fluidsynth fluid-soundfont-gm espeak-ng
     venv=target/archive-venv
     [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-    "$venv/bin/pip" install -q pillow==11.3.0
+    "$venv/bin/pip" install -q -r tools/archive/requirements.txt
     wheels=target/archive-wheels
     mkdir -p "$wheels"
     "$venv/bin/pip" download -q --no-deps --only-binary=:all: --python-version 3.11 --platform manylinux_2_28_x86_64 \
       -d "$wheels" scikit-image==0.26.0 scikit-learn==1.9.1
-    "$venv/bin/python" tools/archive/dissolve_images.py "$wheels" www/archive/images www/archive/manifest.json
+    (cd tools/archive && "../../$venv/bin/python" build_archive.py "../../$wheels" ../../www/archive)
     git status --short www/archive || true
     ;;
   bench)

@@ -1,11 +1,12 @@
 //! Hypothetical: how diffusion models turn culture into noise and noise into
 //! "hypothetical" images and sounds, computed live on the visitor's device.
 //!
-//! The core modules (`rng`, `schedule`, `image`, `noising`, `spectrum`, `sniff`)
-//! are pure Rust without any web dependency. `gpu` holds the wgpu context and one
+//! The core modules (`rng`, `schedule`, `image`, `noising`, `spectrum`, `sniff`,
+//! `archive`) are pure Rust without any web dependency. `gpu` holds the wgpu context and one
 //! host file per WGSL kernel; `backend` chooses between GPU and CPU; `web` is the
 //! only module that touches wasm-bindgen.
 
+pub mod archive;
 pub mod backend;
 pub mod gpu;
 pub mod image;
