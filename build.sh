@@ -93,7 +93,7 @@ run_tests() {
   step "native tests (core, GPU parity on lavapipe)" cargo test --release
   step "wasm build" build_wasm
   if [[ " ${failed[*]} " != *" wasm build "* ]]; then
-    step "browser tests (WebGPU and CPU fallback)" node --test --test-concurrency=1 tests/e2e/
+    step "browser tests (Dissolve on WebGPU and CPU fallback, Archive page)" node --test --test-concurrency=1 tests/e2e/
   fi
   echo
   echo "Summary: ${#passed[@]} steps passed, ${#failed[@]} failed${failed:+: ${failed[*]}}"

@@ -2,6 +2,7 @@
 import init, { Dissolve, sniffImage, fitWithinMaxEdge, maxEdge, randomSeed } from "../pkg/hypothetical.js";
 import { decodePicture, loadBuiltin, InputError } from "./image-input.js";
 import { drawSpectrum, formatPeriod } from "./spectrum-plot.js";
+import { licenceName } from "./licences.js";
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -173,13 +174,17 @@ function useImage({ rgba, width, height }, id, label, credit) {
 
 function creditLine(item) {
   const span = document.createElement("span");
-  span.textContent = `${item.title} · ${item.creator}${item.year ? `, ${item.year}` : ""} · ${item.licence.replace("LicenseRef-PD-NASA", "public domain (NASA)")} · ${item.attribution}`;
+  span.textContent = `${item.title} · ${item.creator}${item.year ? `, ${item.year}` : ""} · ${licenceName(item.licence)} · ${item.attribution} `;
+  const more = document.createElement("a");
+  more.href = `archive.html#item=${encodeURIComponent(item.id)}`;
+  more.textContent = "In the archive";
+  span.append(more);
   return span;
 }
 
 async function chooseBuiltin(item) {
   try {
-    const picture = await loadBuiltin(`archive/${item.file}`);
+    const picture = await loadBuiltin(`archive/${item.large.file}`);
     useImage(picture, item.id, item.title, creditLine(item));
     showMessage("");
   } catch (err) {
@@ -222,7 +227,7 @@ function buildPicker() {
     title.textContent = item.title;
     const who = document.createElement("span");
     who.className = "who";
-    who.textContent = `${item.creator} · ${item.licence.replace("LicenseRef-PD-NASA", "public domain")}`;
+    who.textContent = `${item.creator} · ${licenceName(item.licence)}`;
     button.append(img, title, who);
     button.addEventListener("click", () => chooseBuiltin(item));
     li.append(button);
@@ -324,7 +329,7 @@ async function main() {
   ui.seed.value = state.seed;
   wireControls();
   try {
-    items = (await (await fetch("archive/manifest.json")).json()).items.filter((i) => i.kind === "image" && i.scenes?.includes("dissolve"));
+    items = (await (await fetch("archive/manifest.json")).json()).items.filter((i) => i.kind === "image" && i.large && i.scenes?.includes("dissolve"));
   } catch {
     showMessage("The built-in pictures could not be listed; you can still use your own.", "error");
   }

@@ -1,0 +1,176 @@
+// The Archive page: every item of archive/manifest.json, filterable by kind and tag.
+import { licenceName, licenceUrl } from "./licences.js";
+
+const $ = (id) => document.getElementById(id);
+const ui = { about: $("about"), tags: $("tags"), count: $("count"), message: $("message"), items: $("items") };
+const state = { kind: "", tag: "" };
+let items = [];
+const cards = new Map(); // id -> li
+const player = new Audio();
+player.preload = "none";
+player.volume = 0.8; // clips are at −23 LUFS: comfortable, never painful
+let playing = null; // the button of the clip that is playing
+
+function el(tag, props = {}, ...children) {
+  const node = Object.assign(document.createElement(tag), props);
+  node.append(...children.filter((c) => c !== null && c !== undefined));
+  return node;
+}
+
+function readHash() {
+  const p = new URLSearchParams(location.hash.slice(1));
+  state.kind = ["image", "sound"].includes(p.get("kind")) ? p.get("kind") : "";
+  state.tag = p.get("tag") ?? "";
+  return p.get("item");
+}
+
+function writeHash() {
+  const p = new URLSearchParams();
+  if (state.kind) p.set("kind", state.kind);
+  if (state.tag) p.set("tag", state.tag);
+  history.replaceState(null, "", p.size ? `#${p}` : location.pathname);
+}
+
+function stop() {
+  player.pause();
+  delete document.documentElement.dataset.playing;
+  if (playing) {
+    playing.setAttribute("aria-pressed", "false");
+    playing.textContent = "Play";
+    playing = null;
+  }
+}
+
+async function toggle(button, item) {
+  if (playing === button) return stop();
+  stop();
+  player.src = `archive/${item.file}`;
+  button.setAttribute("aria-pressed", "true");
+  button.textContent = "Stop";
+  playing = button;
+  try {
+    await player.play(); // after a click: the browsers' autoplay rule is met
+    ui.message.textContent = "";
+  } catch (err) {
+    stop();
+    ui.message.textContent = `“${item.title}” could not be played: ${err?.message ?? err}`;
+  }
+}
+player.addEventListener("ended", stop);
+// For people and tests alike: which clip is audibly playing now.
+player.addEventListener("playing", () => {
+  if (playing) document.documentElement.dataset.playing = playing.closest("li").dataset.id;
+});
+
+function tagButton(tag, count) {
+  const b = el("button", { type: "button", className: "tag", textContent: count === undefined ? tag : `${tag} ${count}` });
+  b.dataset.tag = tag;
+  b.setAttribute("aria-pressed", "false");
+  if (count !== undefined) b.setAttribute("aria-label", `${tag}: ${count} items`);
+  b.addEventListener("click", () => {
+    state.tag = state.tag === tag ? "" : tag;
+    apply(true);
+  });
+  return b;
+}
+
+function card(item) {
+  const heading = el("h2", { textContent: item.title });
+  let media;
+  if (item.kind === "image") {
+    media = el("img", { src: `archive/${item.file}`, alt: item.caption, width: item.width, height: item.height, loading: "lazy", decoding: "async" });
+  } else {
+    const play = el("button", { type: "button", className: "play", textContent: "Play" });
+    play.setAttribute("aria-pressed", "false");
+    play.setAttribute("aria-label", `Play “${item.title}” (${(item.samples / item.sampleRate).toFixed(1)} seconds)`);
+    play.addEventListener("click", () => toggle(play, item));
+    const facts = [item.tempo ? `${item.tempo} BPM` : null, item.key, `${(item.samples / item.sampleRate).toFixed(2)} s`].filter(Boolean).join(" · ");
+    media = el("div", { className: "sound" }, play, el("span", { className: "hint", textContent: facts }));
+  }
+  const licence = licenceUrl(item.licence)
+    ? el("a", { href: licenceUrl(item.licence), textContent: licenceName(item.licence), rel: "license" })
+    : licenceName(item.licence);
+  const details = el("dl", {},
+    el("dt", { textContent: "Creator" }), el("dd", { textContent: item.year ? `${item.creator}, ${item.year}` : item.creator }),
+    el("dt", { textContent: "Source" }), el("dd", { textContent: item.source }),
+    el("dt", { textContent: "Licence" }), el("dd", {}, licence),
+    el("dt", { textContent: "Credit" }), el("dd", { textContent: item.attribution }));
+  const tags = el("ul", { className: "item-tags" }, ...item.tags.map((t) => el("li", {}, tagButton(t))));
+  tags.setAttribute("aria-label", "Tags");
+  const article = el("article", { className: `item ${item.kind}`, tabIndex: -1 }, media, heading, el("p", { className: "caption", textContent: item.caption }), tags, details);
+  article.setAttribute("aria-labelledby", (heading.id = `title-${item.id}`));
+  const li = el("li", {}, article);
+  li.dataset.id = item.id;
+  li.dataset.kind = item.kind;
+  return li;
+}
+
+function apply(fromUser = false) {
+  let shown = 0;
+  for (const item of items) {
+    const visible = (!state.kind || item.kind === state.kind) && (!state.tag || item.tags.includes(state.tag));
+    cards.get(item.id).hidden = !visible;
+    shown += visible;
+  }
+  for (const b of document.querySelectorAll("button.kind")) b.setAttribute("aria-pressed", String(b.dataset.kind === state.kind));
+  for (const b of document.querySelectorAll("button.tag")) b.setAttribute("aria-pressed", String(b.dataset.tag === state.tag));
+  const pool = state.kind ? items.filter((i) => i.kind === state.kind).length : items.length;
+  const what = state.kind === "image" ? "images" : state.kind === "sound" ? "sounds" : "items";
+  ui.count.textContent = `Showing ${shown} of ${pool} ${what}${state.tag ? ` tagged “${state.tag}”` : ""}.`;
+  document.documentElement.dataset.shown = String(shown);
+  if (playing && playing.closest("li").hidden) stop();
+  if (fromUser) writeHash();
+}
+
+async function main() {
+  const focusId = readHash();
+  let manifest;
+  try {
+    const response = await fetch("archive/manifest.json");
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    manifest = await response.json();
+  } catch (err) {
+    ui.count.textContent = "";
+    ui.message.textContent = `The archive's list could not be loaded (${err?.message ?? err}). Reload the page to try again.`;
+    return;
+  }
+  items = manifest.items;
+  const images = items.filter((i) => i.kind === "image").length;
+  ui.about.textContent = `These ${images} images and ${items.length - images} sounds are the only examples the samplers know.`;
+  const counts = new Map();
+  for (const item of items) for (const t of item.tags) counts.set(t, (counts.get(t) ?? 0) + 1);
+  const tagNames = [...counts.keys()].sort((a, b) => counts.get(b) - counts.get(a) || a.localeCompare(b));
+  ui.tags.append(...tagNames.map((t) => tagButton(t, counts.get(t))));
+  for (const item of items) {
+    const li = card(item);
+    cards.set(item.id, li);
+    ui.items.append(li);
+  }
+  for (const b of document.querySelectorAll("button.kind")) {
+    b.addEventListener("click", () => {
+      state.kind = b.dataset.kind;
+      apply(true);
+    });
+  }
+  const fromAddress = (focusId) => {
+    ui.message.textContent = "";
+    if (state.tag && !counts.has(state.tag)) {
+      ui.message.textContent = `No item is tagged “${state.tag}”; showing everything.`;
+      state.tag = "";
+    }
+    apply();
+    for (const li of document.querySelectorAll("#items > li.target")) li.classList.remove("target");
+    const target = focusId && cards.get(focusId);
+    if (target) {
+      target.hidden = false;
+      target.classList.add("target");
+      target.scrollIntoView({ block: "center" });
+      target.querySelector("article").focus({ preventScroll: true });
+    }
+  };
+  fromAddress(focusId);
+  addEventListener("hashchange", () => fromAddress(readHash()));
+  document.documentElement.dataset.ready = "true";
+}
+
+main();
