@@ -64,19 +64,19 @@ ORGAN, CHOIR, PIANO, VIOLIN, VIOLA, CELLO, STRINGS, FLUTE = 19, 52, 0, 40, 41, 4
 
 SOUNDS = {
     # --- chorales and other public-domain scores (music21 corpus) ---
-    "chorale-bwv66-6-choir": corpus("bach/bwv66.6", [CHOIR] * 4, 84, 0, "Chorale “Christ unser Herr zum Jordan kam” harmonisation, BWV 66.6", "Johann Sebastian Bach", 1724, "F♯ minor",
+    "chorale-bwv66-6-choir": corpus("bach/bwv66.6", [CHOIR] * 4, 84, 0, "Chorale BWV 66.6", "Johann Sebastian Bach", None, None,
                                     "A four-part Bach chorale sung by a choir, slow and even.", ["chorale", "choir", "voice", "baroque", "classical"]),
-    "chorale-bwv269-organ": corpus("bach/bwv269", [ORGAN] * 4, 88, 0, "Chorale “Aus meines Herzens Grunde”, BWV 269", "Johann Sebastian Bach", None, "G major",
+    "chorale-bwv269-organ": corpus("bach/bwv269", [ORGAN] * 4, 88, 0, "Chorale BWV 269", "Johann Sebastian Bach", None, None,
                                    "A four-part Bach chorale played on a church organ.", ["chorale", "organ", "baroque", "classical"]),
-    "chorale-bwv1-6-organ": corpus("bach/bwv1.6", [ORGAN] * 4, 80, 0, "Chorale “Wie schön leuchtet der Morgenstern”, BWV 1.6", "Johann Sebastian Bach", 1725, "F major",
+    "chorale-bwv1-6-organ": corpus("bach/bwv1.6", [ORGAN] * 4, 80, 0, "Chorale BWV 1.6", "Johann Sebastian Bach", None, None,
                                    "A bright four-part Bach chorale on organ.", ["chorale", "organ", "baroque", "classical"]),
-    "chorale-bwv10-7-choir": corpus("bach/bwv10.7", [CHOIR] * 4, 80, 0, "Chorale from “Meine Seel erhebt den Herren”, BWV 10.7", "Johann Sebastian Bach", 1724, "G minor",
+    "chorale-bwv10-7-choir": corpus("bach/bwv10.7", [CHOIR] * 4, 80, 0, "Chorale BWV 10.7", "Johann Sebastian Bach", None, None,
                                     "A Bach chorale sung softly by a choir.", ["chorale", "choir", "voice", "baroque", "classical"]),
-    "chorale-bwv101-7-strings": corpus("bach/bwv101.7", [STRINGS] * 4, 76, 0, "Chorale from “Nimm von uns, Herr, du treuer Gott”, BWV 101.7", "Johann Sebastian Bach", 1724, "D minor",
+    "chorale-bwv101-7-strings": corpus("bach/bwv101.7", [STRINGS] * 4, 76, 0, "Chorale BWV 101.7", "Johann Sebastian Bach", None, None,
                                        "A Bach chorale played by a string ensemble.", ["chorale", "strings", "baroque", "classical"]),
-    "chorale-bwv103-6-choir": corpus("bach/bwv103.6", [CHOIR] * 4, 84, 0, "Chorale from “Ihr werdet weinen und heulen”, BWV 103.6", "Johann Sebastian Bach", 1725, "B minor",
+    "chorale-bwv103-6-choir": corpus("bach/bwv103.6", [CHOIR] * 4, 84, 0, "Chorale BWV 103.6", "Johann Sebastian Bach", None, None,
                                      "A Bach chorale sung by a choir, with a slow cadence.", ["chorale", "choir", "voice", "baroque", "classical"]),
-    "maple-leaf-rag": corpus("joplin/maple_leaf_rag", [PIANO] * 2, 96, 0, "Maple Leaf Rag (opening)", "Scott Joplin", 1899, "A♭ major",
+    "maple-leaf-rag": corpus("joplin/maple_leaf_rag", [PIANO] * 2, 96, 0, "Maple Leaf Rag (opening)", "Scott Joplin", 1899, None,
                              "The opening of a ragtime piano piece with a syncopated right hand over a steady left hand.", ["ragtime", "piano", "classical"]),
     "acacia-reel": corpus("ryansMammoth/AcaciaReel.abc", [VIOLIN], 112, 0, "Acacia Reel", "traditional (Ryan's Mammoth Collection, 1883)", 1883, None,
                           "A quick traditional reel played on a solo fiddle.", ["folk", "fiddle", "strings"]),
@@ -403,6 +403,13 @@ def corpus_to_midi(item, midi_path):
     for i, ch in enumerate(sorted(channels)):
         t.program(ch, programs[min(i, len(programs) - 1)])
     t.to_midi(midi_path)
+    return key_name(score.analyze("key"))
+
+
+def key_name(key):
+    """music21's key analysis (Krumhansl–Schmuckler) as e.g. "F♯ minor"."""
+    tonic = key.tonic.name.replace("-", "♭").replace("#", "♯")
+    return f"{tonic} {key.mode}"
 
 
 def espeak(item, wav_path):
