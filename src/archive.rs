@@ -239,26 +239,28 @@ impl Manifest {
             if let Some(large) = &item.large {
                 files.push((large.file.as_str(), large.sha256.as_str()));
             }
-            let mut readable = true;
+            // Each file is read once; its bytes serve the hash and the format checks.
+            let mut contents = Vec::with_capacity(files.len());
             for (file, sha) in &files {
                 listed.insert(file.to_string());
                 match check_file(root, file, sha) {
-                    Ok(len) => total += len,
-                    Err(message) => {
-                        readable = false;
-                        report(message);
+                    Ok(bytes) => {
+                        total += bytes.len() as u64;
+                        contents.push(bytes);
                     }
+                    Err(message) => report(message),
                 }
             }
+            let contents = (contents.len() == files.len()).then_some(contents.as_slice());
             match item.kind {
                 Kind::Image => {
                     images += 1;
                     large_images += usize::from(item.large.is_some());
-                    check_image(root, item, readable, &mut report);
+                    check_image(item, contents, &mut report);
                 }
                 Kind::Sound => {
                     sounds += 1;
-                    check_sound(root, item, readable, &mut report);
+                    check_sound(item, contents, &mut report);
                 }
             }
         }
@@ -344,8 +346,8 @@ fn check_text(item: &Item, report: &mut impl FnMut(String)) {
     }
 }
 
-/// Reads a listed file and compares its sha256; returns its length.
-fn check_file(root: &Path, file: &str, sha: &str) -> Result<u64, String> {
+/// Reads a listed file and compares its sha256; returns its bytes.
+fn check_file(root: &Path, file: &str, sha: &str) -> Result<Vec<u8>, String> {
     let rel = Path::new(file);
     if rel.is_absolute() || rel.components().any(|c| !matches!(c, Component::Normal(_))) {
         return Err(format!(
@@ -359,14 +361,15 @@ fn check_file(root: &Path, file: &str, sha: &str) -> Result<u64, String> {
             "{file} has sha256 {actual}, but the manifest says {sha}"
         ));
     }
-    Ok(bytes.len() as u64)
+    Ok(bytes)
 }
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn check_image(root: &Path, item: &Item, readable: bool, report: &mut impl FnMut(String)) {
+/// `contents`: the bytes of `file` and of `large`, when all could be read.
+fn check_image(item: &Item, contents: Option<&[Vec<u8>]>, report: &mut impl FnMut(String)) {
     if item.sample_rate.is_some()
         || item.samples.is_some()
         || item.loudness_lufs.is_some()
@@ -405,16 +408,15 @@ fn check_image(root: &Path, item: &Item, readable: bool, report: &mut impl FnMut
             ));
         }
     }
-    if !readable {
+    let Some(contents) = contents else {
         return;
-    }
+    };
     let mut files = vec![(item.file.as_str(), w, h)];
     if let Some(large) = &item.large {
         files.push((large.file.as_str(), large.width, large.height));
     }
-    for (file, w, h) in files {
-        let bytes = std::fs::read(root.join(file)).unwrap_or_default();
-        let header = crate::sniff::sniff(&bytes);
+    for ((file, w, h), bytes) in files.into_iter().zip(contents) {
+        let header = crate::sniff::sniff(bytes);
         if header.format != crate::sniff::Format::Png {
             report(format!("{file} is not a PNG"));
         } else if (header.width, header.height) != (Some(w), Some(h)) {
@@ -427,7 +429,8 @@ fn check_image(root: &Path, item: &Item, readable: bool, report: &mut impl FnMut
     }
 }
 
-fn check_sound(root: &Path, item: &Item, readable: bool, report: &mut impl FnMut(String)) {
+/// `contents`: the bytes of `file`, when it could be read.
+fn check_sound(item: &Item, contents: Option<&[Vec<u8>]>, report: &mut impl FnMut(String)) {
     if item.width.is_some()
         || item.height.is_some()
         || item.large.is_some()
@@ -452,10 +455,10 @@ fn check_sound(root: &Path, item: &Item, readable: bool, report: &mut impl FnMut
     if item.loudness_lufs.is_none() || item.peak_dbfs.is_none() {
         report("a sound needs its loudnessLufs and peakDbfs".into());
     }
-    if !readable {
+    let Some([bytes]) = contents else {
         return;
-    }
-    match read_flac(&root.join(&item.file)) {
+    };
+    match decode_flac(bytes) {
         Err(e) => report(format!("{} is not a readable FLAC file: {e}", item.file)),
         Ok(clip) => {
             if clip.sample_rate != SAMPLE_RATE {
@@ -506,9 +509,14 @@ pub struct Clip {
     pub samples: Vec<f32>,
 }
 
-/// Decodes a FLAC file (any bit depth) to f32 samples in [-1, 1].
+/// Reads and decodes a FLAC file; see [`decode_flac`].
 pub fn read_flac(path: &Path) -> Result<Clip, String> {
-    let mut reader = claxon::FlacReader::open(path).map_err(|e| e.to_string())?;
+    decode_flac(&std::fs::read(path).map_err(|e| e.to_string())?)
+}
+
+/// Decodes FLAC bytes (any bit depth) to f32 samples in [-1, 1].
+pub fn decode_flac(bytes: &[u8]) -> Result<Clip, String> {
+    let mut reader = claxon::FlacReader::new(bytes).map_err(|e| e.to_string())?;
     let info = reader.streaminfo();
     let scale = 1.0 / (1u64 << (info.bits_per_sample - 1)) as f32;
     let samples = reader

@@ -157,10 +157,6 @@ def main(wheel_dir, out, *flags):
         for name in os.listdir(f"{out}/{sub}"):
             if f"{sub}/{name}" not in named:
                 os.remove(f"{out}/{sub}/{name}")
-    for stale in ("images",):
-        for name in os.listdir(f"{out}/{stale}"):
-            if os.path.isfile(f"{out}/{stale}/{name}"):
-                os.remove(f"{out}/{stale}/{name}")
     changed = [e["id"] for e in entries if e["id"] in old and old[e["id"]].get("sha256") != e["sha256"]]
     with open(manifest_path, "w") as f:
         json.dump(dict(about=ABOUT, version=1, items=entries), f, indent=2, ensure_ascii=False)

@@ -173,7 +173,7 @@ def tv_static(size, seed, roll=None, colour=False, **_):
     if roll is not None:
         y = np.arange(size) / size
         band = 1 + 0.35 * np.exp(-((y - roll) / 0.08) ** 2)
-        img = 128 + (img - 128) * 0.8 + 40 * (band[:, None] - 1) / 0.35 * (1 if not colour else 1)
+        img = 128 + (img - 128) * 0.8 + 40 * (band[:, None] - 1) / 0.35
     if colour:
         grey = img.mean(axis=2, keepdims=True)
         img = grey + 0.6 * (img - grey)
