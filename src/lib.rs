@@ -8,10 +8,14 @@
 
 pub mod archive;
 pub mod backend;
+pub mod dataset;
+pub mod denoise;
+pub mod generate;
 pub mod gpu;
 pub mod image;
 pub mod noising;
 pub mod rng;
+pub mod sampler;
 pub mod schedule;
 pub mod sniff;
 pub mod spectrum;

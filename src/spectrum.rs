@@ -203,7 +203,7 @@ pub fn synthetic_power_law(
 }
 
 /// In-place 2-D DFT of a row-major w×h array: rows, then columns via `column`.
-fn fft_2d<T: rustfft::FftNum>(
+pub fn fft_2d<T: rustfft::FftNum>(
     buf: &mut [Complex<T>],
     column: &mut [Complex<T>],
     w: usize,

@@ -186,3 +186,256 @@ fn a_destroyed_device_reports_loss_instead_of_hanging() {
     );
     assert!(gpu.context().is_lost());
 }
+
+// ---- Denoisers ----------------------------------------------------------
+//
+// Tolerances: the GPU sums in f32 in another order (tree reductions, its own
+// FFT) and may fuse multiply-adds, so values differ by rounding. Measured on
+// lavapipe: archive x̂0 and weights ≤ 1e-6; FFT ≤ 2e-6 relative to the line's
+// energy; Wiener x̂0 ≤ 1e-5; patch x̂0 ≤ 1e-5. The bounds below leave 10–100×
+// room; whole runs are compared at 1e-3 because small differences are carried
+// forward by every later step.
+
+mod denoisers {
+    use hypothetical::dataset::{load_archive, Dataset};
+    use hypothetical::denoise::{archive, gaussian::GaussianDenoiser, patch, DenoiserKind};
+    use hypothetical::generate::CpuDenoiser;
+    use hypothetical::gpu::denoisers::GpuDenoiser;
+    use hypothetical::gpu::fft::GpuFft;
+    use hypothetical::gpu::GpuContext;
+    use hypothetical::image::ImageField;
+    use hypothetical::rng::fill_gaussian_planar;
+    use hypothetical::sampler::{Sampler, SamplerConfig};
+    use rustfft::num_complex::Complex;
+
+    fn ctx() -> Option<GpuContext> {
+        super::gpu().map(|g| g.context().clone())
+    }
+
+    fn field(edge: u32, seed: u64) -> Vec<f32> {
+        let n = (edge * edge) as usize;
+        let mut g = vec![0.0f32; 3 * n];
+        fill_gaussian_planar(seed, 99, n, 3, &mut g);
+        g
+    }
+
+    fn max_diff(a: &[f32], b: &[f32]) -> f32 {
+        assert_eq!(a.len(), b.len());
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0, f32::max)
+    }
+
+    fn archive_set() -> Dataset {
+        load_archive(std::path::Path::new("www/archive"), 32).unwrap()
+    }
+
+    #[test]
+    fn fft_kernel_matches_rustfft_on_lines_of_32_64_and_1024() {
+        let Some(ctx) = ctx() else { return };
+        for n in [32u32, 64, 1024] {
+            let planes = if n == 1024 { 1 } else { 3 };
+            let len = (planes * n * n) as usize;
+            let len = if n == 1024 { 4 * 1024 } else { len };
+            let data: Vec<Complex<f32>> = field(64, u64::from(n))
+                .iter()
+                .cycle()
+                .take(2 * len)
+                .collect::<Vec<_>>()
+                .chunks_exact(2)
+                .map(|c| Complex::new(*c[0], *c[1]))
+                .collect();
+            let fft = GpuFft::new(&ctx, n);
+            let mut planner = rustfft::FftPlanner::<f32>::new();
+            if n == 1024 {
+                // Four rows of 1024 (the 1-D batch issue 5's STFT needs).
+                let lines = hypothetical::gpu::storage_init(
+                    &ctx,
+                    "t",
+                    bytemuck::cast_slice(
+                        &data.iter().flat_map(|c| [c.re, c.im]).collect::<Vec<f32>>(),
+                    ),
+                );
+                let st = hypothetical::gpu::staging(&ctx, "s", 8 * len as u64);
+                let b = fft.bind(&ctx, &lines);
+                let mut enc = ctx.device.create_command_encoder(&Default::default());
+                fft.encode_rows(&mut enc, &b, 4, false);
+                enc.copy_buffer_to_buffer(&lines, 0, &st, 0, 8 * len as u64);
+                ctx.queue.submit([enc.finish()]);
+                let got =
+                    pollster::block_on(hypothetical::gpu::read_f32(&ctx, &st, 8 * len as u64))
+                        .unwrap();
+                let mut want = data.clone();
+                planner.plan_fft_forward(1024).process(&mut want);
+                let energy = want.iter().map(|c| c.norm()).fold(0.0, f32::max);
+                let err = want
+                    .iter()
+                    .zip(got.chunks_exact(2))
+                    .map(|(w, g)| (w.re - g[0]).abs().max((w.im - g[1]).abs()))
+                    .fold(0.0, f32::max);
+                eprintln!("fft 1024: {:e}", err / energy);
+                assert!(err <= 1e-5 * energy, "n = 1024: {err} of {energy}");
+                continue;
+            }
+            for inverse in [false, true] {
+                let got = pollster::block_on(fft.run_2d(&ctx, &data, planes, inverse)).unwrap();
+                let mut want = data.clone();
+                let plan = if inverse {
+                    planner.plan_fft_inverse(n as usize)
+                } else {
+                    planner.plan_fft_forward(n as usize)
+                };
+                let s = n as usize;
+                for p in want.chunks_exact_mut(s * s) {
+                    let mut column = vec![Complex::new(0.0, 0.0); s];
+                    hypothetical::spectrum::fft_2d(
+                        p,
+                        &mut column,
+                        s,
+                        s,
+                        plan.as_ref(),
+                        plan.as_ref(),
+                    );
+                }
+                let peak = want.iter().map(|c| c.norm()).fold(0.0, f32::max);
+                let err = want
+                    .iter()
+                    .zip(&got)
+                    .map(|(w, g)| (w - g).norm())
+                    .fold(0.0, f32::max);
+                eprintln!("fft {n} inverse {inverse}: {:e}", err / peak);
+                assert!(
+                    err <= 1e-5 * peak,
+                    "n = {n}, inverse {inverse}: {err} of {peak}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn archive_kernel_matches_the_cpu_denoiser() {
+        let Some(ctx) = ctx() else { return };
+        let set = archive_set();
+        let mask = set.tag_mask("flower");
+        let mut gpu = GpuDenoiser::new(ctx, &set, DenoiserKind::Archive, Some(&mask), None);
+        for (k, a) in [0.001f64, 0.1, 0.5, 0.95].into_iter().enumerate() {
+            // x_t drawn around an item, so that the weights are far from uniform.
+            let x_t: Vec<f32> = set
+                .item(k * 7)
+                .iter()
+                .zip(field(32, k as u64))
+                .map(|(v, e)| a.sqrt() as f32 * v + (1.0 - a).sqrt() as f32 * e)
+                .collect();
+            let want = archive::denoise(&set, &x_t, a, Some(&mask));
+            let got = pollster::block_on(gpu.denoise(&x_t, a, None)).unwrap();
+            eprintln!(
+                "archive ᾱ = {a}: weights {:e}, x̂0 {:e}",
+                max_diff(&got.posterior, &want.posterior),
+                max_diff(&got.x0_all, &want.x0_all)
+            );
+            assert!(
+                max_diff(&got.posterior, &want.posterior) < 1e-4,
+                "ᾱ = {a}: weights"
+            );
+            assert!(
+                max_diff(
+                    got.posterior_tag.as_ref().unwrap(),
+                    want.posterior_tag.as_ref().unwrap()
+                ) < 1e-4
+            );
+            assert!(max_diff(&got.x0_all, &want.x0_all) < 1e-4, "ᾱ = {a}: x̂0");
+            assert!(max_diff(got.x0_tag.as_ref().unwrap(), want.x0_tag.as_ref().unwrap()) < 1e-4);
+        }
+    }
+
+    #[test]
+    fn gaussian_kernel_matches_the_cpu_wiener_filter_at_32_and_64() {
+        let Some(ctx) = ctx() else { return };
+        for edge in [32u32, 64] {
+            let set = load_archive(std::path::Path::new("www/archive"), edge).unwrap();
+            let mask = set.tag_mask("Australian");
+            let g = GaussianDenoiser::new(&set, Some(&mask)).unwrap();
+            let mut gpu = GpuDenoiser::new(
+                ctx.clone(),
+                &set,
+                DenoiserKind::Gaussian,
+                Some(&mask),
+                Some(&g),
+            );
+            for a in [1e-4f64, 0.2, 0.8, 0.999] {
+                let x_t = field(edge, 5);
+                let (all, tag) = g.denoise(&x_t, a);
+                let got = pollster::block_on(gpu.denoise(&x_t, a, None)).unwrap();
+                let d_all = max_diff(&got.x0_all, &all);
+                let d_tag = max_diff(got.x0_tag.as_ref().unwrap(), tag.as_ref().unwrap());
+                eprintln!("gaussian {edge} px ᾱ = {a}: {d_all:e} {d_tag:e}");
+                assert!(
+                    d_all < 1e-3 && d_tag < 1e-3,
+                    "{edge} px, ᾱ = {a}: {d_all}, {d_tag}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn patch_kernel_matches_the_cpu_machine() {
+        let Some(ctx) = ctx() else { return };
+        // Three items keep lavapipe's run short; 32 px spans many workgroups.
+        let full = archive_set();
+        let mut set = Dataset::new(32).unwrap();
+        for id in ["sunflower", "kangaroo-hopping", "tv-static"] {
+            let i = full.index_of(id).unwrap_or(0);
+            set.push_field(
+                id,
+                &[if id == "sunflower" { "flower" } else { "other" }],
+                &full.field(i),
+            );
+        }
+        let mask = set.tag_mask("flower");
+        let mut gpu = GpuDenoiser::new(ctx, &set, DenoiserKind::Patch, Some(&mask), None);
+        for (a, p) in [(0.05f64, 27u32), (0.5, 11), (0.97, 3)] {
+            let x_t = field(32, 40);
+            let want = patch::denoise(&set, &x_t, a, p, Some(&mask), &[0, 1, 2]);
+            let got = pollster::block_on(gpu.denoise(&x_t, a, Some(p))).unwrap();
+            let d = max_diff(&got.x0_all, &want.x0_all);
+            let dt = max_diff(got.x0_tag.as_ref().unwrap(), want.x0_tag.as_ref().unwrap());
+            let ds = max_diff(
+                &got.pixel_shares.as_ref().unwrap().all,
+                &want.pixel_shares.as_ref().unwrap().all,
+            );
+            eprintln!("patch ᾱ = {a} P = {p}: {d:e} {dt:e} shares {ds:e}");
+            assert!(
+                d < 1e-3 && dt < 1e-3 && ds < 1e-3,
+                "ᾱ = {a}, P = {p}: {d}, {dt}, shares {ds}"
+            );
+        }
+    }
+
+    #[test]
+    fn whole_samples_agree_between_gpu_and_cpu() {
+        let Some(ctx) = ctx() else { return };
+        let set = archive_set();
+        for kind in [DenoiserKind::Archive, DenoiserKind::Gaussian] {
+            let cpu = CpuDenoiser::new(&set, kind, Some("flower")).unwrap();
+            let cfg = SamplerConfig {
+                steps: 20,
+                seed: 7,
+                guidance: 2.0,
+                ..Default::default()
+            };
+            let mut a = Sampler::new(cfg.clone()).unwrap();
+            cpu.run(&set, &mut a);
+            let mut gpu = GpuDenoiser::new(ctx.clone(), &set, kind, cpu.mask(), cpu.gaussian());
+            let mut b = Sampler::new(cfg).unwrap();
+            while !b.is_done() {
+                let d = pollster::block_on(gpu.denoise(b.x_t(), b.alpha_bar(), None)).unwrap();
+                b.advance(&d, kind, None).unwrap();
+            }
+            let diff = max_diff(a.result().unwrap(), b.result().unwrap());
+            eprintln!("whole run {kind:?}: {diff:e}");
+            assert!(diff < 1e-3, "{kind:?}: {diff}");
+        }
+        let _ = ImageField::zeros(1, 1);
+    }
+}

@@ -5,7 +5,12 @@
 //! `Device::poll` does nothing and blocking (pollster) would hang the page, so
 //! the browser's event loop delivers the callback; natively we poll to drive it.
 
+pub mod archive;
+pub mod denoisers;
+pub mod fft;
+pub mod gaussian;
 pub mod noise;
+pub mod patch;
 
 use std::sync::{Arc, Mutex};
 
@@ -67,8 +72,9 @@ impl GpuContext {
             .request_device(&wgpu::DeviceDescriptor {
                 label: Some("hypothetical"),
                 required_features: wgpu::Features::empty(),
-                required_limits: wgpu::Limits::downlevel_defaults()
-                    .using_resolution(adapter.limits()),
+                // WebGPU's default limits (8 storage buffers per stage, 128 MiB bindings):
+                // every WebGPU adapter offers them, lavapipe too.
+                required_limits: wgpu::Limits::default().using_resolution(adapter.limits()),
                 experimental_features: wgpu::ExperimentalFeatures::disabled(),
                 memory_hints: wgpu::MemoryHints::Performance,
                 trace: wgpu::Trace::Off,
@@ -124,7 +130,7 @@ impl GpuContext {
         self.device.destroy();
     }
 
-    fn check_alive(&self) -> Result<(), GpuError> {
+    pub(crate) fn check_alive(&self) -> Result<(), GpuError> {
         match self.lost_reason() {
             Some(why) => Err(GpuError::DeviceLost(why)),
             None => Ok(()),
@@ -180,6 +186,124 @@ impl GpuContext {
         staging.unmap();
         Ok(())
     }
+}
+
+/// A storage buffer holding `contents` (STORAGE | COPY_DST | COPY_SRC).
+pub fn storage_init(ctx: &GpuContext, label: &str, contents: &[u8]) -> wgpu::Buffer {
+    use wgpu::util::DeviceExt;
+    ctx.device
+        .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some(label),
+            contents,
+            usage: wgpu::BufferUsages::STORAGE
+                | wgpu::BufferUsages::COPY_DST
+                | wgpu::BufferUsages::COPY_SRC,
+        })
+}
+
+/// An uninitialised buffer of `size` bytes (at least 16) with `usage`.
+pub fn buffer(ctx: &GpuContext, label: &str, size: u64, usage: wgpu::BufferUsages) -> wgpu::Buffer {
+    ctx.device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some(label),
+        size: size.max(16).next_multiple_of(4),
+        usage,
+        mapped_at_creation: false,
+    })
+}
+
+/// A storage buffer of `size` bytes that results are written to and copied from.
+pub fn storage(ctx: &GpuContext, label: &str, size: u64) -> wgpu::Buffer {
+    buffer(
+        ctx,
+        label,
+        size,
+        wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::COPY_SRC,
+    )
+}
+
+/// A uniform buffer of `size` bytes, written with `queue.write_buffer`.
+pub fn uniform(ctx: &GpuContext, label: &str, size: u64) -> wgpu::Buffer {
+    buffer(
+        ctx,
+        label,
+        size,
+        wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+    )
+}
+
+/// A MAP_READ buffer to copy results into.
+pub fn staging(ctx: &GpuContext, label: &str, size: u64) -> wgpu::Buffer {
+    buffer(
+        ctx,
+        label,
+        size,
+        wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+    )
+}
+
+/// A compute pipeline with an automatic layout for one entry point.
+pub fn pipeline(
+    ctx: &GpuContext,
+    module: &wgpu::ShaderModule,
+    entry: &str,
+) -> wgpu::ComputePipeline {
+    ctx.device
+        .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some(entry),
+            layout: None,
+            module,
+            entry_point: Some(entry),
+            compilation_options: Default::default(),
+            cache: None,
+        })
+}
+
+/// A bind group for group 0 of `pipeline`; automatic layouts hold only the
+/// bindings the entry point uses, so `entries` must list exactly those.
+pub fn bind(
+    ctx: &GpuContext,
+    pipeline: &wgpu::ComputePipeline,
+    entries: &[(u32, &wgpu::Buffer)],
+) -> wgpu::BindGroup {
+    let entries: Vec<wgpu::BindGroupEntry> = entries
+        .iter()
+        .map(|(binding, buffer)| wgpu::BindGroupEntry {
+            binding: *binding,
+            resource: buffer.as_entire_binding(),
+        })
+        .collect();
+    ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
+        label: None,
+        layout: &pipeline.get_bind_group_layout(0),
+        entries: &entries,
+    })
+}
+
+/// Records one dispatch of `pipeline` with `groups` workgroups.
+pub fn dispatch(
+    encoder: &mut wgpu::CommandEncoder,
+    pipeline: &wgpu::ComputePipeline,
+    bind_group: &wgpu::BindGroup,
+    groups: (u32, u32),
+) {
+    let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+        label: None,
+        timestamp_writes: None,
+    });
+    pass.set_pipeline(pipeline);
+    pass.set_bind_group(0, bind_group, &[]);
+    pass.dispatch_workgroups(groups.0, groups.1, 1);
+}
+
+/// Reads `staging` back as f32 values.
+pub async fn read_f32(
+    ctx: &GpuContext,
+    staging: &wgpu::Buffer,
+    len: u64,
+) -> Result<Vec<f32>, GpuError> {
+    let mut bytes = Vec::new();
+    ctx.read_back(staging, len, &mut bytes).await?;
+    Ok(bytemuck::pod_collect_to_vec(&bytes))
 }
 
 /// Threads (invocations) per workgroup of every 1-D kernel here.

@@ -1,0 +1,78 @@
+//! The optimal denoiser for the archive's empirical distribution.
+//!
+//! If x_0 is drawn uniformly from the N items x_i and x_t = √ᾱ·x_0 + √(1−ᾱ)·ε,
+//! Bayes gives p(i | x_t) ∝ exp(−‖x_t − √ᾱ·x_i‖² / (2(1−ᾱ))) and the minimum
+//! mean-square-error estimate x̂0 = Σ_i p(i | x_t)·x_i. Near t = T the weights
+//! are almost uniform (x̂0 is the archive's mean); near t = 0 they pick the
+//! nearest item, so sampling with this denoiser reproduces archive items:
+//! memorisation, which is what an ideal model of a finite dataset does.
+//!
+//! The GPU twin is `src/gpu/archive.wgsl`.
+
+use super::{masked_softmax, weighted_items, Denoised};
+use crate::dataset::Dataset;
+
+/// log p(i | x_t) up to a constant: −‖x_t − √ᾱ·x_i‖² / (2(1 − ᾱ)), accumulated in f64.
+pub fn log_weights(set: &Dataset, x_t: &[f32], alpha_bar: f64) -> Vec<f64> {
+    let signal = alpha_bar.sqrt() as f32;
+    let two_var = 2.0 * (1.0 - alpha_bar).max(1e-12);
+    set.data()
+        .chunks_exact(set.dim())
+        .map(|item| {
+            let d2: f64 = item
+                .iter()
+                .zip(x_t)
+                .map(|(&x, &y)| {
+                    let d = y - signal * x;
+                    f64::from(d * d)
+                })
+                .sum();
+            -d2 / two_var
+        })
+        .collect()
+}
+
+/// p(i | x_t) over all items.
+pub fn posterior(set: &Dataset, x_t: &[f32], alpha_bar: f64) -> Vec<f32> {
+    masked_softmax(&log_weights(set, x_t, alpha_bar), None)
+}
+
+/// p(tag | x_t) = Σ of p(i | x_t) over the items carrying the tag.
+pub fn tag_probability(set: &Dataset, posterior: &[f32], tag: &str) -> f32 {
+    (0..set.len())
+        .filter(|&i| set.has_tag(i, tag))
+        .map(|i| posterior[i])
+        .sum()
+}
+
+/// The archive denoiser: x̂0 over all items and, with a tag mask, over the tag's items.
+pub fn denoise(set: &Dataset, x_t: &[f32], alpha_bar: f64, tag: Option<&[bool]>) -> Denoised {
+    let logits = log_weights(set, x_t, alpha_bar);
+    let posterior = masked_softmax(&logits, None);
+    let x0_all = weighted_items(set.data(), set.dim(), &posterior);
+    let posterior_tag = tag.map(|mask| masked_softmax(&logits, Some(mask)));
+    let x0_tag = posterior_tag
+        .as_ref()
+        .map(|w| weighted_items(set.data(), set.dim(), w));
+    Denoised {
+        x0_all,
+        x0_tag,
+        posterior,
+        posterior_tag,
+        pixel_shares: None,
+    }
+}
+
+/// p(tag | x_t) for every tag of the set, most probable first (ties by name).
+pub fn tag_probabilities(set: &Dataset, posterior: &[f32]) -> Vec<(String, f32)> {
+    let mut out: Vec<(String, f32)> = set
+        .tag_counts()
+        .into_iter()
+        .map(|(tag, _)| {
+            let p = tag_probability(set, posterior, &tag);
+            (tag, p)
+        })
+        .collect();
+    out.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    out
+}

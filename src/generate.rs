@@ -1,0 +1,250 @@
+//! One generation, end to end on the CPU, and what it says about its sources.
+//!
+//! [`CpuDenoiser`] answers the sampler's questions with the CPU references;
+//! the page's GPU backend answers the same questions with the WGSL kernels.
+//! [`provenance`] and [`png_text`] turn a finished run into the credits shown
+//! beside the image and written into its PNG.
+
+use serde::Serialize;
+
+use crate::archive::Item;
+use crate::dataset::Dataset;
+use crate::denoise::gaussian::GaussianDenoiser;
+use crate::denoise::{archive, patch, Denoised, DenoiserKind};
+use crate::sampler::{Sampler, StepRecord};
+
+/// Per-step work budget of the CPU patch denoiser, in (pixel, item, position)
+/// triples: 67 items × 32⁴ ≈ 7.0·10⁷ fit, so 32 px uses every item; at 64 px
+/// the budget allows ⌊7.0·10⁷ / 64⁴⌋ = 4 items per step, and the CPU path uses
+/// the items the archive posterior ranks highest at that step (half from the
+/// whole archive, half from the tag). The GPU path always uses every item.
+pub const CPU_PATCH_BUDGET: usize = 70_254_592;
+
+/// How many items the CPU patch denoiser may use at this edge (at least 2).
+pub fn cpu_patch_items(edge: u32, items: usize) -> usize {
+    let per_item = (edge as usize).pow(4);
+    (CPU_PATCH_BUDGET / per_item)
+        .clamp(2, items.max(2))
+        .min(items)
+}
+
+/// The items the patch denoiser uses: all of them when the budget allows,
+/// otherwise the leading items of the archive posterior, half of them among
+/// the tag's items when there is a tag.
+pub fn patch_candidates(posterior: &[f32], tag: Option<&[bool]>, limit: usize) -> Vec<usize> {
+    let n = posterior.len();
+    if limit >= n {
+        return (0..n).collect();
+    }
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| posterior[b].total_cmp(&posterior[a]).then(a.cmp(&b)));
+    let mut chosen = Vec::with_capacity(limit);
+    if let Some(mask) = tag {
+        let tagged = limit.div_ceil(2);
+        chosen.extend(order.iter().copied().filter(|&i| mask[i]).take(tagged));
+    }
+    for &i in &order {
+        if chosen.len() >= limit {
+            break;
+        }
+        if !chosen.contains(&i) {
+            chosen.push(i);
+        }
+    }
+    chosen.sort_unstable();
+    chosen
+}
+
+/// The CPU answers for one denoiser and one tag.
+pub struct CpuDenoiser {
+    kind: DenoiserKind,
+    mask: Option<Vec<bool>>,
+    gaussian: Option<GaussianDenoiser>,
+    /// Items per step for the patch denoiser (all of them unless limited).
+    patch_items: usize,
+}
+
+impl CpuDenoiser {
+    /// `tag` must name a tag of the set (checked by the caller: an empty mask gives None).
+    pub fn new(set: &Dataset, kind: DenoiserKind, tag: Option<&str>) -> Option<Self> {
+        let mask = tag.map(|t| set.tag_mask(t));
+        if mask.as_ref().is_some_and(|m| !m.contains(&true)) || set.is_empty() {
+            return None;
+        }
+        let gaussian = match kind {
+            DenoiserKind::Gaussian => Some(GaussianDenoiser::new(set, mask.as_deref())?),
+            _ => None,
+        };
+        Some(Self {
+            kind,
+            mask,
+            gaussian,
+            patch_items: set.len(),
+        })
+    }
+
+    /// Limits the patch denoiser to `items` candidates per step (the bounded candidate set).
+    pub fn with_patch_items(mut self, items: usize) -> Self {
+        self.patch_items = items.max(1);
+        self
+    }
+
+    pub fn kind(&self) -> DenoiserKind {
+        self.kind
+    }
+
+    pub fn mask(&self) -> Option<&[bool]> {
+        self.mask.as_deref()
+    }
+
+    /// The fitted models of the Gaussian denoiser (to upload to the GPU).
+    pub fn gaussian(&self) -> Option<&GaussianDenoiser> {
+        self.gaussian.as_ref()
+    }
+
+    pub fn patch_items(&self) -> usize {
+        self.patch_items
+    }
+
+    /// The patch size at the sampler's current step (patch denoiser only).
+    pub fn patch_size(&self, set: &Dataset, sampler: &Sampler) -> Option<u32> {
+        (self.kind == DenoiserKind::Patch)
+            .then(|| patch::patch_size(set.edge(), sampler.t().unwrap_or(0), sampler.t_max()))
+    }
+
+    /// Answers the sampler's current question.
+    pub fn denoise(&self, set: &Dataset, sampler: &Sampler) -> Denoised {
+        let (x_t, a) = (sampler.x_t(), sampler.alpha_bar());
+        let mask = self.mask.as_deref();
+        match self.kind {
+            DenoiserKind::Archive => archive::denoise(set, x_t, a, mask),
+            DenoiserKind::Gaussian => {
+                let (x0_all, x0_tag) = self.gaussian.as_ref().expect("built").denoise(x_t, a);
+                Denoised {
+                    x0_all,
+                    x0_tag,
+                    posterior: archive::posterior(set, x_t, a),
+                    ..Denoised::default()
+                }
+            }
+            DenoiserKind::Patch => {
+                let posterior = archive::posterior(set, x_t, a);
+                let candidates = patch_candidates(&posterior, mask, self.patch_items);
+                let size = self.patch_size(set, sampler).expect("patch");
+                let mut d = patch::denoise(set, x_t, a, size, mask, &candidates);
+                d.posterior = posterior;
+                d
+            }
+        }
+    }
+
+    /// Runs the sampler to the end.
+    pub fn run(&self, set: &Dataset, sampler: &mut Sampler) {
+        while !sampler.is_done() {
+            let d = self.denoise(set, sampler);
+            let patch = self.patch_size(set, sampler);
+            sampler.advance(&d, self.kind, patch).expect("shapes match");
+        }
+    }
+}
+
+/// One archive item's part in a result.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Source {
+    pub index: usize,
+    pub id: String,
+    /// Archive: its coefficient in x̂0. Patch: the share of pixels it supplied.
+    /// Gaussian: 1/n for each of the n items the model summarises.
+    pub weight: f32,
+}
+
+/// The items a step's x̂0 came from, most important first (at most `limit`;
+/// every member for the Gaussian model, whose result depends on all alike).
+pub fn provenance(
+    set: &Dataset,
+    kind: DenoiserKind,
+    mask: Option<&[bool]>,
+    record: &StepRecord,
+    limit: usize,
+) -> Vec<Source> {
+    let mut weights: Vec<(usize, f32)> = match kind {
+        DenoiserKind::Archive => record.coefficients.iter().copied().enumerate().collect(),
+        DenoiserKind::Gaussian => {
+            let members: Vec<usize> = (0..set.len())
+                .filter(|&i| mask.is_none_or(|m| m[i]))
+                .collect();
+            let w = 1.0 / members.len().max(1) as f32;
+            return members
+                .into_iter()
+                .map(|i| Source {
+                    index: i,
+                    id: set.id(i).to_string(),
+                    weight: w,
+                })
+                .collect();
+        }
+        DenoiserKind::Patch => {
+            let mut counts = vec![0.0f32; set.len()];
+            if let Some((items, _)) = record.source.as_ref() {
+                let unit = 1.0 / items.len() as f32;
+                for &i in items {
+                    counts[i as usize] += unit;
+                }
+            }
+            counts.into_iter().enumerate().collect()
+        }
+    };
+    weights.retain(|&(_, w)| w > 1e-4);
+    weights.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    weights.truncate(limit);
+    weights
+        .into_iter()
+        .map(|(i, w)| Source {
+            index: i,
+            id: set.id(i).to_string(),
+            weight: w,
+        })
+        .collect()
+}
+
+/// A credit line for an archive item: “Title” by Creator (year), licence, source.
+pub fn credit_line(item: &Item) -> String {
+    let year = item.year.map(|y| format!(" ({y})")).unwrap_or_default();
+    format!(
+        "“{}” by {}{}, {}; {}",
+        item.title, item.creator, year, item.licence, item.attribution
+    )
+}
+
+/// The tEXt/iTXt chunks of a downloaded result: what made it and from what.
+pub fn png_text(
+    settings: &str,
+    sources: &[Source],
+    kind: DenoiserKind,
+    items: &[Item],
+) -> Vec<(String, String)> {
+    let mut lines = Vec::new();
+    for s in sources {
+        let credit = items
+            .iter()
+            .find(|it| it.id == s.id)
+            .map(credit_line)
+            .unwrap_or_else(|| s.id.clone());
+        let share = match kind {
+            DenoiserKind::Archive => format!("weight {:.3}", s.weight),
+            DenoiserKind::Patch => format!("{:.1}% of pixels", 100.0 * s.weight),
+            DenoiserKind::Gaussian => "one of the items averaged".to_string(),
+        };
+        lines.push(format!("{} [{}]: {}", s.id, share, credit));
+    }
+    vec![
+        ("Title".into(), "A hypothetical image".into()),
+        (
+            "Software".into(),
+            "Hypothetical (reverse diffusion from the project's archive)".into(),
+        ),
+        ("Description".into(), settings.to_string()),
+        ("Source".into(), lines.join("\n")),
+    ]
+}

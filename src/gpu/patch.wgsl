@@ -1,0 +1,217 @@
+// The local patch (ELS) denoiser, twin of src/denoise/patch.rs.
+// The candidates are (item, displacement) pairs, item-major; a batch of pairs
+// is processed by three kernels:
+//   box_rows:    per (pair, row): Σ_c (x_t(p) − √ᾱ·x_i(p + d))², boxed along the row
+//   box_columns: per (pair, column): the row boxes boxed along the column
+//   accumulate:  per pixel: log-sum-exp accumulation over the batch's pairs
+// `reset` clears the per-pixel state before a step and `finish` turns it into
+// x̂0 (all items and the tag's items) and each item's share of every pixel.
+
+struct Params {
+    edge: u32,
+    items: u32,
+    pair_base: u32,
+    batch: u32,
+    radius: u32,
+    signal: f32,
+    inv_two_var: f32,
+    cutoff: f32,
+    row_pitch: u32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
+}
+
+const WORKGROUP: u32 = 256u;
+// Per-pixel state: max, sum, value rgb (all items); the same for the tag's
+// items; the (max, sum) snapshot at the start of the current item.
+const STATE: u32 = 12u;
+const NEG_INF: f32 = -3.0e38;
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> data: array<f32>;
+@group(0) @binding(2) var<storage, read> x_t: array<f32>;
+@group(0) @binding(3) var<storage, read> mask: array<u32>;
+@group(0) @binding(4) var<storage, read_write> rows: array<f32>;
+@group(0) @binding(5) var<storage, read_write> boxed: array<f32>;
+@group(0) @binding(6) var<storage, read_write> state: array<f32>;
+// Per (item, pixel): (max, sum) of the item's own contribution.
+@group(0) @binding(7) var<storage, read_write> item_state: array<vec2<f32>>;
+// x̂0_all (3·S²), x̂0_tag (3·S²), then shares (S² · items, pixel-major).
+@group(0) @binding(8) var<storage, read_write> out: array<f32>;
+
+fn invocation(id: vec3<u32>) -> u32 {
+    return id.y * params.row_pitch + id.x;
+}
+
+// Σ_c (x_t(x, y) − √ᾱ·item(x + dx, y + dy))², with wrap-around.
+fn dist(item: u32, dx: u32, dy: u32, x: u32, y: u32) -> f32 {
+    let s = params.edge;
+    let n = s * s;
+    let p = y * s + x;
+    let q = ((y + dy) % s) * s + (x + dx) % s;
+    let base = item * 3u * n;
+    let e0 = x_t[p] - params.signal * data[base + q];
+    let e1 = x_t[n + p] - params.signal * data[base + n + q];
+    let e2 = x_t[2u * n + p] - params.signal * data[base + 2u * n + q];
+    return e0 * e0 + e1 * e1 + e2 * e2;
+}
+
+@compute @workgroup_size(WORKGROUP)
+fn box_rows(@builtin(global_invocation_id) id: vec3<u32>) {
+    let s = params.edge;
+    let k = invocation(id);
+    if (k >= params.batch * s) {
+        return;
+    }
+    let j = k / s;
+    let y = k % s;
+    let pair = params.pair_base + j;
+    let item = pair / (s * s);
+    let d = pair % (s * s);
+    let dx = d % s;
+    let dy = d / s;
+    let r = params.radius;
+    let out_base = j * s * s + y * s;
+    var sum = 0.0;
+    for (var t = 0u; t <= 2u * r; t++) {
+        sum += dist(item, dx, dy, (t + s - r) % s, y);
+    }
+    rows[out_base] = sum;
+    for (var x = 1u; x < s; x++) {
+        sum += dist(item, dx, dy, (x + r) % s, y);
+        sum -= dist(item, dx, dy, (x + s - r - 1u) % s, y);
+        rows[out_base + x] = sum;
+    }
+}
+
+@compute @workgroup_size(WORKGROUP)
+fn box_columns(@builtin(global_invocation_id) id: vec3<u32>) {
+    let s = params.edge;
+    let k = invocation(id);
+    if (k >= params.batch * s) {
+        return;
+    }
+    let j = k / s;
+    let x = k % s;
+    let r = params.radius;
+    let base = j * s * s + x;
+    var sum = 0.0;
+    for (var t = 0u; t <= 2u * r; t++) {
+        sum += rows[base + ((t + s - r) % s) * s];
+    }
+    boxed[base] = sum;
+    for (var y = 1u; y < s; y++) {
+        sum += rows[base + ((y + r) % s) * s];
+        sum -= rows[base + ((y + s - r - 1u) % s) * s];
+        boxed[base + y * s] = sum;
+    }
+}
+
+@compute @workgroup_size(WORKGROUP)
+fn reset(@builtin(global_invocation_id) id: vec3<u32>) {
+    let p = invocation(id);
+    if (p >= params.edge * params.edge) {
+        return;
+    }
+    for (var k = 0u; k < STATE; k++) {
+        state[p * STATE + k] = 0.0;
+    }
+    state[p * STATE] = NEG_INF;
+    state[p * STATE + 5u] = NEG_INF;
+    for (var i = 0u; i < params.items; i++) {
+        item_state[i * params.edge * params.edge + p] = vec2<f32>(NEG_INF, 0.0);
+    }
+}
+
+// Adds weight exp(l) on v to the accumulator at state[at..at + 5]: the twin of Acc::add.
+fn acc_add(at: u32, l: f32, v: vec3<f32>) {
+    let m = state[at];
+    if (l > m) {
+        let scale = exp(m - l);
+        state[at + 1u] = state[at + 1u] * scale + 1.0;
+        state[at + 2u] = state[at + 2u] * scale + v.x;
+        state[at + 3u] = state[at + 3u] * scale + v.y;
+        state[at + 4u] = state[at + 4u] * scale + v.z;
+        state[at] = l;
+    } else {
+        let e = exp(l - m);
+        state[at + 1u] += e;
+        state[at + 2u] += e * v.x;
+        state[at + 3u] += e * v.y;
+        state[at + 4u] += e * v.z;
+    }
+}
+
+@compute @workgroup_size(WORKGROUP)
+fn accumulate(@builtin(global_invocation_id) id: vec3<u32>) {
+    let s = params.edge;
+    let n = s * s;
+    let p = invocation(id);
+    if (p >= n) {
+        return;
+    }
+    let x = p % s;
+    let y = p / s;
+    let at = p * STATE;
+    for (var j = 0u; j < params.batch; j++) {
+        let pair = params.pair_base + j;
+        let item = pair / n;
+        let d = pair % n;
+        if (d == 0u) {
+            state[at + 10u] = state[at];
+            state[at + 11u] = state[at + 1u];
+        }
+        let l = -boxed[j * n + p] * params.inv_two_var;
+        if (l >= state[at] - params.cutoff) {
+            let q = ((y + d / s) % s) * s + (x + d % s) % s;
+            let base = item * 3u * n;
+            let v = vec3<f32>(data[base + q], data[base + n + q], data[base + 2u * n + q]);
+            acc_add(at, l, v);
+            if (mask[item] != 0u) {
+                acc_add(at + 5u, l, v);
+            }
+        }
+        if (d == n - 1u) {
+            let m0 = state[at + 10u];
+            var carried = 0.0;
+            if (m0 > NEG_INF) {
+                carried = state[at + 11u] * exp(m0 - state[at]);
+            }
+            item_state[item * n + p] = vec2<f32>(state[at], max(state[at + 1u] - carried, 0.0));
+        }
+    }
+}
+
+@compute @workgroup_size(WORKGROUP)
+fn finish(@builtin(global_invocation_id) id: vec3<u32>) {
+    let n = params.edge * params.edge;
+    let p = invocation(id);
+    if (p >= n) {
+        return;
+    }
+    let at = p * STATE;
+    let sum = state[at + 1u];
+    let tag_sum = state[at + 6u];
+    for (var c = 0u; c < 3u; c++) {
+        var all = 0.0;
+        if (sum > 0.0) {
+            all = state[at + 2u + c] / sum;
+        }
+        var tag = 0.0;
+        if (tag_sum > 0.0) {
+            tag = state[at + 7u + c] / tag_sum;
+        }
+        out[c * n + p] = all;
+        out[3u * n + c * n + p] = tag;
+    }
+    let shares = 6u * n + p * params.items;
+    for (var i = 0u; i < params.items; i++) {
+        let st = item_state[i * n + p];
+        var share = 0.0;
+        if (st.y > 0.0) {
+            share = st.y * exp(st.x - state[at]) / sum;
+        }
+        out[shares + i] = share;
+    }
+}

@@ -1,0 +1,340 @@
+//! Reverse sampling: from pure noise x_T to an image x_0 by repeatedly asking a
+//! denoiser for x̂0 = E[x_0 | x_t].
+//!
+//! The sampler is a plain state machine: [`Sampler::x_t`] and
+//! [`Sampler::alpha_bar`] say what to denoise, the caller runs a denoiser on
+//! either backend, and [`Sampler::advance`] takes the result. So one sampler
+//! serves the CPU, the GPU (whose calls are async) and the tests.
+//!
+//! Timesteps: K sampling steps visit t_k = round(k·T/K), k = K … 1, on the
+//! project's T = 1000 schedule (the "trailing" spacing, which starts from t = T
+//! exactly; Lin et al. 2024), and a last update lands on t = 0.
+//!
+//! Each update from t to s < t, with ε̂ = (x_t − √ᾱ_t·x̂0)/√(1 − ᾱ_t):
+//! - DDIM, η = 0 (Song, Meng & Ermon 2021): x_s = √ᾱ_s·x̂0 + √(1 − ᾱ_s)·ε̂.
+//! - DDPM ancestral (Ho et al. 2020; for strided steps DDIM's η = 1):
+//!   σ² = (1 − ᾱ_s)/(1 − ᾱ_t)·(1 − ᾱ_t/ᾱ_s),
+//!   x_s = √ᾱ_s·x̂0 + √(1 − ᾱ_s − σ²)·ε̂ + τ·σ·z, z ~ N(0, I), τ the temperature.
+//!
+//! Guidance (classifier-free form, Ho & Salimans 2022):
+//! x̂0 = x̂0_all + w·(x̂0_tag − x̂0_all); w = 0 ignores the tag, w = 1 is the tag's
+//! own estimate, w > 1 pushes further away from the rest of the archive. The
+//! guided x̂0 is clipped to [−1, 1], the range of the data (DDPM's
+//! `clip_denoised`), before ε̂ and x_s are formed from it.
+
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::denoise::{Denoised, DenoiserKind};
+use crate::image::{write_rgba8, CHANNELS};
+use crate::rng::fill_gaussian_planar;
+use crate::schedule::{Schedule, ScheduleKind, DEFAULT_STEPS};
+
+/// Random stream of the starting noise x_T.
+pub const STREAM_SAMPLER_START: u32 = 1;
+/// Random streams of the noise injected by DDPM steps: step k uses this + k.
+pub const STREAM_SAMPLER_STEP: u32 = 16;
+
+pub const MIN_STEPS: u32 = 10;
+pub const MAX_STEPS: u32 = DEFAULT_STEPS;
+pub const MAX_GUIDANCE: f32 = 10.0;
+pub const MAX_TEMPERATURE: f32 = 2.0;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Method {
+    /// Deterministic DDIM, η = 0.
+    Ddim,
+    /// Stochastic DDPM ancestral sampling.
+    Ddpm,
+}
+
+impl Method {
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "ddim" => Some(Self::Ddim),
+            "ddpm" => Some(Self::Ddpm),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Ddim => "ddim",
+            Self::Ddpm => "ddpm",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SamplerConfig {
+    pub edge: u32,
+    pub method: Method,
+    pub steps: u32,
+    pub seed: u64,
+    pub schedule: ScheduleKind,
+    /// Guidance strength w ≥ 0 (used only with a tag).
+    pub guidance: f32,
+    /// Scales the noise of stochastic steps (1 = the model's own variance).
+    pub temperature: f32,
+}
+
+impl Default for SamplerConfig {
+    fn default() -> Self {
+        Self {
+            edge: 32,
+            method: Method::Ddim,
+            steps: 20,
+            seed: 7,
+            schedule: ScheduleKind::Cosine,
+            guidance: 1.0,
+            temperature: 1.0,
+        }
+    }
+}
+
+#[derive(Debug, Error, PartialEq)]
+pub enum SamplerError {
+    #[error("steps must be between {MIN_STEPS} and {MAX_STEPS}, not {0}")]
+    Steps(u32),
+    #[error("guidance must be between 0 and {MAX_GUIDANCE}, not {0}")]
+    Guidance(f32),
+    #[error("temperature must be between 0 and {MAX_TEMPERATURE}, not {0}")]
+    Temperature(f32),
+    #[error("the denoiser returned {got} values; the sampler needs {want}")]
+    Shape { got: usize, want: usize },
+    #[error("sampling has already finished")]
+    Finished,
+}
+
+/// What the visitor can scrub back to: one entry per sampling step.
+#[derive(Clone, Debug)]
+pub struct StepRecord {
+    pub t: u32,
+    pub alpha_bar: f64,
+    /// The patch size used, for the patch denoiser.
+    pub patch: Option<u32>,
+    /// x_t and the guided x̂0 as opaque RGBA8.
+    pub x_t: Vec<u8>,
+    pub x0: Vec<u8>,
+    /// The archive posterior p(item | x_t): the recogniser.
+    pub posterior: Vec<f32>,
+    /// The archive denoiser's effective coefficient of each item in x̂0:
+    /// (1 − w)·p(i | x_t) + w·p(i | x_t, tag). Empty for the other denoisers.
+    pub coefficients: Vec<f32>,
+    /// Patch denoiser: for each pixel, the item with the largest (guided) share
+    /// and that share.
+    pub source: Option<(Vec<u16>, Vec<f32>)>,
+}
+
+pub struct Sampler {
+    cfg: SamplerConfig,
+    schedule: Schedule,
+    /// t_K … t_1, descending.
+    times: Vec<u32>,
+    done: usize,
+    x: Vec<f32>,
+    x0: Option<Vec<f32>>,
+    records: Vec<StepRecord>,
+}
+
+impl Sampler {
+    pub fn new(cfg: SamplerConfig) -> Result<Self, SamplerError> {
+        if !(MIN_STEPS..=MAX_STEPS).contains(&cfg.steps) {
+            return Err(SamplerError::Steps(cfg.steps));
+        }
+        if !(0.0..=MAX_GUIDANCE).contains(&cfg.guidance) {
+            return Err(SamplerError::Guidance(cfg.guidance));
+        }
+        if !(0.0..=MAX_TEMPERATURE).contains(&cfg.temperature) {
+            return Err(SamplerError::Temperature(cfg.temperature));
+        }
+        let schedule = Schedule::new(cfg.schedule, DEFAULT_STEPS);
+        let t_max = schedule.steps();
+        let k = cfg.steps;
+        let times = (1..=k)
+            .rev()
+            .map(|i| {
+                ((f64::from(i) * f64::from(t_max) / f64::from(k)).round() as u32).clamp(1, t_max)
+            })
+            .collect();
+        let pixels = cfg.edge as usize * cfg.edge as usize;
+        let mut x = vec![0.0f32; CHANNELS * pixels];
+        fill_gaussian_planar(cfg.seed, STREAM_SAMPLER_START, pixels, CHANNELS, &mut x);
+        Ok(Self {
+            cfg,
+            schedule,
+            times,
+            done: 0,
+            x,
+            x0: None,
+            records: Vec::new(),
+        })
+    }
+
+    pub fn config(&self) -> &SamplerConfig {
+        &self.cfg
+    }
+
+    /// The timesteps visited, t_K … t_1.
+    pub fn times(&self) -> &[u32] {
+        &self.times
+    }
+
+    pub fn total_steps(&self) -> usize {
+        self.times.len()
+    }
+
+    pub fn steps_done(&self) -> usize {
+        self.done
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.done == self.times.len()
+    }
+
+    /// The timestep to denoise next (None when finished).
+    pub fn t(&self) -> Option<u32> {
+        self.times.get(self.done).copied()
+    }
+
+    /// ᾱ at the timestep to denoise next.
+    pub fn alpha_bar(&self) -> f64 {
+        self.t().map_or(1.0, |t| self.schedule.alpha_bar(t))
+    }
+
+    /// The schedule's last timestep T.
+    pub fn t_max(&self) -> u32 {
+        self.schedule.steps()
+    }
+
+    /// The current x_t (planar RGB); after the last step, x_0.
+    pub fn x_t(&self) -> &[f32] {
+        &self.x
+    }
+
+    /// The result x_0, once finished.
+    pub fn result(&self) -> Option<&[f32]> {
+        self.is_done().then_some(self.x.as_slice())
+    }
+
+    /// The guided, clipped x̂0 of the last step.
+    pub fn last_x0(&self) -> Option<&[f32]> {
+        self.x0.as_deref()
+    }
+
+    pub fn records(&self) -> &[StepRecord] {
+        &self.records
+    }
+
+    /// Takes the denoiser's answer at the current t and moves x to the next timestep.
+    pub fn advance(
+        &mut self,
+        denoised: &Denoised,
+        kind: DenoiserKind,
+        patch: Option<u32>,
+    ) -> Result<(), SamplerError> {
+        let t = self.t().ok_or(SamplerError::Finished)?;
+        let want = self.x.len();
+        let check = |v: &[f32]| {
+            if v.len() == want {
+                Ok(())
+            } else {
+                Err(SamplerError::Shape { got: v.len(), want })
+            }
+        };
+        check(&denoised.x0_all)?;
+        let w = self.cfg.guidance;
+        let mut x0 = denoised.x0_all.clone();
+        if let Some(tag) = denoised.x0_tag.as_deref() {
+            check(tag)?;
+            for (g, &c) in x0.iter_mut().zip(tag) {
+                *g += w * (c - *g);
+            }
+        }
+        for v in x0.iter_mut() {
+            *v = v.clamp(-1.0, 1.0);
+        }
+        let a_t = self.schedule.alpha_bar(t);
+        let s = self.times.get(self.done + 1).copied().unwrap_or(0);
+        let a_s = self.schedule.alpha_bar(s);
+        let coefficients = match (kind, denoised.posterior_tag.as_deref()) {
+            (DenoiserKind::Archive, Some(tagged)) => denoised
+                .posterior
+                .iter()
+                .zip(tagged)
+                .map(|(&a, &b)| (1.0 - w) * a + w * b)
+                .collect(),
+            (DenoiserKind::Archive, None) => denoised.posterior.clone(),
+            _ => Vec::new(),
+        };
+        let source = denoised.pixel_shares.as_ref().map(|sh| {
+            let n = sh.items;
+            let pixels = self.x.len() / CHANNELS;
+            let mut item = vec![0u16; pixels];
+            let mut share = vec![0.0f32; pixels];
+            for p in 0..pixels {
+                let all = &sh.all[p * n..(p + 1) * n];
+                let tag = sh.tag.as_ref().map(|v| &v[p * n..(p + 1) * n]);
+                let mut best = (0usize, f32::NEG_INFINITY);
+                for i in 0..n {
+                    let v = match tag {
+                        Some(tg) => (1.0 - w) * all[i] + w * tg[i],
+                        None => all[i],
+                    };
+                    if v > best.1 {
+                        best = (i, v);
+                    }
+                }
+                item[p] = best.0 as u16;
+                share[p] = best.1.clamp(0.0, 1.0);
+            }
+            (item, share)
+        });
+        let mut record = StepRecord {
+            t,
+            alpha_bar: a_t,
+            patch,
+            x_t: vec![0; want / CHANNELS * 4],
+            x0: vec![0; want / CHANNELS * 4],
+            posterior: denoised.posterior.clone(),
+            coefficients,
+            source,
+        };
+        write_rgba8(&self.x, want / CHANNELS, &mut record.x_t);
+        write_rgba8(&x0, want / CHANNELS, &mut record.x0);
+        self.records.push(record);
+
+        // ε̂ from the clipped x̂0, then the update.
+        let (sa_t, sn_t) = (a_t.sqrt() as f32, (1.0 - a_t).sqrt() as f32);
+        let sa_s = a_s.sqrt() as f32;
+        let sigma2 = match self.cfg.method {
+            Method::Ddim => 0.0,
+            Method::Ddpm => ((1.0 - a_s) / (1.0 - a_t) * (1.0 - a_t / a_s)).max(0.0),
+        };
+        let dir = ((1.0 - a_s - sigma2).max(0.0)).sqrt() as f32;
+        let sigma = (sigma2.sqrt() as f32) * self.cfg.temperature;
+        let mut z = Vec::new();
+        if sigma > 0.0 {
+            z = vec![0.0f32; want];
+            fill_gaussian_planar(
+                self.cfg.seed,
+                STREAM_SAMPLER_STEP + self.done as u32,
+                want / CHANNELS,
+                CHANNELS,
+                &mut z,
+            );
+        }
+        for (j, x) in self.x.iter_mut().enumerate() {
+            let eps = (*x - sa_t * x0[j]) / sn_t;
+            let mut next = sa_s * x0[j] + dir * eps;
+            if sigma > 0.0 {
+                next += sigma * z[j];
+            }
+            *x = next;
+        }
+        self.x0 = Some(x0);
+        self.done += 1;
+        Ok(())
+    }
+}
