@@ -12,6 +12,8 @@
 //! `render` calls must not overlap (the page waits for one before the next);
 //! an overlapping call is refused with an error rather than queued.
 
+pub mod generate;
+
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -33,7 +35,7 @@ pub fn start() {
     console_error_panic_hook::set_once();
 }
 
-fn to_js<T: Serialize>(value: &T) -> JsValue {
+pub(crate) fn to_js<T: Serialize>(value: &T) -> JsValue {
     value
         .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
         .unwrap_or(JsValue::NULL)
@@ -88,6 +90,14 @@ fn browser_has_webgpu() -> bool {
         .and_then(|nav| js_sys::Reflect::get(&nav, &JsValue::from_str("gpu")))
         .map(|gpu| !gpu.is_undefined() && !gpu.is_null())
         .unwrap_or(false)
+}
+
+/// A GPU context when the browser offers WebGPU and an adapter.
+pub(crate) async fn gpu_backend_context() -> Result<crate::gpu::GpuContext, GpuError> {
+    if !browser_has_webgpu() {
+        return Err(GpuError::NoWebGpu);
+    }
+    crate::gpu::GpuContext::new().await
 }
 
 async fn gpu_backend() -> Result<Backend, GpuError> {
@@ -281,7 +291,7 @@ impl Dissolve {
 }
 
 /// Why there is no GPU, in words for visitors (the adapter error's details go to the console).
-fn plain_reason(err: &GpuError) -> String {
+pub(crate) fn plain_reason(err: &GpuError) -> String {
     match err {
         GpuError::NoWebGpu => "this browser has no WebGPU".into(),
         GpuError::NoAdapter(detail) => {

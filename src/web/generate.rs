@@ -1,0 +1,557 @@
+//! The generation scenes' API ("Recognize", "Ask for noise", "The average").
+//!
+//! ```js
+//! const gen = await Generator.create(true, manifestJsonText); // true: try WebGPU
+//! gen.addImage(id, pngBytes);                 // each archive image (tags from the manifest)
+//! const info = gen.start({denoiser: "patch", tag: "flower", steps: 20, guidance: 1,
+//!                         temperature: 1, seed: 7, method: "ddim", size: 32});
+//! while (!(await gen.step()).done) { /* draw, yield to the browser */ }
+//! gen.frame(k, "xt" | "x0");  gen.recogniser(k, 5);  gen.provenance(k, 8);
+//! gen.sourceMap(k);  gen.png(4);               // PNG with provenance text chunks
+//! ```
+//! `step` calls must not overlap; one step is one denoiser call.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Promise, Uint8Array, Uint8ClampedArray};
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+use super::{gpu_backend_context, plain_reason, to_js};
+use crate::archive::{Item, Kind, Manifest};
+use crate::dataset::{encode_png, Dataset, SAMPLE_EDGES};
+use crate::denoise::{archive, DenoiserKind};
+use crate::generate::{cpu_patch_items, png_text, provenance, CpuDenoiser};
+use crate::gpu::denoisers::GpuDenoiser;
+use crate::gpu::GpuContext;
+use crate::image::CHANNELS;
+use crate::sampler::{Method, Sampler, SamplerConfig};
+use crate::schedule::ScheduleKind;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct StartOptions {
+    denoiser: String,
+    tag: Option<String>,
+    steps: u32,
+    guidance: f32,
+    temperature: f32,
+    seed: u32,
+    method: String,
+    size: u32,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StartInfo {
+    steps: usize,
+    backend: &'static str,
+    /// Set when the CPU uses a bounded candidate set: words for the screen.
+    approximation: Option<String>,
+    settings: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StepInfo {
+    done: bool,
+    index: usize,
+    total: usize,
+    t: u32,
+    patch: Option<u32>,
+    backend: &'static str,
+    /// A GPU failure that moved this run to the CPU.
+    fell_back: Option<String>,
+}
+
+#[derive(Serialize)]
+struct TagP {
+    tag: String,
+    p: f32,
+}
+
+struct Run {
+    sampler: Sampler,
+    edge: u32,
+    cpu: CpuDenoiser,
+    gpu: Option<GpuDenoiser>,
+    settings: String,
+}
+
+struct State {
+    items: Vec<Item>,
+    pngs: Vec<(String, Vec<u8>)>,
+    sets: Vec<Dataset>,
+    gpu: Option<GpuContext>,
+    detail: String,
+    run: Option<Run>,
+    busy: bool,
+}
+
+impl State {
+    fn set(&self, edge: u32) -> Option<&Dataset> {
+        self.sets.iter().find(|s| s.edge() == edge)
+    }
+}
+
+#[wasm_bindgen]
+pub struct Generator {
+    inner: Rc<RefCell<State>>,
+}
+
+fn err(msg: impl std::fmt::Display) -> JsError {
+    JsError::new(&msg.to_string())
+}
+
+#[wasm_bindgen]
+impl Generator {
+    /// Opens the scene with the archive manifest (JSON text); tries WebGPU when asked.
+    pub async fn create(prefer_gpu: bool, manifest_json: String) -> Result<Generator, JsError> {
+        let manifest = Manifest::parse(&manifest_json).map_err(err)?;
+        let items = manifest
+            .items
+            .into_iter()
+            .filter(|i| i.kind == Kind::Image)
+            .collect();
+        let (gpu, detail) = if prefer_gpu {
+            match gpu_backend_context().await {
+                Ok(ctx) => {
+                    let d = format!("WebGPU on {}", ctx.adapter_name());
+                    (Some(ctx), d)
+                }
+                Err(e) => (None, format!("CPU (WebAssembly): {}", plain_reason(&e))),
+            }
+        } else {
+            (None, "CPU (WebAssembly), chosen by the page".to_string())
+        };
+        Ok(Generator {
+            inner: Rc::new(RefCell::new(State {
+                items,
+                pngs: Vec::new(),
+                sets: Vec::new(),
+                gpu,
+                detail,
+                run: None,
+                busy: false,
+            })),
+        })
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn backend(&self) -> String {
+        if self.inner.borrow().gpu.is_some() {
+            "gpu"
+        } else {
+            "cpu"
+        }
+        .into()
+    }
+
+    #[wasm_bindgen(getter, js_name = backendDetail)]
+    pub fn backend_detail(&self) -> String {
+        self.inner.borrow().detail.clone()
+    }
+
+    /// Adds one archive image (its 128 px PNG); tags come from the manifest.
+    #[wasm_bindgen(js_name = addImage)]
+    pub fn add_image(&self, id: &str, png: &[u8]) -> Result<(), JsError> {
+        let mut s = self.inner.borrow_mut();
+        let tags = s
+            .items
+            .iter()
+            .find(|i| i.id == id)
+            .map(|i| i.tags.clone())
+            .ok_or_else(|| err(format!("{id} is not an image of the archive")))?;
+        // Decode now, so that a broken file is reported at once.
+        let mut probe = Dataset::new(SAMPLE_EDGES[0]).map_err(err)?;
+        probe.push_png(id, &tags, png).map_err(err)?;
+        s.pngs.retain(|(i, _)| i != id);
+        s.pngs.push((id.to_string(), png.to_vec()));
+        s.sets.clear();
+        Ok(())
+    }
+
+    /// Number of images loaded.
+    #[wasm_bindgen(getter)]
+    pub fn images(&self) -> usize {
+        self.inner.borrow().pngs.len()
+    }
+
+    /// Every tag of the loaded images: `[{tag, count}]`, most common first.
+    pub fn tags(&self) -> Result<JsValue, JsError> {
+        let set = self.dataset(SAMPLE_EDGES[0])?;
+        let counts: Vec<(String, usize)> = set.tag_counts();
+        #[derive(Serialize)]
+        struct TagCount {
+            tag: String,
+            count: usize,
+        }
+        let v: Vec<TagCount> = counts
+            .into_iter()
+            .map(|(tag, count)| TagCount { tag, count })
+            .collect();
+        Ok(to_js(&v))
+    }
+
+    fn dataset(&self, edge: u32) -> Result<Dataset, JsError> {
+        let mut s = self.inner.borrow_mut();
+        if let Some(set) = s.set(edge) {
+            return Ok(set.clone());
+        }
+        let mut set = Dataset::new(edge).map_err(err)?;
+        let State { items, pngs, .. } = &*s;
+        for item in items {
+            if let Some((_, png)) = pngs.iter().find(|(id, _)| *id == item.id) {
+                set.push_png(&item.id, &item.tags, png).map_err(err)?;
+            }
+        }
+        if set.is_empty() {
+            return Err(err("no archive images have been loaded yet"));
+        }
+        s.sets.push(set.clone());
+        Ok(set)
+    }
+
+    /// Prepares a run; throws with a readable message on bad options.
+    pub fn start(&self, options: JsValue) -> Result<JsValue, JsError> {
+        if self.inner.borrow().busy {
+            return Err(err("a step is still running; wait for it or cancel"));
+        }
+        let o: StartOptions = serde_wasm_bindgen::from_value(options).map_err(err)?;
+        let kind = DenoiserKind::parse(&o.denoiser)
+            .ok_or_else(|| err(format!("unknown denoiser “{}”", o.denoiser)))?;
+        let method = Method::parse(&o.method)
+            .ok_or_else(|| err(format!("unknown method “{}”", o.method)))?;
+        if !SAMPLE_EDGES.contains(&o.size) {
+            return Err(err("the size must be 32 or 64 px"));
+        }
+        let set = self.dataset(o.size)?;
+        let tag = o.tag.filter(|t| !t.is_empty());
+        let cfg = SamplerConfig {
+            edge: o.size,
+            method,
+            steps: o.steps,
+            seed: u64::from(o.seed),
+            schedule: ScheduleKind::Cosine,
+            guidance: o.guidance,
+            temperature: o.temperature,
+        };
+        let sampler = Sampler::new(cfg.clone()).map_err(err)?;
+        let mut cpu = CpuDenoiser::new(&set, kind, tag.as_deref()).ok_or_else(|| {
+            err(format!(
+                "no archive image carries the tag “{}”",
+                tag.clone().unwrap_or_default()
+            ))
+        })?;
+        let mut s = self.inner.borrow_mut();
+        let gpu = s
+            .gpu
+            .clone()
+            .map(|ctx| GpuDenoiser::new(ctx, &set, kind, cpu.mask(), cpu.gaussian()));
+        let mut approximation = None;
+        if gpu.is_none() && kind == DenoiserKind::Patch {
+            let k = cpu_patch_items(o.size, set.len());
+            if k < set.len() {
+                cpu = cpu.with_patch_items(k);
+                approximation = Some(format!(
+                    "On the CPU at {0} × {0} px the patch denoiser takes its patches from only the {k} archive items the recogniser ranks highest at each step (of {1}); WebGPU uses all {1}.",
+                    o.size,
+                    set.len()
+                ));
+            }
+        }
+        let backend = if gpu.is_some() { "gpu" } else { "cpu" };
+        let settings = format!(
+            "denoiser {}, tag {}, {} {} steps, cosine schedule, guidance {}, temperature {}, seed {}, {}×{} px, backend {}",
+            kind.name(),
+            tag.as_deref().unwrap_or("(none)"),
+            cfg.steps,
+            method.name(),
+            cfg.guidance,
+            cfg.temperature,
+            cfg.seed,
+            cfg.edge,
+            cfg.edge,
+            backend
+        );
+        let info = StartInfo {
+            steps: sampler.total_steps(),
+            backend,
+            approximation,
+            settings: settings.clone(),
+        };
+        s.run = Some(Run {
+            sampler,
+            edge: o.size,
+            cpu,
+            gpu,
+            settings,
+        });
+        Ok(to_js(&info))
+    }
+
+    /// Runs one sampling step. Resolves to `{done, index, total, t, patch, backend, fellBack}`.
+    pub fn step(&self) -> Promise {
+        let inner = self.inner.clone();
+        let this_set = self.inner.borrow().run.as_ref().map(|r| r.edge);
+        let set = this_set.map(|edge| self.dataset(edge));
+        future_to_promise(async move {
+            let set = match set {
+                Some(Ok(set)) => set,
+                Some(Err(e)) => return Err(e.into()),
+                None => return Err(err("press Generate first").into()),
+            };
+            let mut run = {
+                let mut s = inner.borrow_mut();
+                if s.busy {
+                    return Err(err("a step is already running").into());
+                }
+                let Some(run) = s.run.take() else {
+                    return Err(err("press Generate first").into());
+                };
+                s.busy = true;
+                run
+            };
+            let mut fell_back = None;
+            let mut used = "cpu";
+            if !run.sampler.is_done() {
+                let patch = run.cpu.patch_size(&set, &run.sampler);
+                let mut answer = None;
+                if let Some(gpu) = run.gpu.as_mut() {
+                    match gpu
+                        .denoise(run.sampler.x_t(), run.sampler.alpha_bar(), patch)
+                        .await
+                    {
+                        Ok(d) => {
+                            answer = Some(d);
+                            used = "gpu";
+                        }
+                        Err(e) => {
+                            fell_back = Some(format!("{e}; this run continues on the CPU"));
+                            run.gpu = None;
+                        }
+                    }
+                }
+                let d = answer.unwrap_or_else(|| run.cpu.denoise(&set, &run.sampler));
+                let kind = run.cpu.kind();
+                if let Err(e) = run.sampler.advance(&d, kind, patch) {
+                    let mut s = inner.borrow_mut();
+                    s.busy = false;
+                    s.run = Some(run);
+                    return Err(err(e).into());
+                }
+            }
+            let last = run.sampler.records().last();
+            let info = StepInfo {
+                done: run.sampler.is_done(),
+                index: run.sampler.steps_done(),
+                total: run.sampler.total_steps(),
+                t: last.map_or(0, |r| r.t),
+                patch: last.and_then(|r| r.patch),
+                backend: used,
+                fell_back,
+            };
+            let mut s = inner.borrow_mut();
+            if info.fell_back.is_some() {
+                s.detail = "CPU (WebAssembly): the GPU failed during a run".into();
+                s.gpu = None;
+            }
+            s.busy = false;
+            s.run = Some(run);
+            Ok(to_js(&info))
+        })
+    }
+
+    /// Steps recorded so far.
+    #[wasm_bindgen(getter)]
+    pub fn recorded(&self) -> usize {
+        self.inner
+            .borrow()
+            .run
+            .as_ref()
+            .map_or(0, |r| r.sampler.records().len())
+    }
+
+    /// Edge in pixels of the current run's images.
+    #[wasm_bindgen(getter)]
+    pub fn edge(&self) -> u32 {
+        self.inner.borrow().run.as_ref().map_or(0, |r| r.edge)
+    }
+
+    /// RGBA of step k (1-based, as shown): `which` is "xt" (the sample before the
+    /// step) or "x0" (the denoiser's guess); step k = steps + 1 … use "result".
+    pub fn frame(&self, k: usize, which: &str) -> Result<Uint8ClampedArray, JsError> {
+        let s = self.inner.borrow();
+        let run = s.run.as_ref().ok_or_else(|| err("no run yet"))?;
+        if which == "result" {
+            let x = run.sampler.x_t();
+            let mut out = vec![0u8; x.len() / CHANNELS * 4];
+            crate::image::write_rgba8(x, x.len() / CHANNELS, &mut out);
+            return Ok(Uint8ClampedArray::from(out.as_slice()));
+        }
+        let r = run
+            .sampler
+            .records()
+            .get(k.wrapping_sub(1))
+            .ok_or_else(|| err(format!("step {k} has not been computed")))?;
+        Ok(Uint8ClampedArray::from(
+            match which {
+                "xt" => &r.x_t,
+                "x0" => &r.x0,
+                _ => return Err(err("frame: use xt, x0 or result")),
+            }
+            .as_slice(),
+        ))
+    }
+
+    /// The recogniser at step k: the `limit` most probable tags, `[{tag, p}]`.
+    pub fn recogniser(&self, k: usize, limit: usize) -> Result<JsValue, JsError> {
+        let s = self.inner.borrow();
+        let run = s.run.as_ref().ok_or_else(|| err("no run yet"))?;
+        let set = s.set(run.edge).ok_or_else(|| err("no images"))?;
+        let r = run
+            .sampler
+            .records()
+            .get(k.wrapping_sub(1))
+            .ok_or_else(|| err("no such step"))?;
+        let v: Vec<TagP> = archive::tag_probabilities(set, &r.posterior)
+            .into_iter()
+            .take(limit)
+            .map(|(tag, p)| TagP { tag, p })
+            .collect();
+        Ok(to_js(&v))
+    }
+
+    /// p(tag | x_t) of one tag at every recorded step (for the rising line).
+    #[wasm_bindgen(js_name = tagHistory)]
+    pub fn tag_history(&self, tag: &str) -> Result<Vec<f32>, JsError> {
+        let s = self.inner.borrow();
+        let run = s.run.as_ref().ok_or_else(|| err("no run yet"))?;
+        let set = s.set(run.edge).ok_or_else(|| err("no images"))?;
+        Ok(run
+            .sampler
+            .records()
+            .iter()
+            .map(|r| archive::tag_probability(set, &r.posterior, tag))
+            .collect())
+    }
+
+    /// The items step k's x̂0 came from: `[{index, id, weight}]`.
+    pub fn provenance(&self, k: usize, limit: usize) -> Result<JsValue, JsError> {
+        let s = self.inner.borrow();
+        let run = s.run.as_ref().ok_or_else(|| err("no run yet"))?;
+        let set = s.set(run.edge).ok_or_else(|| err("no images"))?;
+        let r = run
+            .sampler
+            .records()
+            .get(k.wrapping_sub(1))
+            .ok_or_else(|| err("no such step"))?;
+        Ok(to_js(&provenance(
+            set,
+            run.cpu.kind(),
+            run.cpu.mask(),
+            r,
+            limit,
+        )))
+    }
+
+    /// Patch denoiser: step k's source map as RGBA, each pixel in its item's
+    /// colour (`sourceColour(index)`), dimmed where that item's share is small.
+    #[wasm_bindgen(js_name = sourceMap)]
+    pub fn source_map(&self, k: usize) -> Result<JsValue, JsError> {
+        let s = self.inner.borrow();
+        let run = s.run.as_ref().ok_or_else(|| err("no run yet"))?;
+        let r = run
+            .sampler
+            .records()
+            .get(k.wrapping_sub(1))
+            .ok_or_else(|| err("no such step"))?;
+        let Some((items, shares)) = r.source.as_ref() else {
+            return Ok(JsValue::NULL);
+        };
+        let mut out = Vec::with_capacity(items.len() * 4);
+        for (&i, &share) in items.iter().zip(shares) {
+            let [r, g, b] = source_colour(u32::from(i));
+            let k = 0.35 + 0.65 * share;
+            out.extend_from_slice(&[
+                (f32::from(r) * k) as u8,
+                (f32::from(g) * k) as u8,
+                (f32::from(b) * k) as u8,
+                255,
+            ]);
+        }
+        Ok(Uint8ClampedArray::from(out.as_slice()).into())
+    }
+
+    /// The result (or the last x̂0 of a cancelled run) as a PNG scaled by
+    /// `scale`, with settings and provenance in its text chunks.
+    pub fn png(&self, scale: u32) -> Result<Uint8Array, JsError> {
+        let s = self.inner.borrow();
+        let run = s.run.as_ref().ok_or_else(|| err("no run yet"))?;
+        let set = s.set(run.edge).ok_or_else(|| err("no images"))?;
+        let r = run
+            .sampler
+            .records()
+            .last()
+            .ok_or_else(|| err("no step has run yet"))?;
+        let edge = run.edge as usize;
+        let small = if run.sampler.is_done() {
+            let x = run.sampler.x_t();
+            let mut out = vec![0u8; edge * edge * 4];
+            crate::image::write_rgba8(x, edge * edge, &mut out);
+            out
+        } else {
+            r.x0.clone()
+        };
+        let k = scale.clamp(1, 16) as usize;
+        let big = edge * k;
+        let mut rgba = vec![0u8; big * big * 4];
+        for y in 0..big {
+            for x in 0..big {
+                let src = ((y / k) * edge + x / k) * 4;
+                rgba[(y * big + x) * 4..(y * big + x) * 4 + 4]
+                    .copy_from_slice(&small[src..src + 4]);
+            }
+        }
+        let kind = run.cpu.kind();
+        let sources = provenance(set, kind, run.cpu.mask(), r, 12);
+        let mut settings = run.settings.clone();
+        if !run.sampler.is_done() {
+            settings.push_str(&format!(
+                "; cancelled after step {} of {} (this is that step's x̂0)",
+                run.sampler.steps_done(),
+                run.sampler.total_steps()
+            ));
+        }
+        let text = png_text(&settings, &sources, kind, &s.items);
+        let text: Vec<(&str, &str)> = text.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        Ok(Uint8Array::from(
+            encode_png(&rgba, big as u32, big as u32, &text).as_slice(),
+        ))
+    }
+}
+
+/// A distinct, stable colour per item index (golden-angle hues).
+#[wasm_bindgen(js_name = sourceColour)]
+pub fn source_colour_js(index: u32) -> Vec<u8> {
+    source_colour(index).to_vec()
+}
+
+fn source_colour(index: u32) -> [u8; 3] {
+    let h = (f64::from(index) * 137.507_764) % 360.0;
+    let (s, v) = (0.65, 0.95);
+    let c = v * s;
+    let x = c * (1.0 - ((h / 60.0) % 2.0 - 1.0).abs());
+    let (r, g, b) = match (h / 60.0) as u32 {
+        0 => (c, x, 0.0),
+        1 => (x, c, 0.0),
+        2 => (0.0, c, x),
+        3 => (0.0, x, c),
+        4 => (x, 0.0, c),
+        _ => (c, 0.0, x),
+    };
+    let m = v - c;
+    [r, g, b].map(|u| ((u + m) * 255.0).round() as u8)
+}

@@ -1,0 +1,198 @@
+// The generation scenes ("Recognize", "Ask for noise", "The average") in
+// headless Chromium, with WebGPU (SwiftShader) and with the CPU fallback.
+// Short generations only: SwiftShader runs the kernels on the CPU.
+import { describe, test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { inflateSync } from "node:zlib";
+import { chromium } from "playwright-core";
+import { serve } from "../../tools/serve.mjs";
+
+const SHOTS = "target/screenshots";
+
+/** The tEXt and iTXt chunks of a PNG as {keyword: text}. */
+function pngText(bytes) {
+  const out = {};
+  for (let at = 8; at + 12 <= bytes.length;) {
+    const len = bytes.readUInt32BE(at);
+    const type = bytes.toString("latin1", at + 4, at + 8);
+    const data = bytes.subarray(at + 8, at + 8 + len);
+    const nul = data.indexOf(0);
+    if (type === "tEXt") out[data.toString("latin1", 0, nul)] = data.toString("latin1", nul + 1);
+    if (type === "iTXt") {
+      const compressed = data[nul + 1] === 1;
+      let rest = nul + 3;
+      rest = data.indexOf(0, rest) + 1; // language tag
+      rest = data.indexOf(0, rest) + 1; // translated keyword
+      const body = data.subarray(rest);
+      out[data.toString("latin1", 0, nul)] = (compressed ? inflateSync(body) : body).toString("utf8");
+    }
+    at += 12 + len;
+  }
+  return out;
+}
+mkdirSync(SHOTS, { recursive: true });
+const BASE_ARGS = ["--no-sandbox", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const CONFIGS = [
+  { name: "webgpu", args: ["--enable-unsafe-webgpu"], backend: "gpu" },
+  { name: "cpu-fallback", args: [], backend: "cpu" },
+];
+
+for (const config of CONFIGS) {
+  describe(`Generation scenes with ${config.name}`, () => {
+    let server, browser, page, profile, origin;
+    const problems = [];
+    const shot = (name) => page.screenshot({ path: join(SHOTS, `${config.name}-generate-${name}.png`), fullPage: true });
+
+    async function open(hash) {
+      await page.goto(`${origin}/generate.html#${hash}`);
+      await page.waitForSelector("html[data-ready=true]", { timeout: 120_000 });
+    }
+    async function generateAndWait() {
+      await page.evaluate(() => { delete document.documentElement.dataset.generated; });
+      await page.click("#generate");
+      await page.waitForSelector("html[data-generated]", { state: "attached", timeout: 300_000 });
+      return page.getAttribute("html", "data-generated");
+    }
+    const perStep = () => page.textContent("#perf");
+
+    before(async () => {
+      server = await serve("www", 0);
+      origin = `http://127.0.0.1:${server.address().port}`;
+      profile = mkdtempSync(join(tmpdir(), "hypothetical-chromium-"));
+      browser = await chromium.launchPersistentContext(profile, {
+        executablePath: "/usr/bin/chromium",
+        headless: true,
+        args: [...BASE_ARGS, ...config.args],
+        viewport: { width: 1280, height: 1100 },
+        acceptDownloads: true,
+      });
+      page = browser.pages()[0] ?? (await browser.newPage());
+      page.on("console", (m) => { if (m.type() === "error") problems.push(`console: ${m.text()}`); });
+      page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+    });
+
+    after(async () => {
+      await browser?.close();
+      server?.close();
+      if (profile) rmSync(profile, { recursive: true, force: true });
+    });
+
+    test("Recognize: the archive denoiser memorises a flower and the recogniser becomes certain", async () => {
+      await open("scene=recognize&tag=flower&denoiser=archive&steps=20&seed=7&size=64&guidance=1");
+      assert.equal(await page.getAttribute("#backend", "data-kind"), config.backend, await page.textContent("#backend"));
+      assert.equal(await generateAndWait(), "done");
+      const history = await page.evaluate(() => window.__generator.tagHistory("flower"));
+      assert.equal(history.length, 20);
+      assert.ok(history[19] > 0.99, `p(flower) at the last step: ${history[19]}`);
+      assert.ok(history[19] > history[0], "the recogniser's confidence rises");
+      // The bar chart shows the chosen tag, and provenance names one archive flower with weight ≈ 1.
+      assert.ok(await page.isVisible("#recogniser li.chosen"));
+      const first = await page.getAttribute("#provenance li:first-child", "data-id");
+      const item = await page.evaluate(async (id) => (await (await fetch("archive/manifest.json")).json()).items.find((i) => i.id === id), first);
+      assert.ok(item.tags.includes("flower"), `${first} is a flower`);
+      assert.match(await page.textContent("#provenance li:first-child .share"), /weight (1\.000|0\.99)/);
+      assert.match(await page.textContent("#provenance li:first-child .credit"), new RegExp(item.creator.slice(0, 10).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")));
+      console.log(`[timing] ${config.name} archive 64 px: ${await perStep()}`);
+      await shot("recognize-archive");
+    });
+
+    test("the same seed gives the same image again; scrubbing shows earlier steps", async () => {
+      const final1 = await page.evaluate(() => Array.from(window.__generator.frame(0, "result")));
+      assert.equal(await generateAndWait(), "done");
+      const final2 = await page.evaluate(() => Array.from(window.__generator.frame(0, "result")));
+      assert.deepEqual(final2, final1);
+      await page.focus("#scrub");
+      await page.keyboard.press("Home");
+      assert.match(await page.textContent("#step-out"), /^1 of 20/);
+      const first = await page.evaluate(() => Array.from(document.getElementById("x0").getContext("2d").getImageData(0, 0, 64, 64).data));
+      assert.notDeepEqual(first, final1, "step 1's guess is not the result");
+    });
+
+    test("the download is a PNG carrying its provenance as text", async () => {
+      const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download")]);
+      const path = await download.path();
+      const { readFileSync } = await import("node:fs");
+      const bytes = readFileSync(path);
+      assert.deepEqual([...bytes.subarray(0, 8)], [137, 80, 78, 71, 13, 10, 26, 10]);
+      const text = pngText(bytes);
+      assert.match(text.Description, /denoiser archive, tag flower, 20 ddim steps/);
+      assert.match(text.Source, /weight 1\.000/, "the leading item and its weight");
+      assert.match(text.Source, /CC|MIT|PD/, "a licence in every credit");
+      assert.match(download.suggestedFilename(), /^hypothetical-archive-flower-seed7\.png$/);
+    });
+
+    test("Recognize with the patch denoiser shows a per-pixel source map", async () => {
+      await open("scene=recognize&tag=flower&denoiser=patch&steps=10&seed=3&size=32&guidance=1");
+      assert.equal(await generateAndWait(), "done");
+      assert.ok(await page.isVisible("#sourcemap"), "source map shown");
+      const shares = await page.$$eval("#provenance li .share", (els) => els.map((e) => e.textContent));
+      assert.ok(shares.length >= 2, "several items supply patches");
+      assert.ok(shares.every((s) => /% of pixels/.test(s)));
+      const approx = await page.isVisible("#approx");
+      assert.equal(approx, false, "32 px uses every item on both backends");
+      console.log(`[timing] ${config.name} patch 32 px: ${await perStep()}`);
+      await shot("recognize-patch");
+    });
+
+    test("Ask for noise: the three denoisers answer “static”, described in words", async () => {
+      await open("scene=noise&steps=10&seed=5&size=32");
+      assert.equal(await page.inputValue("#tag"), "static");
+      assert.equal(await page.textContent("#scene-title"), "Ask for noise");
+      await page.evaluate(() => { delete document.documentElement.dataset.generated; });
+      await page.click("#ask-all");
+      await page.waitForSelector("#answers figure[data-denoiser=patch][data-done=true]", { state: "attached", timeout: 600_000 });
+      for (const d of ["archive", "gaussian", "patch"]) {
+        const words = await page.textContent(`#answers figure[data-denoiser=${d}] .words`);
+        assert.ok(words.length > 60, `${d} is described`);
+      }
+      const p = await page.evaluate(() => window.__generator.tagHistory("static").at(-1));
+      assert.ok(p > 0.5, `the recogniser sees static (${p})`);
+      await shot("ask-for-noise");
+    });
+
+    test("The average: the Gaussian result beside the tag's items", async () => {
+      await open("scene=average&tag=Australian&steps=20&seed=9&size=64");
+      assert.equal(await page.inputValue("#denoiser"), "gaussian");
+      assert.ok(await page.isDisabled("#denoiser"));
+      const members = await page.$$eval("#member-list li", (els) => els.length);
+      assert.equal(members, 10);
+      assert.equal(await generateAndWait(), "done");
+      const sources = await page.$$eval("#provenance li", (els) => els.length);
+      assert.equal(sources, 10, "the Gaussian model credits every item it summarises");
+      console.log(`[timing] ${config.name} gaussian 64 px: ${await perStep()}`);
+      await shot("average");
+    });
+
+    test("keyboard only: Tab to Generate, Enter runs, Escape cancels", async () => {
+      await open("scene=recognize&tag=animal&denoiser=patch&steps=200&seed=1&size=32");
+      await page.focus("#size");
+      await page.keyboard.press("Tab");
+      assert.equal(await page.evaluate(() => document.activeElement.id), "generate");
+      await page.evaluate(() => { delete document.documentElement.dataset.generated; });
+      await page.keyboard.press("Enter");
+      await page.waitForFunction(() => Number(document.getElementById("progress").value) >= 1, null, { timeout: 120_000 });
+      await page.keyboard.press("Escape");
+      await page.waitForSelector("html[data-generated=cancelled]", { state: "attached", timeout: 120_000 });
+      assert.match(await page.textContent("#progress-text"), /Cancelled after step/);
+      assert.ok(!(await page.isDisabled("#scrub")));
+    });
+
+    test("bad settings give a clear message and the scene keeps working", async () => {
+      await open("scene=recognize&tag=no-such-tag&steps=5");
+      assert.match(await page.textContent("#message"), /no tag “no-such-tag”/);
+      await page.fill("#steps", "5");
+      await page.click("#generate");
+      assert.match(await page.textContent("#message"), /Steps must be a whole number from 10 to 1000/);
+      await page.fill("#steps", "10");
+      assert.equal(await generateAndWait(), "done");
+      assert.equal(await page.textContent("#message"), "");
+    });
+
+    test("no console errors", () => {
+      assert.deepEqual(problems, []);
+    });
+  });
+}
