@@ -93,7 +93,7 @@ run_tests() {
   step "native tests (core, GPU parity on lavapipe)" cargo test --release
   step "wasm build" build_wasm
   if [[ " ${failed[*]} " != *" wasm build "* ]]; then
-    step "browser tests (Dissolve on WebGPU and CPU fallback, Archive page)" node --test --test-concurrency=1 tests/e2e/
+    step "browser tests (Dissolve and generation scenes on WebGPU and CPU fallback, Archive page)" node --test --test-concurrency=1 tests/e2e/
   fi
   echo
   echo "Summary: ${#passed[@]} steps passed, ${#failed[@]} failed${failed:+: ${failed[*]}}"
@@ -126,8 +126,9 @@ case "${1:-}" in
     setup_test_deps
     say "criterion benchmarks (native)"
     cargo bench --bench noising
+    cargo bench --bench denoisers
     build_wasm
-    say "browser timings (ms per frame, 512 × 512)"
+    say "browser timings (ms per frame at 512 × 512; ms per sampling step)"
     HYPOTHETICAL_BENCH=1 node --test --test-concurrency=1 --test-name-pattern='timing' tests/e2e/
     ;;
   *)
