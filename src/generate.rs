@@ -128,13 +128,27 @@ impl CpuDenoiser {
                 }
             }
             DenoiserKind::Patch => {
-                let posterior = archive::posterior(set, x_t, a);
-                let candidates = patch_candidates(&posterior, mask, self.patch_items);
-                let size = self.patch_size(set, sampler).expect("patch");
-                let mut d = patch::denoise(set, x_t, a, size, mask, &candidates);
-                d.posterior = posterior;
-                d
+                let mut pending = self.begin_patch(set, sampler);
+                while !pending.is_complete() {
+                    pending.add_next(set);
+                }
+                pending.finish()
             }
+        }
+    }
+
+    /// Starts the patch denoiser's answer at the sampler's current step; the
+    /// caller adds its candidate items one at a time (the page yields between them).
+    pub fn begin_patch(&self, set: &Dataset, sampler: &Sampler) -> PendingPatch {
+        let (x_t, a) = (sampler.x_t(), sampler.alpha_bar());
+        let posterior = archive::posterior(set, x_t, a);
+        let candidates = patch_candidates(&posterior, self.mask.as_deref(), self.patch_items);
+        let size = self.patch_size(set, sampler).expect("patch denoiser");
+        PendingPatch {
+            step: patch::PatchStep::new(set, x_t, a, size, self.mask.as_deref()),
+            candidates,
+            next: 0,
+            posterior,
         }
     }
 
@@ -144,6 +158,44 @@ impl CpuDenoiser {
             let d = self.denoise(set, sampler);
             let patch = self.patch_size(set, sampler);
             sampler.advance(&d, self.kind, patch).expect("shapes match");
+        }
+    }
+}
+
+/// A patch denoiser call in progress.
+pub struct PendingPatch {
+    step: patch::PatchStep,
+    candidates: Vec<usize>,
+    next: usize,
+    posterior: Vec<f32>,
+}
+
+impl PendingPatch {
+    pub fn is_complete(&self) -> bool {
+        self.next >= self.candidates.len()
+    }
+
+    /// (items added, items to add).
+    pub fn progress(&self) -> (usize, usize) {
+        (self.next, self.candidates.len())
+    }
+
+    /// Adds the next candidate item (no-op when complete).
+    pub fn add_next(&mut self, set: &Dataset) {
+        if let Some(&i) = self.candidates.get(self.next) {
+            self.step.add_item(set, i);
+            self.next += 1;
+        }
+    }
+
+    pub fn finish(self) -> Denoised {
+        let (x0_all, x0_tag, shares) = self.step.finish();
+        Denoised {
+            x0_all,
+            x0_tag,
+            posterior: self.posterior,
+            posterior_tag: None,
+            pixel_shares: Some(shares),
         }
     }
 }

@@ -154,13 +154,14 @@ fn shift_item(item: &[f32], out: &mut [f32], s: usize, dx: usize, dy: usize) {
 
 /// One denoiser call in progress: items are added one at a time, so that the
 /// page can yield to the browser between them.
-pub struct PatchStep<'a> {
-    set: &'a Dataset,
-    x_t: &'a [f32],
+pub struct PatchStep {
+    edge: usize,
+    items: usize,
+    x_t: Vec<f32>,
     signal: f32,
     inv_two_var: f32,
     radius: usize,
-    tag: Option<&'a [bool]>,
+    tag: Option<Vec<bool>>,
     all: Vec<Acc>,
     tagged: Vec<Acc>,
     /// Per (item, pixel): the item's share of the pixel's weight, as the sum
@@ -175,13 +176,14 @@ pub struct PatchStep<'a> {
     column_sums: Vec<f32>,
 }
 
-impl<'a> PatchStep<'a> {
+impl PatchStep {
+    /// Starts a denoiser call at x_t (copied) for the items of `set`.
     pub fn new(
-        set: &'a Dataset,
-        x_t: &'a [f32],
+        set: &Dataset,
+        x_t: &[f32],
         alpha_bar: f64,
         patch: u32,
-        tag: Option<&'a [bool]>,
+        tag: Option<&[bool]>,
     ) -> Self {
         assert!(
             patch % 2 == 1 && patch < set.edge(),
@@ -189,12 +191,13 @@ impl<'a> PatchStep<'a> {
         );
         let n = set.pixels();
         Self {
-            set,
-            x_t,
+            edge: set.edge() as usize,
+            items: set.len(),
+            x_t: x_t.to_vec(),
             signal: alpha_bar.sqrt() as f32,
             inv_two_var: (0.5 / (1.0 - alpha_bar).max(1e-12)) as f32,
             radius: (patch as usize - 1) / 2,
-            tag,
+            tag: tag.map(<[bool]>::to_vec),
             all: vec![Acc::EMPTY; n],
             tagged: vec![Acc::EMPTY; n],
             item_max: vec![f32::NEG_INFINITY; set.len() * n],
@@ -207,19 +210,19 @@ impl<'a> PatchStep<'a> {
         }
     }
 
-    /// Accumulates every position of item `i`.
-    pub fn add_item(&mut self, i: usize) {
-        let s = self.set.edge() as usize;
+    /// Accumulates every position of item `i` of `set` (the set given to `new`).
+    pub fn add_item(&mut self, set: &Dataset, i: usize) {
+        let s = self.edge;
         let n = s * s;
-        let item = self.set.item(i);
-        let in_tag = self.tag.is_some_and(|m| m[i]);
+        let item = set.item(i);
+        let in_tag = self.tag.as_ref().is_some_and(|m| m[i]);
         let r = self.radius;
         let before: Vec<(f32, f32)> = self.all.iter().map(|a| (a.max, a.sum)).collect();
         for dy in 0..s {
             for dx in 0..s {
                 shift_item(item, &mut self.shifted, s, dx, dy);
                 // Σ_c (x_t(p) − √ᾱ·x_i(p + d))², then its box sums over the window.
-                let (xt, sh) = (self.x_t, &self.shifted);
+                let (xt, sh) = (&self.x_t, &self.shifted);
                 for (p, d) in self.dist.iter_mut().enumerate() {
                     let e0 = xt[p] - self.signal * sh[p];
                     let e1 = xt[n + p] - self.signal * sh[n + p];
@@ -257,10 +260,10 @@ impl<'a> PatchStep<'a> {
     /// The estimates and the per-pixel shares of each item (over all items;
     /// with a tag, the tag's shares are the tag items' shares renormalised).
     pub fn finish(self) -> (Vec<f32>, Option<Vec<f32>>, PixelShares) {
-        let n = self.set.pixels();
-        let items = self.set.len();
+        let n = self.edge * self.edge;
+        let items = self.items;
         let mut x0_all = vec![0.0f32; CHANNELS * n];
-        let mut x0_tag = self.tag.map(|_| vec![0.0f32; CHANNELS * n]);
+        let mut x0_tag = self.tag.as_ref().map(|_| vec![0.0f32; CHANNELS * n]);
         let mut shares_all = vec![0.0f32; n * items];
         for p in 0..n {
             for c in 0..CHANNELS {
@@ -278,7 +281,10 @@ impl<'a> PatchStep<'a> {
                 }
             }
         }
-        let shares_tag = self.tag.map(|mask| tag_shares(&shares_all, items, mask));
+        let shares_tag = self
+            .tag
+            .as_deref()
+            .map(|mask| tag_shares(&shares_all, items, mask));
         (
             x0_all,
             x0_tag,
@@ -302,7 +308,7 @@ pub fn denoise(
 ) -> Denoised {
     let mut step = PatchStep::new(set, x_t, alpha_bar, patch, tag);
     for &i in candidates {
-        step.add_item(i);
+        step.add_item(set, i);
     }
     let (x0_all, x0_tag, shares) = step.finish();
     Denoised {

@@ -9,7 +9,9 @@
 //! gen.frame(k, "xt" | "x0");  gen.recogniser(k, 5);  gen.provenance(k, 8);
 //! gen.sourceMap(k);  gen.png(4);               // PNG with provenance text chunks
 //! ```
-//! `step` calls must not overlap; one step is one denoiser call.
+//! `step` calls must not overlap; one call is one denoiser call, except on the
+//! CPU with the patch denoiser, where a call adds items for about 50 ms and
+//! returns `{partial: [added, of]}` until the step is complete.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -23,12 +25,16 @@ use super::{gpu_backend_context, plain_reason, to_js};
 use crate::archive::{Item, Kind, Manifest};
 use crate::dataset::{encode_png, Dataset, SAMPLE_EDGES};
 use crate::denoise::{archive, DenoiserKind};
-use crate::generate::{cpu_patch_items, png_text, provenance, CpuDenoiser};
+use crate::generate::{cpu_patch_items, png_text, provenance, CpuDenoiser, PendingPatch};
 use crate::gpu::denoisers::GpuDenoiser;
 use crate::gpu::GpuContext;
 use crate::image::CHANNELS;
 use crate::sampler::{Method, Sampler, SamplerConfig};
 use crate::schedule::ScheduleKind;
+
+/// How long one `step` call may compute on the CPU before it yields to the
+/// browser (ms): about three frames at 60 Hz, so that the page stays usable.
+const CPU_SLICE_MS: f64 = 50.0;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -64,6 +70,8 @@ struct StepInfo {
     backend: &'static str,
     /// A GPU failure that moved this run to the CPU.
     fell_back: Option<String>,
+    /// CPU patch denoiser: the step is not finished yet; [items added, items].
+    partial: Option<[usize; 2]>,
 }
 
 #[derive(Serialize)]
@@ -77,6 +85,8 @@ struct Run {
     edge: u32,
     cpu: CpuDenoiser,
     gpu: Option<GpuDenoiser>,
+    /// The CPU patch denoiser's unfinished step.
+    pending: Option<PendingPatch>,
     settings: String,
 }
 
@@ -287,6 +297,7 @@ impl Generator {
             edge: o.size,
             cpu,
             gpu,
+            pending: None,
             settings,
         });
         Ok(to_js(&info))
@@ -334,8 +345,44 @@ impl Generator {
                         }
                     }
                 }
-                let d = answer.unwrap_or_else(|| run.cpu.denoise(&set, &run.sampler));
                 let kind = run.cpu.kind();
+                let d = match answer {
+                    Some(d) => d,
+                    None if kind == DenoiserKind::Patch => {
+                        // Add items until a slice of time has passed, then yield.
+                        let mut pending = run
+                            .pending
+                            .take()
+                            .unwrap_or_else(|| run.cpu.begin_patch(&set, &run.sampler));
+                        let started = js_sys::Date::now();
+                        while !pending.is_complete() {
+                            pending.add_next(&set);
+                            if js_sys::Date::now() - started > CPU_SLICE_MS {
+                                break;
+                            }
+                        }
+                        if !pending.is_complete() {
+                            let (done, total) = pending.progress();
+                            run.pending = Some(pending);
+                            let info = StepInfo {
+                                done: false,
+                                index: run.sampler.steps_done(),
+                                total: run.sampler.total_steps(),
+                                t: run.sampler.t().unwrap_or(0),
+                                patch,
+                                backend: "cpu",
+                                fell_back,
+                                partial: Some([done, total]),
+                            };
+                            let mut s = inner.borrow_mut();
+                            s.busy = false;
+                            s.run = Some(run);
+                            return Ok(to_js(&info));
+                        }
+                        pending.finish()
+                    }
+                    None => run.cpu.denoise(&set, &run.sampler),
+                };
                 if let Err(e) = run.sampler.advance(&d, kind, patch) {
                     let mut s = inner.borrow_mut();
                     s.busy = false;
@@ -352,6 +399,7 @@ impl Generator {
                 patch: last.and_then(|r| r.patch),
                 backend: used,
                 fell_back,
+                partial: None,
             };
             let mut s = inner.borrow_mut();
             if info.fell_back.is_some() {

@@ -173,6 +173,10 @@ for (const config of CONFIGS) {
       assert.equal(await page.evaluate(() => document.activeElement.id), "generate");
       await page.evaluate(() => { delete document.documentElement.dataset.generated; });
       await page.keyboard.press("Enter");
+      if (config.backend === "cpu") {
+        // The CPU patch step is computed in slices of items, the page yielding between them.
+        await page.waitForFunction(() => /patches from item \d+ of 67/.test(document.getElementById("progress-text").textContent), null, { timeout: 120_000 });
+      }
       await page.waitForFunction(() => Number(document.getElementById("progress").value) >= 1, null, { timeout: 120_000 });
       await page.keyboard.press("Escape");
       await page.waitForSelector("html[data-generated=cancelled]", { state: "attached", timeout: 120_000 });

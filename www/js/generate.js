@@ -240,9 +240,16 @@ async function generate(override = {}) {
   delete document.documentElement.dataset.generated;
   const started = performance.now();
   try {
+    let t0 = performance.now();
     while (!running.cancelled) {
-      const t0 = performance.now();
       const step = await gen.step();
+      if (step.partial) {
+        // The CPU patch denoiser works through its items; let the browser breathe.
+        const [added, of] = step.partial;
+        ui.progressText.textContent = `Step ${step.index + 1} of ${step.total}: patches from item ${added} of ${of}`;
+        await new Promise((r) => setTimeout(r, 0));
+        continue;
+      }
       stepMs.push({ ms: performance.now() - t0, backend: step.backend });
       lastInfo = step;
       steps = step.index;
@@ -255,6 +262,7 @@ async function generate(override = {}) {
       if (step.done) break;
       // Yield to the browser so that the page stays responsive.
       await new Promise((r) => setTimeout(r, 0));
+      t0 = performance.now();
     }
   } catch (e) {
     showMessage(`Sampling stopped: ${e.message ?? e}`);
