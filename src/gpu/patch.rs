@@ -49,6 +49,7 @@ pub struct GpuPatch {
     out: wgpu::Buffer,
     staging: wgpu::Buffer,
     reset: (wgpu::ComputePipeline, wgpu::BindGroup),
+    differences: (wgpu::ComputePipeline, wgpu::BindGroup),
     rows: (wgpu::ComputePipeline, wgpu::BindGroup),
     columns: (wgpu::ComputePipeline, wgpu::BindGroup),
     accumulate: (wgpu::ComputePipeline, wgpu::BindGroup),
@@ -58,6 +59,7 @@ pub struct GpuPatch {
 impl GpuPatch {
     pub fn new(ctx: &GpuContext, set: &Dataset, mask: Option<&[bool]>, x_t: &wgpu::Buffer) -> Self {
         let edge = set.edge();
+        assert!(edge.is_power_of_two(), "patch.wgsl wraps with a bit mask");
         let n = u64::from(edge * edge);
         let items = set.len() as u32;
         let batch = (SCRATCH_VALUES / (edge * edge)).max(1);
@@ -86,10 +88,11 @@ impl GpuPatch {
             items,
             batch,
             reset: make("reset", &[(0, &params), (6, &state), (7, &item_state)]),
-            rows: make(
-                "box_rows",
-                &[(0, &params), (1, &data), (2, x_t), (4, &rows)],
+            differences: make(
+                "differences",
+                &[(0, &params), (1, &data), (2, x_t), (5, &boxed)],
             ),
+            rows: make("box_rows", &[(0, &params), (4, &rows), (5, &boxed)]),
             columns: make("box_columns", &[(0, &params), (4, &rows), (5, &boxed)]),
             accumulate: make(
                 "accumulate",
@@ -147,31 +150,25 @@ impl GpuPatch {
         let mut base = 0;
         while base < total {
             let batch = self.batch.min(total - base);
-            let (lx, ly, line_pitch) = dispatch_grid(batch * s);
-            // The line kernels and the pixel kernel run from separate submissions,
-            // each seeing the parameters written just before it.
+            // Each kernel has its own grid; each submission sees the parameters
+            // written just before it (write_buffer is ordered with submit).
+            let grids = [
+                (&self.differences, dispatch_grid(batch * n)),
+                (&self.rows, dispatch_grid(batch * s)),
+                (&self.columns, dispatch_grid(batch * s)),
+                (&self.accumulate, (px, py, pitch_pixels)),
+            ];
             p.pair_base = base;
             p.batch = batch;
-            p.row_pitch = line_pitch;
-            self.ctx
-                .queue
-                .write_buffer(&self.params, 0, bytemuck::bytes_of(&p));
-            let mut encoder = self.ctx.device.create_command_encoder(&Default::default());
-            dispatch(&mut encoder, &self.rows.0, &self.rows.1, (lx, ly));
-            dispatch(&mut encoder, &self.columns.0, &self.columns.1, (lx, ly));
-            self.ctx.queue.submit([encoder.finish()]);
-            p.row_pitch = pitch_pixels;
-            self.ctx
-                .queue
-                .write_buffer(&self.params, 0, bytemuck::bytes_of(&p));
-            let mut encoder = self.ctx.device.create_command_encoder(&Default::default());
-            dispatch(
-                &mut encoder,
-                &self.accumulate.0,
-                &self.accumulate.1,
-                (px, py),
-            );
-            self.ctx.queue.submit([encoder.finish()]);
+            for ((pipeline, bind_group), (gx, gy, pitch)) in grids {
+                p.row_pitch = pitch;
+                self.ctx
+                    .queue
+                    .write_buffer(&self.params, 0, bytemuck::bytes_of(&p));
+                let mut encoder = self.ctx.device.create_command_encoder(&Default::default());
+                dispatch(&mut encoder, pipeline, bind_group, (gx, gy));
+                self.ctx.queue.submit([encoder.finish()]);
+            }
             base += batch;
         }
         let mut encoder = self.ctx.device.create_command_encoder(&Default::default());

@@ -44,19 +44,32 @@ fn invocation(id: vec3<u32>) -> u32 {
     return id.y * params.row_pitch + id.x;
 }
 
-// Σ_c (x_t(x, y) − √ᾱ·item(x + dx, y + dy))², with wrap-around.
-fn dist(item: u32, dx: u32, dy: u32, x: u32, y: u32) -> f32 {
+// Per (pair, pixel): Σ_c (x_t(p) − √ᾱ·item(p + d))², with wrap-around, into `boxed`
+// (used as scratch until box_columns overwrites it). S is a power of two, so
+// "mod S" is "& (S − 1)".
+@compute @workgroup_size(WORKGROUP)
+fn differences(@builtin(global_invocation_id) id: vec3<u32>) {
     let s = params.edge;
     let n = s * s;
-    let p = y * s + x;
-    let q = ((y + dy) % s) * s + (x + dx) % s;
+    let k = invocation(id);
+    if (k >= params.batch * n) {
+        return;
+    }
+    let j = k / n;
+    let p = k % n;
+    let pair = params.pair_base + j;
+    let item = pair / n;
+    let d = pair % n;
+    let m = s - 1u;
+    let q = (((p / s) + d / s) & m) * s + (((p & m) + (d & m)) & m);
     let base = item * 3u * n;
     let e0 = x_t[p] - params.signal * data[base + q];
     let e1 = x_t[n + p] - params.signal * data[base + n + q];
     let e2 = x_t[2u * n + p] - params.signal * data[base + 2u * n + q];
-    return e0 * e0 + e1 * e1 + e2 * e2;
+    boxed[k] = e0 * e0 + e1 * e1 + e2 * e2;
 }
 
+// Per (pair, row): running box sums of the differences along the row.
 @compute @workgroup_size(WORKGROUP)
 fn box_rows(@builtin(global_invocation_id) id: vec3<u32>) {
     let s = params.edge;
@@ -64,24 +77,18 @@ fn box_rows(@builtin(global_invocation_id) id: vec3<u32>) {
     if (k >= params.batch * s) {
         return;
     }
-    let j = k / s;
-    let y = k % s;
-    let pair = params.pair_base + j;
-    let item = pair / (s * s);
-    let d = pair % (s * s);
-    let dx = d % s;
-    let dy = d / s;
+    let m = s - 1u;
     let r = params.radius;
-    let out_base = j * s * s + y * s;
+    let base = k * s;
     var sum = 0.0;
     for (var t = 0u; t <= 2u * r; t++) {
-        sum += dist(item, dx, dy, (t + s - r) % s, y);
+        sum += boxed[base + ((t + s - r) & m)];
     }
-    rows[out_base] = sum;
+    rows[base] = sum;
     for (var x = 1u; x < s; x++) {
-        sum += dist(item, dx, dy, (x + r) % s, y);
-        sum -= dist(item, dx, dy, (x + s - r - 1u) % s, y);
-        rows[out_base + x] = sum;
+        sum += boxed[base + ((x + r) & m)];
+        sum -= boxed[base + ((x + s - r - 1u) & m)];
+        rows[base + x] = sum;
     }
 }
 
@@ -124,22 +131,24 @@ fn reset(@builtin(global_invocation_id) id: vec3<u32>) {
     }
 }
 
-// Adds weight exp(l) on v to the accumulator at state[at..at + 5]: the twin of Acc::add.
-fn acc_add(at: u32, l: f32, v: vec3<f32>) {
-    let m = state[at];
-    if (l > m) {
-        let scale = exp(m - l);
-        state[at + 1u] = state[at + 1u] * scale + 1.0;
-        state[at + 2u] = state[at + 2u] * scale + v.x;
-        state[at + 3u] = state[at + 3u] * scale + v.y;
-        state[at + 4u] = state[at + 4u] * scale + v.z;
-        state[at] = l;
+// An online log-sum-exp accumulator, kept in registers during a batch.
+struct Acc {
+    max: f32,
+    sum: f32,
+    value: vec3<f32>,
+}
+
+// Adds weight exp(l) on v: the twin of Acc::add in patch.rs.
+fn acc_add(a: ptr<function, Acc>, l: f32, v: vec3<f32>) {
+    if (l > (*a).max) {
+        let scale = exp((*a).max - l);
+        (*a).sum = (*a).sum * scale + 1.0;
+        (*a).value = (*a).value * scale + v;
+        (*a).max = l;
     } else {
-        let e = exp(l - m);
-        state[at + 1u] += e;
-        state[at + 2u] += e * v.x;
-        state[at + 3u] += e * v.y;
-        state[at + 4u] += e * v.z;
+        let e = exp(l - (*a).max);
+        (*a).sum += e;
+        (*a).value += e * v;
     }
 }
 
@@ -151,36 +160,52 @@ fn accumulate(@builtin(global_invocation_id) id: vec3<u32>) {
     if (p >= n) {
         return;
     }
-    let x = p % s;
+    let m = s - 1u;
+    let x = p & m;
     let y = p / s;
     let at = p * STATE;
+    var all = Acc(state[at], state[at + 1u], vec3<f32>(state[at + 2u], state[at + 3u], state[at + 4u]));
+    var tag = Acc(state[at + 5u], state[at + 6u], vec3<f32>(state[at + 7u], state[at + 8u], state[at + 9u]));
+    var snap_max = state[at + 10u];
+    var snap_sum = state[at + 11u];
     for (var j = 0u; j < params.batch; j++) {
         let pair = params.pair_base + j;
         let item = pair / n;
         let d = pair % n;
         if (d == 0u) {
-            state[at + 10u] = state[at];
-            state[at + 11u] = state[at + 1u];
+            snap_max = all.max;
+            snap_sum = all.sum;
         }
         let l = -boxed[j * n + p] * params.inv_two_var;
-        if (l >= state[at] - params.cutoff) {
-            let q = ((y + d / s) % s) * s + (x + d % s) % s;
+        if (l >= all.max - params.cutoff) {
+            let q = ((y + d / s) & m) * s + ((x + (d & m)) & m);
             let base = item * 3u * n;
             let v = vec3<f32>(data[base + q], data[base + n + q], data[base + 2u * n + q]);
-            acc_add(at, l, v);
+            acc_add(&all, l, v);
             if (mask[item] != 0u) {
-                acc_add(at + 5u, l, v);
+                acc_add(&tag, l, v);
             }
         }
         if (d == n - 1u) {
-            let m0 = state[at + 10u];
             var carried = 0.0;
-            if (m0 > NEG_INF) {
-                carried = state[at + 11u] * exp(m0 - state[at]);
+            if (snap_max > NEG_INF) {
+                carried = snap_sum * exp(snap_max - all.max);
             }
-            item_state[item * n + p] = vec2<f32>(state[at], max(state[at + 1u] - carried, 0.0));
+            item_state[item * n + p] = vec2<f32>(all.max, max(all.sum - carried, 0.0));
         }
     }
+    state[at] = all.max;
+    state[at + 1u] = all.sum;
+    state[at + 2u] = all.value.x;
+    state[at + 3u] = all.value.y;
+    state[at + 4u] = all.value.z;
+    state[at + 5u] = tag.max;
+    state[at + 6u] = tag.sum;
+    state[at + 7u] = tag.value.x;
+    state[at + 8u] = tag.value.y;
+    state[at + 9u] = tag.value.z;
+    state[at + 10u] = snap_max;
+    state[at + 11u] = snap_sum;
 }
 
 @compute @workgroup_size(WORKGROUP)
