@@ -195,6 +195,14 @@ for (const config of CONFIGS) {
       assert.equal(await page.textContent("#message"), "");
     });
 
+    test("timing: ms per sampling step for each denoiser", { skip: process.env.HYPOTHETICAL_BENCH !== "1" && "set by ./build.sh bench" }, async () => {
+      for (const [denoiser, size] of [["archive", 32], ["archive", 64], ["gaussian", 32], ["gaussian", 64], ["patch", 32]]) {
+        await open(`scene=recognize&tag=flower&denoiser=${denoiser}&steps=10&seed=1&size=${size}`);
+        assert.equal(await generateAndWait(), "done");
+        console.log(`[timing] ${config.name} ${denoiser} ${size} px: ${await perStep()}`);
+      }
+    });
+
     test("no console errors", () => {
       assert.deepEqual(problems, []);
     });
