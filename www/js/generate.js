@@ -49,6 +49,7 @@ let items = [];
 let sceneName = "recognize";
 let running = null; // { cancelled } while sampling
 let steps = 0; // steps recorded in the current run
+let runSettings = null; // the settings the current run started with
 const stepMs = [];
 
 function showMessage(text, kind = "error") {
@@ -164,7 +165,7 @@ function showStep(k) {
   ui.scrub.value = k;
   ui.stepOut.textContent = `${k} of ${lastInfo?.total ?? steps}${done ? " (finished)" : ""}`;
   const bars = gen.recogniser(k, 5);
-  const tag = ui.tag.value;
+  const tag = runSettings.tag;
   ui.recogniser.replaceChildren(...bars.map(({ tag: t, p }) => {
     const li = document.createElement("li");
     li.dataset.tag = t;
@@ -180,7 +181,7 @@ function showStep(k) {
 }
 
 function showProvenance(k) {
-  const denoiser = settings().denoiser;
+  const denoiser = runSettings.denoiser;
   ui.provenanceIntro.textContent = DENOISER_WORDS[denoiser];
   const sources = gen.provenance(k, denoiser === "gaussian" ? 64 : 8);
   ui.provenance.replaceChildren(...sources.map((s) => {
@@ -225,6 +226,7 @@ async function generate(override = {}) {
     return null;
   }
   writeHash();
+  runSettings = s;
   running = { cancelled: false };
   steps = 0;
   lastInfo = null;
@@ -302,7 +304,7 @@ function download() {
   const blob = new Blob([bytes], { type: "image/png" });
   const a = document.createElement("a");
   a.href = URL.createObjectURL(blob);
-  const s = settings();
+  const s = runSettings;
   a.download = `hypothetical-${s.denoiser}-${s.tag || "all"}-seed${s.seed}.png`;
   a.click();
   setTimeout(() => URL.revokeObjectURL(a.href), 1000);
