@@ -127,6 +127,17 @@ case "${1:-}" in
     say "criterion benchmarks (native)"
     cargo bench --bench noising
     cargo bench --bench denoisers
+    say "Griffin–Lim per iteration, librosa 0.11 and Rust on the same clips in one run"
+    apt_install python3 python3-venv
+    venv=target/bench-venv
+    [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+    "$venv/bin/pip" install -q -r benches/librosa_requirements.txt
+    "$venv/bin/python" benches/librosa_griffinlim.py www/archive tests/data/librosa_griffinlim.json
+    cargo build --release --example griffin_lim
+    for clip in chorale-bwv66-6-choir techno-128-acid jazz-walk-f-blues drums-breakbeat speech-counting white-noise; do
+      printf '%-24s rust: ' "$clip"
+      ./target/release/examples/griffin_lim --iters 32 "www/archive/sounds/$clip.flac" "target/griffin-lim-$clip.wav" | grep 'per iteration'
+    done
     build_wasm
     say "browser timings (ms per frame at 512 × 512; ms per sampling step)"
     HYPOTHETICAL_BENCH=1 node --test --test-concurrency=1 --test-name-pattern='timing' tests/e2e/

@@ -12,6 +12,7 @@ pub mod dataset;
 pub mod denoise;
 pub mod generate;
 pub mod gpu;
+pub mod griffin_lim;
 pub mod image;
 pub mod noising;
 pub mod rng;
@@ -19,6 +20,8 @@ pub mod sampler;
 pub mod schedule;
 pub mod sniff;
 pub mod spectrum;
+pub mod stft;
+pub mod wav;
 
 #[cfg(target_arch = "wasm32")]
 pub mod web;
