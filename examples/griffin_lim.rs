@@ -2,8 +2,9 @@
 //! and reports the spectral convergence and the time per iteration.
 //!
 //! ```text
-//! cargo run --release --example griffin_lim -- [--iters 32] [--momentum 0.99] in.wav out.wav
+//! cargo run --release --example griffin_lim -- [--iters 32] [--momentum 0.99] [--gpu] in.wav out.wav
 //! ```
+//! `--gpu` runs the WGSL kernels through wgpu (Vulkan; lavapipe without a GPU).
 //! Reads 16/24/32-bit PCM or float WAV (or the archive's FLAC) at any rate
 //! (resampled to 22,050 Hz, channels mixed to mono) and any length, processed whole.
 
@@ -25,6 +26,7 @@ fn main() {
     let mut iters = DEFAULT_ITERS;
     let mut momentum = MOMENTUM;
     let mut files = Vec::new();
+    let mut gpu = false;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -40,6 +42,7 @@ fn main() {
                     .and_then(|v| v.parse().ok())
                     .unwrap_or_else(|| usage("--momentum needs a number"))
             }
+            "--gpu" => gpu = true,
             _ => files.push(a),
         }
     }
@@ -67,15 +70,31 @@ fn main() {
     );
     // Timed without measuring convergence on the way; then once more to report it.
     let started = Instant::now();
-    let y = griffin_lim(
-        &mut stft,
-        &mags,
-        spec.frames,
-        x.len(),
-        iters,
-        momentum,
-        None,
-    );
+    let y = if gpu {
+        let ctx = pollster::block_on(hypothetical::gpu::GpuContext::new())
+            .unwrap_or_else(|e| usage(&e.to_string()));
+        println!("on the GPU: {}", ctx.adapter_name());
+        let run = hypothetical::gpu::griffin_lim::griffin_lim_gpu(
+            &ctx,
+            &mags,
+            stft.n_fft(),
+            stft.hop(),
+            x.len(),
+            iters,
+            momentum,
+        );
+        pollster::block_on(run).unwrap_or_else(|e| usage(&e.to_string()))
+    } else {
+        griffin_lim(
+            &mut stft,
+            &mags,
+            spec.frames,
+            x.len(),
+            iters,
+            momentum,
+            None,
+        )
+    };
     let elapsed = started.elapsed().as_secs_f64();
     let mut report = Vec::new();
     let mut record = |i: usize, sc: f64| {
@@ -96,6 +115,7 @@ fn main() {
         println!("  iteration {i:>4}: spectral convergence {sc:.4}");
     }
     let final_sc = hypothetical::griffin_lim::convergence_of(&mut stft, &y, &mags);
+    println!("backend {}", if gpu { "gpu" } else { "cpu" });
     println!(
         "final spectral convergence {final_sc:.4} after {iters} iterations (momentum {momentum})"
     );

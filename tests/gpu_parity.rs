@@ -439,3 +439,67 @@ mod denoisers {
         let _ = ImageField::zeros(1, 1);
     }
 }
+
+// ---- Griffin–Lim ---------------------------------------------------------
+//
+// Measured on lavapipe: after 1 and 8 iterations the waveforms differ by at most
+// 3.0e-6 and 9.4e-6 (peaks 0.23 and 0.30) and the spectral convergences agree
+// to 1e-6; the bounds are 1e-3 of the peak and 1e-4.
+
+mod phase {
+    use hypothetical::archive::read_flac;
+    use hypothetical::gpu::griffin_lim::griffin_lim_gpu;
+    use hypothetical::griffin_lim::{convergence_of, griffin_lim, MOMENTUM};
+    use hypothetical::stft::{Stft, HOP, N_FFT};
+
+    #[test]
+    fn griffin_lim_on_the_gpu_matches_the_cpu() {
+        let Some(g) = super::gpu() else { return };
+        let ctx = g.context().clone();
+        let x = read_flac(std::path::Path::new(
+            "www/archive/sounds/chorale-bwv66-6-choir.flac",
+        ))
+        .unwrap()
+        .samples;
+        // Two seconds keep lavapipe quick; the length is no multiple of the hop.
+        let x = &x[..44_100];
+        let mut stft = Stft::standard();
+        let spec = stft.forward(x);
+        let mags = spec.magnitudes();
+        for iters in [1usize, 8] {
+            let cpu = griffin_lim(
+                &mut stft,
+                &mags,
+                spec.frames,
+                x.len(),
+                iters,
+                MOMENTUM,
+                None,
+            );
+            let gpu = pollster::block_on(griffin_lim_gpu(
+                &ctx,
+                &mags,
+                N_FFT,
+                HOP,
+                x.len(),
+                iters,
+                MOMENTUM,
+            ))
+            .unwrap();
+            let diff = cpu
+                .iter()
+                .zip(&gpu)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f32::max);
+            let peak = cpu.iter().map(|a| a.abs()).fold(0.0, f32::max);
+            let (sc_cpu, sc_gpu) = (
+                convergence_of(&mut stft, &cpu, &mags),
+                convergence_of(&mut stft, &gpu, &mags),
+            );
+            eprintln!("Griffin–Lim {iters} iterations: max difference {diff:e} (peak {peak}), convergence cpu {sc_cpu:.6} gpu {sc_gpu:.6}");
+            assert_eq!(gpu.len(), cpu.len());
+            assert!((sc_cpu - sc_gpu).abs() < 1e-4, "{sc_cpu} vs {sc_gpu}");
+            assert!(diff < 1e-3 * peak.max(1e-3), "{diff}");
+        }
+    }
+}

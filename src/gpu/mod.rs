@@ -9,6 +9,7 @@ pub mod archive;
 pub mod denoisers;
 pub mod fft;
 pub mod gaussian;
+pub mod griffin_lim;
 pub mod noise;
 pub mod patch;
 

@@ -1,0 +1,141 @@
+//! Host side of `griffin_lim.wgsl` (with `fft.wgsl`): fast Griffin–Lim on the GPU.
+
+use bytemuck::{Pod, Zeroable};
+
+use super::fft::GpuFft;
+use super::{
+    bind, dispatch, dispatch_grid, pipeline, read_f32, staging, storage, storage_init, uniform,
+};
+use super::{GpuContext, GpuError};
+use crate::stft::{frame_count, hann_periodic};
+
+const GRIFFIN_LIM_WGSL: &str = include_str!("griffin_lim.wgsl");
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+struct Params {
+    n_fft: u32,
+    hop: u32,
+    frames: u32,
+    bins: u32,
+    padded: u32,
+    length: u32,
+    momentum: f32,
+    has_prev: u32,
+    row_pitch: u32,
+    _pad: [u32; 3],
+}
+
+/// Reconstructs `length` samples from `magnitudes` (frame-major, frames × (n_fft/2 + 1))
+/// with `iters` iterations of fast Griffin–Lim, as `griffin_lim::griffin_lim` does.
+pub async fn griffin_lim_gpu(
+    ctx: &GpuContext,
+    magnitudes: &[f32],
+    n_fft: usize,
+    hop: usize,
+    length: usize,
+    iters: usize,
+    momentum: f32,
+) -> Result<Vec<f32>, GpuError> {
+    ctx.check_alive()?;
+    let bins = n_fft / 2 + 1;
+    let frames = frame_count(length, n_fft, hop);
+    assert_eq!(
+        magnitudes.len(),
+        frames * bins,
+        "magnitudes of another shape"
+    );
+    let padded = n_fft + hop * (frames - 1);
+    let window = hann_periodic(n_fft);
+    let mut norm = vec![0.0f32; padded];
+    for t in 0..frames {
+        for (k, w) in window.iter().enumerate() {
+            norm[t * hop + k] += w * w;
+        }
+    }
+    let module = ctx.shader("griffin_lim.wgsl", GRIFFIN_LIM_WGSL, false);
+    let params = uniform(ctx, "gl params", std::mem::size_of::<Params>() as u64);
+    let window_b = storage_init(ctx, "gl window", bytemuck::cast_slice(&window));
+    let mags = storage_init(ctx, "gl magnitudes", bytemuck::cast_slice(magnitudes));
+    let ones: Vec<[f32; 2]> = vec![[1.0, 0.0]; frames * bins];
+    let angles = storage_init(ctx, "gl angles", bytemuck::cast_slice(&ones));
+    let prev = storage(ctx, "gl previous", (frames * bins * 8) as u64);
+    let lines = storage(ctx, "gl lines", (frames * n_fft * 8) as u64);
+    let signal = storage(ctx, "gl signal", (padded * 4) as u64);
+    let norm_b = storage_init(ctx, "gl norm", bytemuck::cast_slice(&norm));
+    let fft = GpuFft::new(ctx, n_fft as u32);
+    let fft_bind = fft.bind(ctx, &lines);
+    let make = |entry: &str, entries: &[(u32, &wgpu::Buffer)]| {
+        let p = pipeline(ctx, &module, entry);
+        let b = bind(ctx, &p, entries);
+        (p, b)
+    };
+    let synth = make(
+        "synth",
+        &[(0, &params), (2, &mags), (3, &angles), (5, &lines)],
+    );
+    let overlap = make(
+        "overlap_add",
+        &[
+            (0, &params),
+            (1, &window_b),
+            (5, &lines),
+            (6, &signal),
+            (7, &norm_b),
+        ],
+    );
+    let analyse = make(
+        "analyse",
+        &[(0, &params), (1, &window_b), (5, &lines), (6, &signal)],
+    );
+    let update = make(
+        "update",
+        &[(0, &params), (3, &angles), (4, &prev), (5, &lines)],
+    );
+    // All kernels are 1-D over at most frames·n_fft invocations: one pitch serves all.
+    let (gx_lines, gy_lines, pitch) = dispatch_grid((frames * n_fft) as u32);
+    let grid = |count: usize| {
+        let groups = (count as u32).div_ceil(super::WORKGROUP_SIZE);
+        let x = pitch / super::WORKGROUP_SIZE;
+        (x.min(groups).max(1), groups.div_ceil(x))
+    };
+    let mut p = Params {
+        n_fft: n_fft as u32,
+        hop: hop as u32,
+        frames: frames as u32,
+        bins: bins as u32,
+        padded: padded as u32,
+        length: length as u32,
+        momentum: momentum / (1.0 + momentum),
+        has_prev: 0,
+        row_pitch: pitch,
+        _pad: [0; 3],
+    };
+    let synthesise = |encoder: &mut wgpu::CommandEncoder| {
+        dispatch(encoder, &synth.0, &synth.1, (gx_lines, gy_lines));
+        fft.encode_rows(encoder, &fft_bind, frames as u32, true);
+        dispatch(encoder, &overlap.0, &overlap.1, grid(padded));
+    };
+    for i in 0..iters {
+        p.has_prev = u32::from(i > 0);
+        ctx.queue.write_buffer(&params, 0, bytemuck::bytes_of(&p));
+        let mut encoder = ctx.device.create_command_encoder(&Default::default());
+        synthesise(&mut encoder);
+        dispatch(&mut encoder, &analyse.0, &analyse.1, (gx_lines, gy_lines));
+        fft.encode_rows(&mut encoder, &fft_bind, frames as u32, false);
+        dispatch(&mut encoder, &update.0, &update.1, grid(frames * bins));
+        ctx.queue.submit([encoder.finish()]);
+    }
+    let out = staging(ctx, "gl staging", (length * 4) as u64);
+    let mut encoder = ctx.device.create_command_encoder(&Default::default());
+    synthesise(&mut encoder);
+    encoder.copy_buffer_to_buffer(
+        &signal,
+        (n_fft / 2 * 4) as u64,
+        &out,
+        0,
+        (length * 4) as u64,
+    );
+    ctx.queue.submit([encoder.finish()]);
+    read_f32(ctx, &out, (length * 4) as u64).await
+}
