@@ -314,8 +314,8 @@ async function main() {
   await init();
   const manifestText = await (await fetch("archive/manifest.json")).text();
   items = JSON.parse(manifestText).items.filter((i) => i.kind === "image");
-  const params = new URLSearchParams(location.search);
-  const preferGpu = params.get("backend") !== "cpu";
+  // `?cpu` forces the CPU path for comparison, as on the Dissolve page.
+  const preferGpu = !new URLSearchParams(location.search).has("cpu");
   gen = await Generator.create(preferGpu, manifestText);
   window.__generator = gen; // for the browser tests
   ui.backend.textContent = gen.backendDetail;
