@@ -106,9 +106,11 @@ pub fn encode_png(rgba: &[u8], width: u32, height: u32, text: &[(&str, &str)]) -
 #[derive(Clone, Debug, Default)]
 pub struct Dataset {
     edge: u32,
+    /// 3 (planar RGB pictures) or 1 (spectrogram pictures).
+    channels: usize,
     ids: Vec<String>,
     tags: Vec<Vec<String>>,
-    /// Item i occupies data[i·D .. (i+1)·D], D = 3·S², planar RGB.
+    /// Item i occupies data[i·D .. (i+1)·D], D = channels·S², planar.
     data: Vec<f32>,
 }
 
@@ -119,8 +121,42 @@ impl Dataset {
         }
         Ok(Self {
             edge,
+            channels: CHANNELS,
             ..Self::default()
         })
+    }
+
+    /// An empty set of one-channel S × S pictures (the sound scene's spectrograms).
+    pub fn single_channel(edge: u32) -> Self {
+        Self {
+            edge,
+            channels: 1,
+            ..Self::default()
+        }
+    }
+
+    /// Adds an item given as its values (channels·S², planar).
+    pub fn push_values(
+        &mut self,
+        id: &str,
+        tags: &[String],
+        values: &[f32],
+    ) -> Result<(), DatasetError> {
+        if values.len() != self.dim() {
+            return Err(DatasetError::Size {
+                id: id.into(),
+                width: values.len() as u32,
+                height: 1,
+                edge: self.edge,
+            });
+        }
+        if self.ids.iter().any(|x| x == id) {
+            return Err(DatasetError::Duplicate(id.into()));
+        }
+        self.ids.push(id.into());
+        self.tags.push(tags.to_vec());
+        self.data.extend_from_slice(values);
+        Ok(())
     }
 
     /// Adds an item from a PNG whose sides are whole multiples of the edge.
@@ -138,6 +174,7 @@ impl Dataset {
         width: u32,
         height: u32,
     ) -> Result<(), DatasetError> {
+        assert_eq!(self.channels, CHANNELS, "pictures go into an RGB set");
         let s = self.edge;
         let size_error = || DatasetError::Size {
             id: id.into(),
@@ -196,9 +233,14 @@ impl Dataset {
         self.edge as usize * self.edge as usize
     }
 
-    /// D = 3·S², values per item.
+    /// Planes per item: 3 (RGB) or 1.
+    pub fn channels(&self) -> usize {
+        self.channels
+    }
+
+    /// D = channels·S², values per item.
     pub fn dim(&self) -> usize {
-        CHANNELS * self.pixels()
+        self.channels * self.pixels()
     }
 
     pub fn len(&self) -> usize {

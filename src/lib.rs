@@ -19,6 +19,7 @@ pub mod rng;
 pub mod sampler;
 pub mod schedule;
 pub mod sniff;
+pub mod sound;
 pub mod spectrum;
 pub mod stft;
 pub mod wav;

@@ -125,10 +125,15 @@ pub struct StepRecord {
     /// Patch denoiser: for each pixel, the item with the largest (guided) share
     /// and that share.
     pub source: Option<(Vec<u16>, Vec<f32>)>,
+    /// One-channel pictures (spectrograms): the guided x̂0 as values, which the
+    /// sound scene turns back into sound; `x_t` and `x0` are then empty.
+    pub x0_values: Option<Vec<f32>>,
 }
 
 pub struct Sampler {
     cfg: SamplerConfig,
+    /// 3 for RGB pictures, 1 for spectrograms.
+    channels: usize,
     schedule: Schedule,
     /// t_K … t_1, descending.
     times: Vec<u32>,
@@ -140,6 +145,12 @@ pub struct Sampler {
 
 impl Sampler {
     pub fn new(cfg: SamplerConfig) -> Result<Self, SamplerError> {
+        Self::with_channels(cfg, CHANNELS)
+    }
+
+    /// A sampler for pictures of `channels` planes (1: a spectrogram picture).
+    pub fn with_channels(cfg: SamplerConfig, channels: usize) -> Result<Self, SamplerError> {
+        assert!(channels == 1 || channels == CHANNELS, "1 or 3 channels");
         if !(MIN_STEPS..=MAX_STEPS).contains(&cfg.steps) {
             return Err(SamplerError::Steps(cfg.steps));
         }
@@ -159,10 +170,11 @@ impl Sampler {
             })
             .collect();
         let pixels = cfg.edge as usize * cfg.edge as usize;
-        let mut x = vec![0.0f32; CHANNELS * pixels];
-        fill_gaussian_planar(cfg.seed, STREAM_SAMPLER_START, pixels, CHANNELS, &mut x);
+        let mut x = vec![0.0f32; channels * pixels];
+        fill_gaussian_planar(cfg.seed, STREAM_SAMPLER_START, pixels, channels, &mut x);
         Ok(Self {
             cfg,
+            channels,
             schedule,
             times,
             done: 0,
@@ -270,7 +282,7 @@ impl Sampler {
         };
         let source = denoised.pixel_shares.as_ref().map(|sh| {
             let n = sh.items;
-            let pixels = self.x.len() / CHANNELS;
+            let pixels = self.x.len() / self.channels;
             let mut item = vec![0u16; pixels];
             let mut share = vec![0.0f32; pixels];
             for p in 0..pixels {
@@ -291,18 +303,23 @@ impl Sampler {
             }
             (item, share)
         });
+        let pixels = want / self.channels;
+        let rgb = self.channels == CHANNELS;
         let mut record = StepRecord {
             t,
             alpha_bar: a_t,
             patch,
-            x_t: vec![0; want / CHANNELS * 4],
-            x0: vec![0; want / CHANNELS * 4],
+            x_t: vec![0; if rgb { pixels * 4 } else { 0 }],
+            x0: vec![0; if rgb { pixels * 4 } else { 0 }],
             posterior: denoised.posterior.clone(),
             coefficients,
             source,
+            x0_values: (!rgb).then(|| x0.clone()),
         };
-        write_rgba8(&self.x, want / CHANNELS, &mut record.x_t);
-        write_rgba8(&x0, want / CHANNELS, &mut record.x0);
+        if rgb {
+            write_rgba8(&self.x, pixels, &mut record.x_t);
+            write_rgba8(&x0, pixels, &mut record.x0);
+        }
         self.records.push(record);
 
         // ε̂ from the clipped x̂0, then the update.
@@ -320,8 +337,8 @@ impl Sampler {
             fill_gaussian_planar(
                 self.cfg.seed,
                 STREAM_SAMPLER_STEP + self.done as u32,
-                want / CHANNELS,
-                CHANNELS,
+                pixels,
+                self.channels,
                 &mut z,
             );
         }

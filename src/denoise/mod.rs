@@ -18,6 +18,7 @@
 pub mod archive;
 pub mod gaussian;
 pub mod patch;
+pub mod rows;
 
 use serde::{Deserialize, Serialize};
 

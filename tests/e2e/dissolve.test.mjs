@@ -210,6 +210,9 @@ for (const config of CONFIGS) {
       await page.waitForFunction(() => document.getElementById("view").dataset.rendered?.startsWith("astronaut|"), null, { timeout: 60_000 });
       if (await page.getAttribute("#play", "aria-pressed") === "true") await page.click("#play");
       assert.equal((await page.textContent("#message")).trim(), "");
+      // Settle on a known timestep (the page always draws the latest request
+      // last), so a frame Play had in flight cannot land during the next test.
+      await setT(400);
     });
 
     test("bad input gets a clear message and the scene keeps working", async () => {
