@@ -93,7 +93,7 @@ run_tests() {
   step "native tests (core, GPU parity on lavapipe)" cargo test --release
   step "wasm build" build_wasm
   if [[ " ${failed[*]} " != *" wasm build "* ]]; then
-    step "browser tests (Dissolve and generation scenes on WebGPU and CPU fallback, Archive page)" node --test --test-concurrency=1 tests/e2e/
+    step "browser tests (Dissolve, generation scenes and Sounds Like Music on WebGPU and CPU fallback, Archive page)" node --test --test-concurrency=1 tests/e2e/
   fi
   echo
   echo "Summary: ${#passed[@]} steps passed, ${#failed[@]} failed${failed:+: ${failed[*]}}"

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use super::{gpu_backend_context, plain_reason, to_js};
+use super::{open_gpu, to_js};
 use crate::archive::{Item, Kind, Manifest};
 use crate::dataset::{encode_png, Dataset, SAMPLE_EDGES};
 use crate::denoise::{archive, DenoiserKind};
@@ -125,17 +125,7 @@ impl Generator {
             .into_iter()
             .filter(|i| i.kind == Kind::Image)
             .collect();
-        let (gpu, detail) = if prefer_gpu {
-            match gpu_backend_context().await {
-                Ok(ctx) => {
-                    let d = format!("WebGPU on {}", ctx.adapter_name());
-                    (Some(ctx), d)
-                }
-                Err(e) => (None, format!("CPU (WebAssembly): {}", plain_reason(&e))),
-            }
-        } else {
-            (None, "CPU (WebAssembly), chosen by the page".to_string())
-        };
+        let (gpu, detail) = open_gpu(prefer_gpu).await;
         Ok(Generator {
             inner: Rc::new(RefCell::new(State {
                 items,

@@ -13,6 +13,7 @@
 //! an overlapping call is refused with an error rather than queued.
 
 pub mod generate;
+pub mod sound;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -93,6 +94,21 @@ fn browser_has_webgpu() -> bool {
 }
 
 /// A GPU context when the browser offers WebGPU and an adapter.
+/// Opens the GPU when asked and available: the context (None on the CPU) and
+/// the words the page shows for the backend.
+pub(crate) async fn open_gpu(prefer_gpu: bool) -> (Option<crate::gpu::GpuContext>, String) {
+    if !prefer_gpu {
+        return (None, "CPU (WebAssembly), chosen by the page".to_string());
+    }
+    match gpu_backend_context().await {
+        Ok(ctx) => {
+            let d = format!("WebGPU on {}", ctx.adapter_name());
+            (Some(ctx), d)
+        }
+        Err(e) => (None, format!("CPU (WebAssembly): {}", plain_reason(&e))),
+    }
+}
+
 pub(crate) async fn gpu_backend_context() -> Result<crate::gpu::GpuContext, GpuError> {
     if !browser_has_webgpu() {
         return Err(GpuError::NoWebGpu);

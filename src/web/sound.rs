@@ -1,0 +1,730 @@
+//! The "Sounds Like Music" scene's API.
+//!
+//! ```js
+//! const scene = await SoundScene.create(true, manifestJsonText); // true: try WebGPU
+//! scene.addClip(id, samples22050);       // each archive clip, decoded by the browser
+//! scene.useClip(id) | scene.setSource(samples, startSample, label); // what dissolves
+//! scene.levels(t); scene.spectrum(t); scene.picture(t, seed); // the forward process
+//! await scene.hearPicture(t, seed);      // the noised picture turned back into sound
+//! scene.start({denoiser, tag, steps, guidance, temperature, seed, method});
+//! while (!(await scene.step()).done) {}  // then picture(k), render(k), wav(k)
+//! ```
+//! Sound comes back levelled to −20 dBFS RMS and limited (`sound::level`).
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Float32Array, Promise, Uint8Array, Uint8ClampedArray};
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+use super::{open_gpu, to_js};
+use crate::archive::{Item, Kind, Manifest};
+use crate::dataset::Dataset;
+use crate::denoise::{archive, DenoiserKind};
+use crate::generate::{credit_line, provenance, Source};
+use crate::gpu::denoisers::GpuDenoiser;
+use crate::gpu::griffin_lim::griffin_lim_gpu;
+use crate::gpu::GpuContext;
+use crate::griffin_lim::{DEFAULT_ITERS, MOMENTUM};
+use crate::sampler::{Method, Sampler, SamplerConfig};
+use crate::schedule::{Schedule, ScheduleKind, DEFAULT_STEPS};
+use crate::sound::{self, Fit, SoundDenoiser, EDGE, SAMPLE_RATE, WINDOW};
+use crate::stft::{Stft, HOP, N_FFT};
+
+/// The tags the scene offers (each has clips in the archive).
+pub const SCENE_TAGS: [&str; 6] = ["techno", "chorale", "jazz", "voice", "drums", "static"];
+
+fn err(msg: impl std::fmt::Display) -> JsError {
+    JsError::new(&msg.to_string())
+}
+
+struct Clip {
+    label: String,
+    window: Vec<f32>,
+    rms: f32,
+    picture: Vec<f32>,
+    /// Power spectrum of the standardised window.
+    power: Vec<f32>,
+}
+
+struct Run {
+    sampler: Sampler,
+    denoiser: SoundDenoiser,
+    gpu: Option<GpuDenoiser>,
+    tag: Option<String>,
+    settings: String,
+}
+
+struct State {
+    items: Vec<Item>,
+    /// Shared so that a step can hold it across an await without a copy.
+    set: Rc<Dataset>,
+    clips: Vec<(String, Vec<f32>)>,
+    gpu: Option<GpuContext>,
+    detail: String,
+    stft: Stft,
+    schedule: Schedule,
+    source: Option<Clip>,
+    run: Option<Run>,
+    busy: bool,
+}
+
+impl State {
+    /// The chosen sound and ᾱ at t.
+    fn source_at(&self, t: u32) -> Result<(&Clip, f64), JsError> {
+        let src = self
+            .source
+            .as_ref()
+            .ok_or_else(|| err("choose a sound first"))?;
+        Ok((src, self.schedule.alpha_bar(t.min(DEFAULT_STEPS))))
+    }
+}
+
+#[wasm_bindgen]
+pub struct SoundScene {
+    inner: Rc<RefCell<State>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct StartOptions {
+    denoiser: String,
+    tag: Option<String>,
+    steps: u32,
+    guidance: f32,
+    temperature: f32,
+    seed: u32,
+    method: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SourceInfo {
+    label: String,
+    start: usize,
+    padded: usize,
+    seconds: f32,
+    rms: f32,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Levels {
+    alpha_bar: f64,
+    /// Gain on the raw clip: √ᾱ / RMS(clip) (the clip standardised, then weighted).
+    music: f32,
+    /// Gain on the N(0, 1) noise: √(1 − ᾱ).
+    noise: f32,
+    /// Gain after the sum: the mix has unit power, so this sets −20 dBFS RMS.
+    level: f32,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SpectrumInfo {
+    alpha_bar: f64,
+    hz_per_bin: f32,
+    /// ᾱ·P_music(f) per bin, 513 values.
+    music: Vec<f32>,
+    /// (1 − ᾱ)·P_noise, the same in every bin.
+    noise: f32,
+    share: f32,
+    sentence: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StepInfo {
+    done: bool,
+    index: usize,
+    total: usize,
+    t: u32,
+    backend: &'static str,
+    fell_back: Option<String>,
+}
+
+#[derive(Serialize)]
+struct TagP {
+    tag: String,
+    p: f32,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Credit {
+    id: String,
+    weight: f32,
+    title: String,
+    credit: String,
+}
+
+#[wasm_bindgen]
+impl SoundScene {
+    /// Opens the scene with the archive manifest (JSON text); tries WebGPU when asked.
+    pub async fn create(prefer_gpu: bool, manifest_json: String) -> Result<SoundScene, JsError> {
+        let manifest = Manifest::parse(&manifest_json).map_err(err)?;
+        let items = manifest
+            .items
+            .into_iter()
+            .filter(|i| i.kind == Kind::Sound)
+            .collect();
+        let (gpu, detail) = open_gpu(prefer_gpu).await;
+        Ok(SoundScene {
+            inner: Rc::new(RefCell::new(State {
+                items,
+                set: Rc::new(Dataset::single_channel(EDGE as u32)),
+                clips: Vec::new(),
+                gpu,
+                detail,
+                stft: Stft::standard(),
+                schedule: Schedule::new(ScheduleKind::Cosine, DEFAULT_STEPS),
+                source: None,
+                run: None,
+                busy: false,
+            })),
+        })
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn backend(&self) -> String {
+        if self.inner.borrow().gpu.is_some() {
+            "gpu"
+        } else {
+            "cpu"
+        }
+        .into()
+    }
+
+    #[wasm_bindgen(getter, js_name = backendDetail)]
+    pub fn backend_detail(&self) -> String {
+        self.inner.borrow().detail.clone()
+    }
+
+    /// T, the schedule's last timestep.
+    #[wasm_bindgen(getter)]
+    pub fn steps(&self) -> u32 {
+        DEFAULT_STEPS
+    }
+
+    /// Adds one archive clip (mono, 22,050 Hz); its tags come from the manifest.
+    #[wasm_bindgen(js_name = addClip)]
+    pub fn add_clip(&self, id: &str, samples: Vec<f32>) -> Result<(), JsError> {
+        let mut s = self.inner.borrow_mut();
+        let item = s
+            .items
+            .iter()
+            .find(|i| i.id == id)
+            .ok_or_else(|| err(format!("“{id}” is not a sound of the archive")))?;
+        let tags = item.tags.clone();
+        if s.set.index_of(id).is_some() {
+            return Ok(());
+        }
+        let (window, _) = sound::fit_window(&samples, 0);
+        let picture = sound::picture(&mut s.stft, &window);
+        Rc::make_mut(&mut s.set)
+            .push_values(id, &tags, &picture)
+            .map_err(err)?;
+        s.clips.push((id.to_string(), window));
+        Ok(())
+    }
+
+    /// Number of clips loaded.
+    #[wasm_bindgen(getter)]
+    pub fn clips(&self) -> usize {
+        self.inner.borrow().clips.len()
+    }
+
+    /// The scene's tags with their numbers of loaded clips: `[{tag, count}]`.
+    pub fn tags(&self) -> JsValue {
+        #[derive(Serialize)]
+        struct TagCount {
+            tag: &'static str,
+            count: usize,
+        }
+        let s = self.inner.borrow();
+        let v: Vec<TagCount> = SCENE_TAGS
+            .iter()
+            .map(|&tag| TagCount {
+                tag,
+                count: s.set.tag_mask(tag).iter().filter(|&&b| b).count(),
+            })
+            .collect();
+        to_js(&v)
+    }
+
+    /// Makes an archive clip the sound that dissolves.
+    #[wasm_bindgen(js_name = useClip)]
+    pub fn use_clip(&self, id: &str) -> Result<JsValue, JsError> {
+        let samples = {
+            let s = self.inner.borrow();
+            let (_, w) = s
+                .clips
+                .iter()
+                .find(|(c, _)| c == id)
+                .ok_or_else(|| err(format!("the clip “{id}” has not been loaded")))?;
+            w.clone()
+        };
+        let title = self
+            .inner
+            .borrow()
+            .items
+            .iter()
+            .find(|i| i.id == id)
+            .map_or_else(|| id.to_string(), |i| i.title.clone());
+        self.set_source(samples, 0, title)
+    }
+
+    /// Makes any mono 22,050 Hz sound the one that dissolves: one window from
+    /// `start` (clamped), or the whole sound padded with silence.
+    #[wasm_bindgen(js_name = setSource)]
+    pub fn set_source(
+        &self,
+        samples: Vec<f32>,
+        start: usize,
+        label: String,
+    ) -> Result<JsValue, JsError> {
+        if samples.is_empty() {
+            return Err(err("the sound has no samples"));
+        }
+        if samples.iter().any(|v| !v.is_finite()) {
+            return Err(err("the sound contains values that are not numbers"));
+        }
+        let mut s = self.inner.borrow_mut();
+        let (window, Fit { start, padded }) = sound::fit_window(&samples, start);
+        let rms = sound::rms(&window);
+        let picture = sound::picture(&mut s.stft, &window);
+        let power = sound::power_spectrum(&mut s.stft, &sound::standardise(&window));
+        let info = SourceInfo {
+            label: label.clone(),
+            start,
+            padded,
+            seconds: samples.len() as f32 / SAMPLE_RATE as f32,
+            rms,
+        };
+        s.source = Some(Clip {
+            label,
+            window,
+            rms,
+            picture,
+            power,
+        });
+        Ok(to_js(&info))
+    }
+
+    /// The current source window's samples (for the page's Web Audio graph).
+    #[wasm_bindgen(js_name = sourceSamples)]
+    pub fn source_samples(&self) -> Result<Float32Array, JsError> {
+        let s = self.inner.borrow();
+        let src = s
+            .source
+            .as_ref()
+            .ok_or_else(|| err("choose a sound first"))?;
+        Ok(Float32Array::from(src.window.as_slice()))
+    }
+
+    #[wasm_bindgen(getter, js_name = sourceLabel)]
+    pub fn source_label(&self) -> Option<String> {
+        self.inner.borrow().source.as_ref().map(|s| s.label.clone())
+    }
+
+    /// ᾱ at t on the cosine schedule.
+    #[wasm_bindgen(js_name = alphaBar)]
+    pub fn alpha_bar(&self, t: u32) -> f64 {
+        self.inner.borrow().schedule.alpha_bar(t.min(DEFAULT_STEPS))
+    }
+
+    /// The gains of the page's mixing graph at t: `{alphaBar, music, noise, level}`.
+    pub fn levels(&self, t: u32) -> Result<JsValue, JsError> {
+        let s = self.inner.borrow();
+        let (src, a) = s.source_at(t)?;
+        let music = if src.rms > 1e-6 {
+            a.sqrt() as f32 / src.rms
+        } else {
+            0.0
+        };
+        Ok(to_js(&Levels {
+            alpha_bar: a,
+            music,
+            noise: (1.0 - a).max(0.0).sqrt() as f32,
+            level: sound::TARGET_RMS,
+        }))
+    }
+
+    /// Seeded N(0, 1) noise, one window long, for the page's noise buffer.
+    pub fn noise(&self, seed: u32) -> Float32Array {
+        Float32Array::from(sound::noise(u64::from(seed), WINDOW).as_slice())
+    }
+
+    /// Power spectra of the music and the noise at t, and the sentence.
+    pub fn spectrum(&self, t: u32) -> Result<JsValue, JsError> {
+        let s = self.inner.borrow();
+        let (src, a) = s.source_at(t)?;
+        let n = sound::noise_power(&s.stft);
+        let d = sound::drowned(&src.power, n, a);
+        Ok(to_js(&SpectrumInfo {
+            alpha_bar: a,
+            hz_per_bin: SAMPLE_RATE as f32 / N_FFT as f32,
+            music: src.power.iter().map(|&p| p * a as f32).collect(),
+            noise: n * (1.0 - a) as f32,
+            share: d.share,
+            sentence: d.sentence,
+        }))
+    }
+
+    /// The source's spectrogram picture noised at t (seeded), coloured RGBA,
+    /// 512 × 512 with the highest frequency at the top.
+    pub fn picture(&self, t: u32, seed: u32) -> Result<Uint8ClampedArray, JsError> {
+        let s = self.inner.borrow();
+        let (src, a) = s.source_at(t)?;
+        let p = sound::noised_picture(&src.picture, a, u64::from(seed));
+        Ok(Uint8ClampedArray::from(sound::colour(&p).as_slice()))
+    }
+
+    /// The noised picture at t turned back into sound (Griffin–Lim, 32
+    /// iterations): resolves to a Float32Array of 131,072 samples.
+    #[wasm_bindgen(js_name = hearPicture)]
+    pub fn hear_picture(&self, t: u32, seed: u32) -> Promise {
+        let values = {
+            let s = self.inner.borrow();
+            s.source.as_ref().map(|src| {
+                let a = s.schedule.alpha_bar(t.min(DEFAULT_STEPS));
+                sound::noised_picture(&src.picture, a, u64::from(seed))
+            })
+        };
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            let values = values.ok_or_else(|| JsValue::from(err("choose a sound first")))?;
+            invert(&inner, values, DEFAULT_ITERS).await
+        })
+    }
+
+    /// Prepares a generation run; throws with a readable message on bad options.
+    pub fn start(&self, options: JsValue) -> Result<JsValue, JsError> {
+        if self.inner.borrow().busy {
+            return Err(err("a step is still running; wait for it"));
+        }
+        let o: StartOptions = serde_wasm_bindgen::from_value(options).map_err(err)?;
+        let method = Method::parse(&o.method)
+            .ok_or_else(|| err(format!("unknown method “{}”", o.method)))?;
+        let kind = match o.denoiser.as_str() {
+            "archive" => DenoiserKind::Archive,
+            "gaussian" => DenoiserKind::Gaussian,
+            other => {
+                return Err(err(format!(
+                    "unknown denoiser “{other}”: use archive or gaussian"
+                )))
+            }
+        };
+        let tag = o.tag.filter(|t| !t.is_empty());
+        let mut s = self.inner.borrow_mut();
+        if s.set.is_empty() {
+            return Err(err("no archive clips have been loaded yet"));
+        }
+        let cfg = SamplerConfig {
+            edge: EDGE as u32,
+            method,
+            steps: o.steps,
+            seed: u64::from(o.seed),
+            schedule: ScheduleKind::Cosine,
+            guidance: o.guidance,
+            temperature: o.temperature,
+        };
+        let sampler = Sampler::with_channels(cfg.clone(), 1).map_err(err)?;
+        let denoiser =
+            SoundDenoiser::new(&s.set, o.denoiser.as_str(), tag.as_deref()).ok_or_else(|| {
+                err(format!(
+                    "no archive clip carries the tag “{}”",
+                    tag.clone().unwrap_or_default()
+                ))
+            })?;
+        let mask = tag.as_deref().map(|t| s.set.tag_mask(t));
+        // The archive kernel answers on the GPU (for the Gaussian it supplies
+        // the recogniser; the row filter itself runs on the CPU).
+        let gpu = s
+            .gpu
+            .clone()
+            .map(|ctx| GpuDenoiser::new(ctx, &s.set, DenoiserKind::Archive, mask.as_deref(), None));
+        let backend = if gpu.is_some() { "gpu" } else { "cpu" };
+        let settings = format!(
+            "denoiser {}, tag {}, {} {} steps, cosine schedule, guidance {}, temperature {}, seed {}, spectrogram {EDGE}×{EDGE} (n_fft {N_FFT}, hop {HOP}, {}…{} dB), backend {backend}",
+            kind.name(),
+            tag.as_deref().unwrap_or("(none)"),
+            cfg.steps,
+            method.name(),
+            cfg.guidance,
+            cfg.temperature,
+            cfg.seed,
+            sound::FLOOR_DB,
+            sound::TOP_DB,
+        );
+        let steps = sampler.total_steps();
+        s.run = Some(Run {
+            sampler,
+            denoiser,
+            gpu,
+            tag,
+            settings: settings.clone(),
+        });
+        #[derive(Serialize)]
+        struct StartInfo {
+            steps: usize,
+            backend: &'static str,
+            settings: String,
+        }
+        Ok(to_js(&StartInfo {
+            steps,
+            backend,
+            settings,
+        }))
+    }
+
+    /// One sampling step: `{done, index, total, t, backend, fellBack}`.
+    pub fn step(&self) -> Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            let (mut run, set) = {
+                let mut s = inner.borrow_mut();
+                if s.busy {
+                    return Err(err("a step is already running").into());
+                }
+                let Some(run) = s.run.take() else {
+                    return Err(err("press Generate first").into());
+                };
+                s.busy = true;
+                (run, s.set.clone())
+            };
+            let mut used = "cpu";
+            let mut fell_back = None;
+            if !run.sampler.is_done() {
+                let (x_t, a) = (run.sampler.x_t().to_vec(), run.sampler.alpha_bar());
+                let mut answer = None;
+                if let Some(gpu) = run.gpu.as_mut() {
+                    match gpu.denoise(&x_t, a, None).await {
+                        Ok(mut d) => {
+                            used = "gpu";
+                            if let SoundDenoiser::Rows { all, tag } = &run.denoiser {
+                                d.x0_all = all.denoise(&x_t, a);
+                                d.x0_tag = tag.as_ref().map(|g| g.denoise(&x_t, a));
+                                d.posterior_tag = None;
+                            }
+                            answer = Some(d);
+                        }
+                        Err(e) => {
+                            fell_back = Some(format!("{e}; this run continues on the CPU"));
+                            run.gpu = None;
+                        }
+                    }
+                }
+                let d = answer.unwrap_or_else(|| run.denoiser.denoise(&set, &x_t, a));
+                let kind = match run.denoiser {
+                    SoundDenoiser::Archive { .. } => DenoiserKind::Archive,
+                    SoundDenoiser::Rows { .. } => DenoiserKind::Gaussian,
+                };
+                if let Err(e) = run.sampler.advance(&d, kind, None) {
+                    let mut s = inner.borrow_mut();
+                    s.busy = false;
+                    s.run = Some(run);
+                    return Err(err(e).into());
+                }
+            }
+            let info = StepInfo {
+                done: run.sampler.is_done(),
+                index: run.sampler.steps_done(),
+                total: run.sampler.total_steps(),
+                t: run.sampler.records().last().map_or(0, |r| r.t),
+                backend: used,
+                fell_back,
+            };
+            let mut s = inner.borrow_mut();
+            if info.fell_back.is_some() {
+                s.detail = "CPU (WebAssembly): the GPU failed during a run".into();
+                s.gpu = None;
+            }
+            s.busy = false;
+            s.run = Some(run);
+            Ok(to_js(&info))
+        })
+    }
+
+    /// Steps recorded in the current run.
+    #[wasm_bindgen(getter)]
+    pub fn recorded(&self) -> usize {
+        self.inner
+            .borrow()
+            .run
+            .as_ref()
+            .map_or(0, |r| r.sampler.records().len())
+    }
+
+    /// Settings of the current run, in words.
+    #[wasm_bindgen(getter)]
+    pub fn settings(&self) -> Option<String> {
+        self.inner.borrow().run.as_ref().map(|r| r.settings.clone())
+    }
+
+    /// Step k's x̂0 (1-based) as a coloured picture; k = 0 or past the end: the
+    /// current x_t (the result once finished).
+    #[wasm_bindgen(js_name = stepPicture)]
+    pub fn step_picture(&self, k: usize) -> Result<Uint8ClampedArray, JsError> {
+        let values = self.step_values(k)?;
+        Ok(Uint8ClampedArray::from(sound::colour(&values).as_slice()))
+    }
+
+    fn step_values(&self, k: usize) -> Result<Vec<f32>, JsError> {
+        let s = self.inner.borrow();
+        let run = s.run.as_ref().ok_or_else(|| err("no run yet"))?;
+        let records = run.sampler.records();
+        if k == 0 || k > records.len() {
+            return Ok(run
+                .sampler
+                .x_t()
+                .iter()
+                .map(|v| v.clamp(-1.0, 1.0))
+                .collect());
+        }
+        records[k - 1]
+            .x0_values
+            .clone()
+            .ok_or_else(|| err("this step kept no picture"))
+    }
+
+    /// The recogniser at step k: the `limit` most probable tags, `[{tag, p}]`.
+    pub fn recogniser(&self, k: usize, limit: usize) -> Result<JsValue, JsError> {
+        let s = self.inner.borrow();
+        let run = s.run.as_ref().ok_or_else(|| err("no run yet"))?;
+        let r = run
+            .sampler
+            .records()
+            .get(k.wrapping_sub(1))
+            .ok_or_else(|| err("no such step"))?;
+        let v: Vec<TagP> = archive::tag_probabilities(&s.set, &r.posterior)
+            .into_iter()
+            .filter(|(t, _)| SCENE_TAGS.contains(&t.as_str()))
+            .take(limit)
+            .map(|(tag, p)| TagP { tag, p })
+            .collect();
+        Ok(to_js(&v))
+    }
+
+    /// The clips step k's x̂0 came from, with credits: `[{id, weight, title, credit}]`.
+    pub fn provenance(&self, k: usize, limit: usize) -> Result<JsValue, JsError> {
+        Ok(to_js(&self.credits(k, limit)?))
+    }
+
+    fn credits(&self, k: usize, limit: usize) -> Result<Vec<Credit>, JsError> {
+        let s = self.inner.borrow();
+        let run = s.run.as_ref().ok_or_else(|| err("no run yet"))?;
+        let records = run.sampler.records();
+        let r = records
+            .get(k.clamp(1, records.len().max(1)) - 1)
+            .ok_or_else(|| err("no step has been computed"))?;
+        let (kind, mask) = match &run.denoiser {
+            SoundDenoiser::Archive { mask } => (DenoiserKind::Archive, mask.clone()),
+            SoundDenoiser::Rows { .. } => (
+                DenoiserKind::Gaussian,
+                run.tag.as_deref().map(|t| s.set.tag_mask(t)),
+            ),
+        };
+        let sources: Vec<Source> = provenance(&s.set, kind, mask.as_deref(), r, limit);
+        Ok(sources
+            .into_iter()
+            .map(|src| {
+                let item = s.items.iter().find(|i| i.id == src.id);
+                Credit {
+                    title: item.map_or_else(|| src.id.clone(), |i| i.title.clone()),
+                    credit: item.map(credit_line).unwrap_or_default(),
+                    id: src.id,
+                    weight: src.weight,
+                }
+            })
+            .collect())
+    }
+
+    /// Step k's x̂0 (k = 0: the result) turned into sound with `iters`
+    /// Griffin–Lim iterations: resolves to a Float32Array.
+    pub fn render(&self, k: usize, iters: usize) -> Promise {
+        let values = self.step_values(k);
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            let values = values.map_err(JsValue::from)?;
+            invert(&inner, values, iters.clamp(1, 256)).await
+        })
+    }
+
+    /// A WAV (16-bit, 22,050 Hz) of `samples`, with INFO naming the run's
+    /// settings and the archive clips step k came from.
+    pub fn wav(&self, samples: Vec<f32>, k: usize) -> Result<Uint8Array, JsError> {
+        let credits = self.credits(k, 12)?;
+        let settings = self.settings().unwrap_or_default();
+        let tag = self.inner.borrow().run.as_ref().and_then(|r| r.tag.clone());
+        let title = match tag {
+            Some(t) => format!("A hypothetical {t} clip"),
+            None => "A hypothetical clip".to_string(),
+        };
+        let from: Vec<String> = credits
+            .iter()
+            .map(|c| format!("{} ({:.3}): {}", c.id, c.weight, c.credit))
+            .collect();
+        let comment = format!("{settings}. Made from: {}", from.join(" | "));
+        let bytes = crate::wav::write_wav(
+            &samples,
+            SAMPLE_RATE,
+            &[
+                ("INAM", title.as_str()),
+                (
+                    "ISFT",
+                    "Hypothetical (reverse diffusion on spectrograms, fast Griffin-Lim)",
+                ),
+                ("ICMT", comment.as_str()),
+            ],
+        );
+        Ok(Uint8Array::from(bytes.as_slice()))
+    }
+}
+
+/// Griffin–Lim on the GPU when there is one (falling back to the CPU on a
+/// GPU error), then levelling.
+async fn invert(
+    inner: &Rc<RefCell<State>>,
+    values: Vec<f32>,
+    iters: usize,
+) -> Result<JsValue, JsValue> {
+    let gpu = inner.borrow().gpu.clone();
+    let mags = sound::magnitudes(&values);
+    let mut out = None;
+    if let Some(ctx) = gpu {
+        match griffin_lim_gpu(&ctx, &mags, N_FFT, HOP, WINDOW, iters, MOMENTUM).await {
+            Ok(x) => out = Some(x),
+            Err(e) => {
+                web_sys::console::warn_1(&JsValue::from_str(&format!(
+                    "Hypothetical: Griffin–Lim on the GPU failed ({e}); using the CPU"
+                )));
+            }
+        }
+    }
+    let mut x = match out {
+        Some(x) => x,
+        None => {
+            let mut s = inner.borrow_mut();
+            crate::griffin_lim::griffin_lim(
+                &mut s.stft,
+                &mags,
+                sound::window_frames(),
+                WINDOW,
+                iters,
+                MOMENTUM,
+                None,
+            )
+        }
+    };
+    sound::level(&mut x);
+    Ok(Float32Array::from(x.as_slice()).into())
+}
+
+/// The limiter as a `WaveShaperNode` curve of `n` points over inputs [−2, 2].
+#[wasm_bindgen(js_name = limiterCurve)]
+pub fn limiter_curve_js(n: usize) -> Vec<f32> {
+    sound::limiter_curve(n)
+}

@@ -1,0 +1,336 @@
+// "Sounds Like Music" in headless Chromium, with WebGPU (SwiftShader) and with
+// the CPU fallback: the forward process on the waveform (checked sample by
+// sample through an OfflineAudioContext) and on the spectrogram, generation
+// from noise, per-step playback, the WAV download and bad input.
+import { describe, test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+import { serve } from "../../tools/serve.mjs";
+
+const SHOTS = "target/screenshots";
+mkdirSync(SHOTS, { recursive: true });
+const BASE_ARGS = ["--no-sandbox", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+  // A fake microphone (a beep) that needs no permission prompt.
+  "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"];
+const CONFIGS = [
+  { name: "webgpu", args: ["--enable-unsafe-webgpu"], backend: "gpu" },
+  { name: "cpu-fallback", args: [], backend: "cpu" },
+];
+const WINDOW = 131072;
+
+/** A 16-bit PCM WAV of `seconds` of a 440 Hz tone, stereo at 44.1 kHz. */
+function toneWav(seconds) {
+  const rate = 44100, channels = 2, n = Math.round(seconds * rate);
+  const data = Buffer.alloc(n * channels * 2);
+  for (let i = 0; i < n; i++) {
+    const v = Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / rate));
+    for (let c = 0; c < channels; c++) data.writeInt16LE(v, (i * channels + c) * 2);
+  }
+  const head = Buffer.alloc(44);
+  head.write("RIFF", 0); head.writeUInt32LE(36 + data.length, 4); head.write("WAVE", 8);
+  head.write("fmt ", 12); head.writeUInt32LE(16, 16); head.writeUInt16LE(1, 20); head.writeUInt16LE(channels, 22);
+  head.writeUInt32LE(rate, 24); head.writeUInt32LE(rate * channels * 2, 28); head.writeUInt16LE(channels * 2, 32); head.writeUInt16LE(16, 34);
+  head.write("data", 36); head.writeUInt32LE(data.length, 40);
+  return Buffer.concat([head, data]);
+}
+
+/** The chunks of a RIFF/WAVE file, with LIST/INFO entries as {INAM: …}. */
+function readWav(bytes) {
+  assert.equal(bytes.toString("latin1", 0, 4), "RIFF");
+  assert.equal(bytes.toString("latin1", 8, 12), "WAVE");
+  const out = { info: {} };
+  for (let at = 12; at + 8 <= bytes.length;) {
+    const id = bytes.toString("latin1", at, at + 4);
+    const len = bytes.readUInt32LE(at + 4);
+    const body = bytes.subarray(at + 8, at + 8 + len);
+    if (id === "fmt ") out.fmt = { format: body.readUInt16LE(0), channels: body.readUInt16LE(2), rate: body.readUInt32LE(4), bits: body.readUInt16LE(14) };
+    if (id === "data") out.samples = len / 2;
+    if (id === "LIST" && body.toString("latin1", 0, 4) === "INFO") {
+      for (let p = 4; p + 8 <= body.length;) {
+        const key = body.toString("latin1", p, p + 4);
+        const l = body.readUInt32LE(p + 4);
+        out.info[key] = body.toString("utf8", p + 8, p + 8 + l).replace(/\0+$/, "");
+        p += 8 + l + (l & 1);
+      }
+    }
+    at += 8 + len + (len & 1);
+  }
+  return out;
+}
+
+for (const config of CONFIGS) {
+  describe(`Sounds Like Music with ${config.name}`, () => {
+    let server, browser, page, profile, origin;
+    const problems = [];
+    const shot = (name) => page.screenshot({ path: join(SHOTS, `${config.name}-sound-${name}.png`), fullPage: true });
+
+    async function open(hash = "") {
+      await page.goto("about:blank");
+      await page.goto(`${origin}/sound.html${hash ? `#${hash}` : ""}`);
+      await page.waitForSelector("html[data-ready=true]", { timeout: 120_000 });
+    }
+    async function setT(t) {
+      await page.evaluate((t) => {
+        const el = document.getElementById("t");
+        el.value = t;
+        el.dispatchEvent(new Event("input", { bubbles: true }));
+      }, t);
+      await page.waitForFunction((t) => document.getElementById("spec").dataset.t === String(t), t);
+    }
+    async function upload(name, type, buffer) {
+      const before = await page.textContent("#source-info");
+      await page.evaluate(() => { document.getElementById("message").textContent = ""; });
+      await page.setInputFiles("#file", { name, mimeType: type, buffer });
+      await page.waitForFunction((before) => document.getElementById("message").textContent !== "" || document.getElementById("source-info").textContent !== before, before, { timeout: 60_000 });
+      return { message: await page.textContent("#message"), info: await page.textContent("#source-info") };
+    }
+    async function generateAndWait() {
+      await page.evaluate(() => { delete document.documentElement.dataset.generated; });
+      await page.click("#generate");
+      await page.waitForSelector("html[data-generated]", { state: "attached", timeout: 300_000 });
+      return page.getAttribute("html", "data-generated");
+    }
+    const spectrogramSpread = (id) => page.evaluate((id) => {
+      const c = document.getElementById(id);
+      const d = c.getContext("2d").getImageData(52, 8, 512, 512).data;
+      let min = 255, max = 0;
+      for (let i = 0; i < d.length; i += 4) { const v = d[i] + d[i + 1] + d[i + 2]; min = Math.min(min, v); max = Math.max(max, v); }
+      return max - min;
+    }, id);
+
+    before(async () => {
+      server = await serve("www", 0);
+      origin = `http://127.0.0.1:${server.address().port}`;
+      profile = mkdtempSync(join(tmpdir(), "hypothetical-chromium-"));
+      browser = await chromium.launchPersistentContext(profile, {
+        executablePath: "/usr/bin/chromium",
+        headless: true,
+        args: [...BASE_ARGS, ...config.args],
+        viewport: { width: 1280, height: 1100 },
+        acceptDownloads: true,
+      });
+      page = browser.pages()[0] ?? (await browser.newPage());
+      page.on("console", (m) => { if (m.type() === "error") problems.push(`console: ${m.text()}`); });
+      page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+    });
+
+    after(async () => {
+      await browser?.close();
+      server?.close();
+      if (profile) rmSync(profile, { recursive: true, force: true });
+    });
+
+    test("the archive's 33 clips load and the chosen clip's spectrogram is drawn with its axes", async () => {
+      await open("clip=drums-breakbeat&t=0");
+      assert.equal(await page.getAttribute("#backend", "data-kind"), config.backend, await page.textContent("#backend"));
+      assert.equal(await page.evaluate(() => window.__sound.scene.clips), 33);
+      assert.equal(await page.inputValue("#clip"), "drums-breakbeat");
+      assert.match(await page.textContent("#source-info"), /^Breakbeat.*5\.9 s\.$/);
+      assert.equal(await page.getAttribute("html", "data-audio"), null, "no sound before a gesture");
+      assert.ok(await spectrogramSpread("spec") > 300, "the spectrogram has light and dark");
+      assert.equal(await page.textContent("#power-sentence"), "The music is louder than the noise at every frequency.");
+      const tags = await page.$$eval("#tag option", (o) => o.map((x) => x.value));
+      assert.deepEqual(tags, ["techno", "chorale", "jazz", "voice", "drums", "static"]);
+      await shot("drums-t0");
+    });
+
+    test("dragging t drowns more bands, the quiet high ones first, and the address keeps t", async () => {
+      const shares = [];
+      for (const t of [50, 200, 600, 1000]) {
+        await setT(t);
+        shares.push(await page.evaluate((t) => window.__sound.scene.spectrum(t).share, t));
+        assert.match(await page.textContent("#t-out"), new RegExp(`^t = ${t} · ᾱ = `));
+      }
+      for (let i = 1; i < shares.length; i++) assert.ok(shares[i] >= shares[i - 1], `shares rise: ${shares}`);
+      assert.equal(shares.at(-1), 1);
+      await setT(200);
+      assert.match(await page.textContent("#power-sentence"), /The noise is louder than the music in \d+% of the frequency bands; .*high frequencies drown first/);
+      assert.equal(await page.getAttribute("#spec", "aria-label"), "Spectrogram of Breakbeat noised at t = 200");
+      await page.waitForFunction(() => location.hash.includes("t=200") && location.hash.includes("clip=drums-breakbeat"));
+      await shot("drums-t200");
+    });
+
+    test("an OfflineAudioContext renders the mixing graph as √ᾱ·music + √(1−ᾱ)·noise, levelled and limited", async () => {
+      for (const t of [0, 300, 700]) {
+        const r = await page.evaluate((t) => window.__sound.offline(t, 1), t);
+        assert.equal(r.length, 22050);
+        assert.ok(r.worst < 1e-5, `t = ${t}: largest difference from the expected mix ${r.worst}`);
+        assert.ok(Math.abs(r.rms - 0.1) < 0.03, `t = ${t}: loudness held near −20 dBFS (rms ${r.rms})`);
+      }
+      const zero = await page.evaluate(() => window.__sound.scene.levels(0));
+      assert.equal(zero.noise, 0);
+      // Pure noise: the same loudness, and the limiter keeps every peak under 0.95.
+      const pure = await page.evaluate(() => window.__sound.offline(1000, 3));
+      assert.ok(Math.abs(pure.rms - 0.1) < 0.01, `pure noise rms ${pure.rms}`);
+      assert.ok(pure.peak <= 0.95, `pure noise peak ${pure.peak}`);
+    });
+
+    test("sound waits for a gesture; the mix plays, follows the slider and stops", async () => {
+      await page.click("#play-mix");
+      await page.waitForSelector("html[data-audio=on]");
+      await page.waitForSelector("html[data-playing=mix]");
+      assert.equal(await page.getAttribute("#play-mix", "aria-pressed"), "true");
+      for (const t of [100, 400, 800, 300]) await setT(t);
+      assert.equal(await page.getAttribute("html", "data-playing"), "mix");
+      await page.click("#stop");
+      assert.equal(await page.getAttribute("html", "data-playing"), "");
+      assert.equal(await page.getAttribute("#play-mix", "aria-pressed"), "false");
+    });
+
+    test("the noised picture is turned back into sound, levelled, with a progress indicator", async () => {
+      await setT(300);
+      // Note whether the indicator was showing while the page said it was rendering.
+      await page.evaluate(() => {
+        window.__renderSeen = null;
+        new MutationObserver(() => {
+          if (document.documentElement.dataset.rendering) window.__renderSeen = !document.getElementById("render").hidden && document.getElementById("render-text").textContent;
+        }).observe(document.documentElement, { attributes: true, attributeFilter: ["data-rendering"] });
+      });
+      await page.click("#hear-picture");
+      await page.waitForSelector("html[data-playing=picture-300]", { timeout: 120_000 });
+      const played = await page.evaluate(() => window.__sound.lastPlayed);
+      assert.equal(played.length, WINDOW);
+      assert.ok(Math.abs(played.rms - 0.1) < 0.005, `rms ${played.rms}`);
+      assert.ok(played.peak <= 0.95);
+      assert.match(await page.evaluate(() => window.__renderSeen), /^Rendering the noised picture at t = 300 \(Griffin–Lim, 32 iterations\)…$/);
+      assert.ok(await page.isHidden("#render"));
+      await page.click("#stop");
+    });
+
+    test("techno from noise with the archive denoiser: memorised, recognised, credited, playable per step", async () => {
+      await page.selectOption("#tag", "techno");
+      await page.selectOption("#denoiser", "archive");
+      await page.fill("#steps", "10");
+      await page.fill("#seed", "3");
+      assert.equal(await generateAndWait(), "done");
+      assert.match(await page.textContent("#progress-text"), /^Step 10 of 10/);
+      const first = await page.getAttribute("#provenance li:first-child", "data-id");
+      assert.match(first, /^techno-/);
+      assert.match(await page.textContent("#provenance li:first-child"), /100\.0%/);
+      assert.equal(await page.textContent("#recogniser li.chosen .name"), "techno");
+      assert.equal(await page.textContent("#recogniser li.chosen .p"), "100%");
+      assert.ok(await spectrogramSpread("gen-spec") > 300);
+      const last = await page.evaluate(() => Array.from(document.getElementById("gen-spec").getContext("2d").getImageData(52, 8, 512, 512).data.slice(0, 4000)));
+      await page.focus("#scrub");
+      await page.keyboard.press("Home");
+      assert.equal(await page.textContent("#step-out"), "step 1 of 10");
+      const early = await page.evaluate(() => Array.from(document.getElementById("gen-spec").getContext("2d").getImageData(52, 8, 512, 512).data.slice(0, 4000)));
+      assert.notDeepEqual(early, last, "step 1's guess is not the result");
+      await page.check("#loop");
+      await page.click("#play-step");
+      await page.waitForSelector("html[data-playing=step-1]", { timeout: 120_000 });
+      assert.equal((await page.evaluate(() => window.__sound.lastPlayed)).length, WINDOW);
+      await page.click("#stop-gen");
+      await page.uncheck("#loop");
+      await page.click("#play-result");
+      await page.waitForSelector("html[data-playing=result]");
+      await page.click("#stop-gen");
+      await shot("generated-techno");
+
+      const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download")]);
+      assert.match(download.suggestedFilename(), /^hypothetical-techno-archive-seed3\.wav$/);
+      const wav = readWav(readFileSync(await download.path()));
+      assert.deepEqual(wav.fmt, { format: 1, channels: 1, rate: 22050, bits: 16 });
+      assert.equal(wav.samples, WINDOW);
+      assert.equal(wav.info.INAM, "A hypothetical techno clip");
+      assert.match(wav.info.ICMT, new RegExp(`${first} \\(1\\.000\\)`));
+      assert.match(wav.info.ICMT, /denoiser archive, tag techno, 10 ddim steps/);
+      assert.match(wav.info.ICMT, /Hypothetical project|FluidSynth/);
+    });
+
+    test("the Gaussian denoiser gives a drums texture made from every drums clip alike", async () => {
+      await page.selectOption("#tag", "drums");
+      await page.selectOption("#denoiser", "gaussian");
+      assert.equal(await generateAndWait(), "done");
+      const ids = await page.$$eval("#provenance li", (l) => l.map((x) => x.dataset.id));
+      const drums = await page.evaluate(() => window.__sound.items.filter((i) => i.tags.includes("drums")).map((i) => i.id));
+      assert.equal(ids.length, drums.length, "every drums clip is named");
+      for (const id of ids) assert.ok(drums.includes(id), `${id} is a drums clip`);
+      assert.match(await page.textContent("#provenance-intro"), /every clip of the tag alike/);
+      await shot("generated-drums-gaussian");
+    });
+
+    test("bad files get clear words and the scene keeps its sound; short and long files are fitted", async () => {
+      const label = await page.textContent("#source-info");
+      let r = await upload("notes.txt", "text/plain", Buffer.from("these are not samples"));
+      assert.match(r.message, /“notes\.txt” could not be decoded as sound by this browser; keeping the current sound\./);
+      assert.equal(r.info, label);
+      r = await upload("empty.wav", "audio/wav", Buffer.alloc(0));
+      assert.match(r.message, /“empty\.wav” is empty/);
+      assert.equal(r.info, label);
+      r = await upload("short.wav", "audio/wav", toneWav(1));
+      assert.match(r.info, /short\.wav: 1\.0 s; shorter than the 5\.9 s window, so it was padded with 4\.9 s of silence\./);
+      assert.ok(await page.isHidden("#start-row"));
+      r = await upload("long.wav", "audio/wav", toneWav(10));
+      assert.match(r.info, /long\.wav: 10\.0 s; the window starts at 0\.0 s\./);
+      assert.ok(await page.isVisible("#start-row"));
+      await page.evaluate(() => {
+        const el = document.getElementById("start");
+        el.value = 2;
+        el.dispatchEvent(new Event("input", { bubbles: true }));
+      });
+      assert.match(await page.textContent("#source-info"), /the window starts at 2\.0 s/);
+      // The 440 Hz tone (bin 20) is the loudest band of its spectrum.
+      const loudest = await page.evaluate(() => {
+        const s = window.__sound.scene.spectrum(0).music;
+        let best = 1;
+        for (let b = 1; b < s.length; b++) if (s[b] > s[best]) best = b;
+        return best;
+      });
+      assert.ok(Math.abs(loudest - 20.4) <= 1, `loudest bin ${loudest}`);
+      await shot("long-file");
+      await page.selectOption("#clip", "chorale-bwv66-6-choir");
+      assert.ok(await page.isHidden("#start-row"));
+      assert.match(await page.textContent("#source-info"), /^Chorale BWV 66\.6/);
+    });
+
+    test("the microphone: a refusal gets clear words; a recording becomes the sound", async () => {
+      await page.evaluate(() => {
+        window.__realGetUserMedia = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+        navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException("Permission denied", "NotAllowedError"));
+      });
+      await page.click("#mic");
+      await page.waitForFunction(() => document.getElementById("message").textContent.includes("microphone"));
+      assert.match(await page.textContent("#message"), /The microphone was not allowed, so nothing was recorded/);
+      await page.evaluate(() => { navigator.mediaDevices.getUserMedia = window.__realGetUserMedia; });
+      await page.click("#mic");
+      await page.waitForFunction(() => document.getElementById("source-info").textContent.startsWith("your recording"), null, { timeout: 30_000 });
+      assert.match(await page.textContent("#source-info"), /padded with/);
+    });
+
+    test("an unknown clip or tag in the address gets a note and sensible defaults", async () => {
+      await open("clip=no-such-clip&tag=polka");
+      assert.match(await page.textContent("#message"), /There is no tag “polka” here/);
+      assert.equal(await page.inputValue("#clip"), "techno-128-acid");
+      await open("clip=no-such-clip");
+      assert.match(await page.textContent("#message"), /There is no archive clip “no-such-clip”; playing “techno-128-acid”\./);
+    });
+
+    test("timing: steps and Griffin–Lim per backend", { skip: !process.env.HYPOTHETICAL_BENCH }, async () => {
+      await open("clip=techno-128-acid&t=0");
+      const r = await page.evaluate(async () => {
+        const s = window.__sound.scene;
+        const out = {};
+        for (const iters of [8, 32]) {
+          const t0 = performance.now();
+          s.start({ denoiser: "archive", tag: "techno", steps: 10, guidance: 1, temperature: 1, seed: 1, method: "ddim" });
+          while (!(await s.step()).done) { /* steps */ }
+          const t1 = performance.now();
+          await s.render(0, iters);
+          out[iters] = { stepMs: (t1 - t0) / 10, renderMs: performance.now() - t1 };
+        }
+        return out;
+      });
+      const perIter = (r[32].renderMs - r[8].renderMs) / 24;
+      console.log(`[timing] ${config.name} sound: ${r[32].stepMs.toFixed(1)} ms per archive step on 512 × 512 spectrograms; Griffin–Lim ${perIter.toFixed(1)} ms per iteration (32 iterations ${r[32].renderMs.toFixed(0)} ms, 8: ${r[8].renderMs.toFixed(0)} ms)`);
+      assert.ok(perIter > 0);
+    });
+
+    test("no console errors", () => {
+      assert.deepEqual(problems.filter((p) => !/No available adapters|WebGPU/.test(p)), []);
+    });
+  });
+}

@@ -1,0 +1,589 @@
+// "Sounds Like Music": music dissolved into white noise on the waveform and on
+// the spectrogram, and a tagged "hypothetical" clip carved out of noise.
+// The address keeps the state (#clip=…&t=…&tag=…&denoiser=…&steps=…&seed=…).
+import init, { SoundScene, limiterCurve } from "../pkg/hypothetical.js";
+import { Mix, buffer, SAMPLE_RATE, expectedMix, renderOffline } from "./audio-graph.js";
+import { licenceName } from "./licences.js";
+
+const $ = (id) => document.getElementById(id);
+const ui = Object.fromEntries([
+  "backend", "enable-sound", "sound-state", "volume", "clip", "file", "mic", "source-info", "start-row",
+  "start", "start-out", "spec", "t", "t-out", "play-mix", "hear-picture", "stop", "power", "power-sentence",
+  "controls", "tag", "denoiser", "steps", "method", "guidance", "guidance-out", "temperature", "temperature-out",
+  "seed", "generate", "cancel", "progress", "progress-text", "gen-spec", "gen-caption", "scrub", "step-out",
+  "play-step", "play-result", "loop", "stop-gen", "download", "render", "render-text", "message", "recogniser",
+  "provenance", "provenance-intro", "perf",
+].map((id) => [id.replace(/-(\w)/g, (_, c) => c.toUpperCase()), $(id)]));
+
+const MAX_FILE_BYTES = 200 * 1024 * 1024;
+const SEED = 7; // the forward process's noise seed (waveform and picture)
+const PREVIEW_ITERS = 32;
+const FINAL_ITERS = 64;
+
+let scene;
+let items = [];
+let curve;
+let noise;
+let ctx = null; // AudioContext, made on the first gesture
+let master = null;
+let mix = null;
+let playing = null; // {kind, node}
+let decoded = null; // {samples, label} of the visitor's own sound
+let run = null; // {cancelled}
+let steps = 0;
+let rendered = new Map(); // step k (0: result) → Float32Array
+let resultSamples = null;
+const timings = { steps: [], render: [] };
+
+function showMessage(text, kind = "error") {
+  ui.message.textContent = text;
+  ui.message.dataset.kind = text ? kind : "";
+}
+
+// ---- sound only after a gesture ----
+async function enableSound() {
+  if (!ctx) {
+    ctx = new AudioContext();
+    master = new GainNode(ctx, { gain: Number(ui.volume.value) });
+    master.connect(ctx.destination);
+  }
+  if (ctx.state !== "running") await ctx.resume();
+  const on = ctx.state === "running";
+  ui.enableSound.setAttribute("aria-pressed", String(on));
+  ui.enableSound.textContent = on ? "Sound is on" : "Tap to enable sound";
+  ui.soundState.textContent = on ? "Levelled to −20 dBFS and limited; use the volume control to taste." : "The browser kept sound off; tap again.";
+  document.documentElement.dataset.audio = on ? "on" : "off";
+  return on;
+}
+
+function setPlaying(kind, node) {
+  stopAll();
+  playing = { kind, node };
+  document.documentElement.dataset.playing = kind;
+  ui.playMix.setAttribute("aria-pressed", String(kind === "mix"));
+  if (node && "onended" in node) {
+    node.onended = () => {
+      if (playing?.node === node) { playing = null; document.documentElement.dataset.playing = ""; }
+    };
+  }
+}
+
+function stopAll() {
+  if (mix) mix.stop();
+  if (playing?.node && playing.kind !== "mix") {
+    try { playing.node.stop(); } catch { /* already stopped */ }
+  }
+  playing = null;
+  document.documentElement.dataset.playing = "";
+  ui.playMix.setAttribute("aria-pressed", "false");
+}
+
+async function playSamples(kind, samples, loop = false) {
+  if (!(await enableSound())) return;
+  const node = new AudioBufferSourceNode(ctx, { buffer: buffer(ctx, samples), loop });
+  node.connect(master);
+  setPlaying(kind, node);
+  node.start();
+  window.__sound.lastPlayed = { kind, length: samples.length, rms: rms(samples), peak: peak(samples) };
+}
+
+const rms = (x) => Math.sqrt(x.reduce((a, v) => a + v * v, 0) / Math.max(1, x.length));
+const peak = (x) => x.reduce((a, v) => Math.max(a, Math.abs(v)), 0);
+
+// ---- drawing ----
+const PAD = { left: 52, top: 8, bottom: 40 };
+function drawSpectrogram(canvas, rgba) {
+  const g = canvas.getContext("2d");
+  g.fillStyle = "#1a1c21";
+  g.fillRect(0, 0, canvas.width, canvas.height);
+  if (rgba) {
+    const img = new ImageData(rgba, 512, 512);
+    g.putImageData(img, PAD.left, PAD.top);
+  }
+  g.fillStyle = "#a9a69d";
+  g.strokeStyle = "#a9a69d";
+  g.font = "12px system-ui, sans-serif";
+  const nyquist = SAMPLE_RATE / 2;
+  const hzPerRow = nyquist / 512;
+  g.textAlign = "right";
+  g.textBaseline = "middle";
+  for (let khz = 0; khz <= 10; khz += 2) {
+    const y = PAD.top + 512 - (khz * 1000) / hzPerRow;
+    g.fillRect(PAD.left - 5, y, 5, 1);
+    g.fillText(`${khz}`, PAD.left - 8, y);
+  }
+  g.save();
+  g.translate(12, PAD.top + 256);
+  g.rotate(-Math.PI / 2);
+  g.textAlign = "center";
+  g.fillText("frequency (kHz)", 0, 0);
+  g.restore();
+  g.textAlign = "center";
+  g.textBaseline = "top";
+  const secondsPerFrame = 256 / SAMPLE_RATE;
+  for (let s = 0; s <= 5; s++) {
+    const x = PAD.left + s / secondsPerFrame;
+    g.fillRect(x, PAD.top + 512, 1, 5);
+    g.fillText(`${s}`, x, PAD.top + 518);
+  }
+  g.fillText("time (s)", PAD.left + 256, PAD.top + 532);
+}
+
+function drawPower(info) {
+  const c = ui.power;
+  const g = c.getContext("2d");
+  const [W, H] = [c.width, c.height];
+  const L = 52, B = 34, T = 8, R = 8;
+  g.fillStyle = "#1a1c21";
+  g.fillRect(0, 0, W, H);
+  const fMin = 20, fMax = SAMPLE_RATE / 2;
+  const x = (f) => L + ((Math.log10(f) - Math.log10(fMin)) / (Math.log10(fMax) - Math.log10(fMin))) * (W - L - R);
+  const music = Array.from(info.music);
+  const dbs = music.map((p) => 10 * Math.log10(Math.max(p, 1e-12)));
+  const noiseDb = 10 * Math.log10(Math.max(info.noise, 1e-12));
+  const top = 10 * Math.ceil((Math.max(...dbs.slice(1), noiseDb, 30) + 5) / 10);
+  const bottom = top - 90;
+  const y = (db) => T + ((top - Math.max(db, bottom)) / (top - bottom)) * (H - T - B);
+  g.strokeStyle = "#2a2d33";
+  g.fillStyle = "#a9a69d";
+  g.font = "12px system-ui, sans-serif";
+  g.textAlign = "right";
+  g.textBaseline = "middle";
+  for (let db = bottom; db <= top; db += 20) {
+    g.beginPath(); g.moveTo(L, y(db)); g.lineTo(W - R, y(db)); g.stroke();
+    g.fillText(`${db} dB`, L - 4, y(db));
+  }
+  g.textAlign = "center";
+  g.textBaseline = "top";
+  for (const f of [20, 100, 1000, 10000]) {
+    g.beginPath(); g.moveTo(x(f), T); g.lineTo(x(f), H - B); g.stroke();
+    g.textAlign = f === 10000 ? "right" : "center";
+    g.fillText(f >= 1000 ? `${f / 1000} kHz` : `${f} Hz`, f === 10000 ? x(f) + 4 : x(f), H - B + 4);
+  }
+  g.lineWidth = 2;
+  g.strokeStyle = "#f2b84b";
+  g.beginPath();
+  for (let b = 1; b < dbs.length; b++) {
+    const f = b * info.hzPerBin;
+    if (f < fMin) continue;
+    if (b === 1 || f / info.hzPerBin < 2) g.moveTo(x(f), y(dbs[b])); else g.lineTo(x(f), y(dbs[b]));
+  }
+  g.stroke();
+  g.strokeStyle = "#7fb5ff";
+  g.beginPath(); g.moveTo(x(fMin), y(noiseDb)); g.lineTo(x(fMax), y(noiseDb)); g.stroke();
+  g.lineWidth = 1;
+}
+
+// ---- the forward process ----
+let tTimer = 0;
+function currentT() { return Number(ui.t.value); }
+
+function updateForward() {
+  if (!scene.sourceLabel) return;
+  const t = currentT();
+  const levels = scene.levels(t);
+  ui.tOut.textContent = `t = ${t} · ᾱ = ${levels.alphaBar.toFixed(3)} · music ${(100 * levels.alphaBar).toFixed(0)}% of the power, noise ${(100 * (1 - levels.alphaBar)).toFixed(0)}%`;
+  if (mix) mix.set(levels);
+  const info = scene.spectrum(t);
+  drawPower(info);
+  ui.powerSentence.textContent = info.sentence;
+  // The picture costs a few ms: draw it at most once per frame.
+  cancelAnimationFrame(tTimer);
+  tTimer = requestAnimationFrame(() => {
+    drawSpectrogram(ui.spec, scene.picture(t, SEED));
+    ui.spec.setAttribute("aria-label", `Spectrogram of ${scene.sourceLabel} noised at t = ${t}`);
+    ui.spec.dataset.t = String(t);
+  });
+  writeHash();
+}
+
+function sourceChanged(info) {
+  const bits = [`${info.label}: ${info.seconds.toFixed(1)} s`];
+  if (info.padded > 0) bits.push(`shorter than the 5.9 s window, so it was padded with ${(info.padded / SAMPLE_RATE).toFixed(1)} s of silence`);
+  else if (info.seconds > 131072 / SAMPLE_RATE + 0.05) bits.push(`the window starts at ${(info.start / SAMPLE_RATE).toFixed(1)} s`);
+  ui.sourceInfo.textContent = bits.join("; ") + ".";
+  if (mix) { mix.stop(); mix = null; }
+  if (playing?.kind === "mix") stopAll();
+  document.documentElement.dataset.source = info.label;
+  updateForward();
+}
+
+function useClip(id) {
+  try {
+    sourceChanged(scene.useClip(id));
+    decoded = null;
+    ui.startRow.hidden = true;
+    ui.clip.value = id;
+  } catch (e) {
+    showMessage(e.message ?? String(e));
+  }
+}
+
+function useDecoded(startSeconds = 0) {
+  const info = scene.setSource(decoded.samples, Math.round(startSeconds * SAMPLE_RATE), decoded.label);
+  const longer = decoded.samples.length > 131072;
+  ui.startRow.hidden = !longer;
+  if (longer) {
+    ui.start.max = ((decoded.samples.length - 131072) / SAMPLE_RATE).toFixed(1);
+    ui.startOut.textContent = `${(info.start / SAMPLE_RATE).toFixed(1)} s`;
+  }
+  ui.clip.value = "";
+  sourceChanged(info);
+}
+
+// Any format the browser reads, decoded at 22,050 Hz and mixed to mono.
+async function decode(bytes) {
+  const off = new OfflineAudioContext(1, 1, SAMPLE_RATE);
+  const buf = await off.decodeAudioData(bytes);
+  const mono = new Float32Array(buf.length);
+  for (let c = 0; c < buf.numberOfChannels; c++) {
+    const d = buf.getChannelData(c);
+    for (let i = 0; i < mono.length; i++) mono[i] += d[i] / buf.numberOfChannels;
+  }
+  return mono;
+}
+
+async function loadFile(file) {
+  if (!file) return;
+  showMessage("");
+  if (file.size === 0) { showMessage(`“${file.name}” is empty; keeping the current sound.`); return; }
+  if (file.size > MAX_FILE_BYTES) { showMessage(`“${file.name}” is ${(file.size / 1e6).toFixed(0)} MB; files up to 200 MB are read. Keeping the current sound.`); return; }
+  let samples;
+  try {
+    samples = await decode(await file.arrayBuffer());
+  } catch {
+    showMessage(`“${file.name}” could not be decoded as sound by this browser; keeping the current sound.`);
+    return;
+  }
+  if (samples.length === 0) { showMessage(`“${file.name}” holds no samples; keeping the current sound.`); return; }
+  decoded = { samples, label: file.name };
+  try { useDecoded(0); } catch (e) { showMessage(`“${file.name}”: ${e.message ?? e}; keeping the current sound.`); }
+}
+
+async function record() {
+  showMessage("");
+  let stream;
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+  } catch (e) {
+    const refused = e?.name === "NotAllowedError" || e?.name === "SecurityError";
+    showMessage(refused
+      ? "The microphone was not allowed, so nothing was recorded. Choose an archive clip or a file instead, or allow the microphone in the browser's site settings."
+      : `No microphone could be opened (${e?.message ?? e}). Choose an archive clip or a file instead.`);
+    return;
+  }
+  ui.mic.disabled = true;
+  const chunks = [];
+  const rec = new MediaRecorder(stream);
+  rec.ondataavailable = (ev) => chunks.push(ev.data);
+  const stopped = new Promise((r) => { rec.onstop = r; });
+  rec.start();
+  for (let s = 5; s > 0; s--) {
+    ui.mic.textContent = `Recording… ${s} s`;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  rec.stop();
+  await stopped;
+  for (const track of stream.getTracks()) track.stop();
+  ui.mic.textContent = "Record 5 s from the microphone";
+  ui.mic.disabled = false;
+  try {
+    const samples = await decode(await new Blob(chunks).arrayBuffer());
+    decoded = { samples, label: "your recording" };
+    useDecoded(0);
+  } catch (e) {
+    showMessage(`The recording could not be decoded (${e?.message ?? e}); keeping the current sound.`);
+  }
+}
+
+async function playMix() {
+  if (playing?.kind === "mix") { stopAll(); return; }
+  if (!scene.sourceLabel) return;
+  if (!(await enableSound())) return;
+  if (!mix) mix = new Mix(ctx, { clip: scene.sourceSamples(), noise, curve, destination: master });
+  mix.set(scene.levels(currentT()), { glide: false });
+  setPlaying("mix", null);
+  mix.start({ loop: true });
+}
+
+async function withRender(words, work) {
+  ui.render.hidden = false;
+  ui.renderText.textContent = words;
+  document.documentElement.dataset.rendering = "true";
+  // Let the indicator paint before the work starts.
+  await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+  const t0 = performance.now();
+  try {
+    return await work();
+  } finally {
+    timings.render.push({ ms: performance.now() - t0, backend: scene.backend, words });
+    ui.render.hidden = true;
+    delete document.documentElement.dataset.rendering;
+  }
+}
+
+async function hearPicture() {
+  if (!scene.sourceLabel) return;
+  const t = currentT();
+  if (!(await enableSound())) return;
+  try {
+    const samples = await withRender(`Rendering the noised picture at t = ${t} (Griffin–Lim, ${PREVIEW_ITERS} iterations)…`, () => scene.hearPicture(t, SEED));
+    await playSamples(`picture-${t}`, samples);
+  } catch (e) {
+    showMessage(`The picture could not be turned into sound: ${e.message ?? e}`);
+  }
+}
+
+// ---- generation ----
+function settings() {
+  return {
+    denoiser: ui.denoiser.value,
+    tag: ui.tag.value,
+    steps: Number(ui.steps.value),
+    guidance: Number(ui.guidance.value),
+    temperature: Number(ui.temperature.value),
+    seed: Number(ui.seed.value),
+    method: ui.method.value,
+  };
+}
+
+function validate(s) {
+  if (!Number.isInteger(s.steps) || s.steps < 10 || s.steps > 1000) return "Steps must be a whole number from 10 to 1000.";
+  if (!Number.isInteger(s.seed) || s.seed < 0 || s.seed > 4294967295) return "The seed must be a whole number from 0 to 4294967295.";
+  return null;
+}
+
+function showStep(k) {
+  drawSpectrogram(ui.genSpec, scene.stepPicture(k));
+  ui.scrub.value = k;
+  ui.stepOut.textContent = `step ${k} of ${steps}`;
+  ui.genSpec.setAttribute("aria-label", `The denoiser's guess of the clean spectrogram at step ${k} of ${steps}`);
+  ui.genCaption.textContent = `The denoiser's guess x̂0 at step ${k} of ${steps}: what it decided the clip is at that point.`;
+  ui.playStep.textContent = `Play step ${k}'s x̂0`;
+  const rec = scene.recogniser(k, 6);
+  const chosen = run?.tag ?? ui.tag.value;
+  ui.recogniser.replaceChildren(...rec.map(({ tag, p }) => {
+    const li = document.createElement("li");
+    if (tag === chosen) li.className = "chosen";
+    li.innerHTML = `<span class="name"></span><span class="bar"><span class="fill"></span></span><span class="p"></span>`;
+    li.querySelector(".name").textContent = tag;
+    li.querySelector(".fill").style.width = `${(100 * p).toFixed(1)}%`;
+    li.querySelector(".p").textContent = `${(100 * p).toFixed(0)}%`;
+    return li;
+  }));
+  const sources = scene.provenance(k, 6);
+  ui.provenanceIntro.textContent = ui.denoiser.value === "archive"
+    ? "The archive denoiser's guess is a weighted mix of whole archive clips; these are the leading weights."
+    : "The Gaussian denoiser uses every clip of the tag alike, through the mean and temporal spectrum of each frequency row; none is copied.";
+  ui.provenance.replaceChildren(...sources.map((s) => {
+    const li = document.createElement("li");
+    const a = document.createElement("a");
+    a.href = `archive.html#item=${encodeURIComponent(s.id)}`;
+    a.textContent = s.title;
+    const item = items.find((i) => i.id === s.id);
+    li.append(a, ` · ${(100 * s.weight).toFixed(1)}% · `, item ? `${item.creator}, ${licenceName(item.licence)}` : s.id);
+    li.dataset.id = s.id;
+    return li;
+  }));
+}
+
+async function generate() {
+  const s = settings();
+  const bad = validate(s);
+  if (bad) { showMessage(bad); return; }
+  showMessage("");
+  let info;
+  try { info = scene.start(s); } catch (e) { showMessage(e.message ?? String(e)); return; }
+  run = { cancelled: false, tag: s.tag };
+  rendered = new Map();
+  resultSamples = null;
+  steps = 0;
+  for (const b of [ui.generate, ui.playStep, ui.playResult, ui.download]) b.disabled = true;
+  ui.cancel.disabled = false;
+  ui.scrub.disabled = true;
+  ui.progress.max = info.steps;
+  ui.progress.value = 0;
+  delete document.documentElement.dataset.generated;
+  const started = performance.now();
+  try {
+    while (!run.cancelled) {
+      const t0 = performance.now();
+      const step = await scene.step();
+      timings.steps.push({ ms: performance.now() - t0, backend: step.backend });
+      steps = step.index;
+      if (step.fellBack) showMessage(`The GPU failed (${step.fellBack}).`, "note");
+      ui.progress.value = step.index;
+      ui.progressText.textContent = `Step ${step.index} of ${step.total} (t = ${step.t})`;
+      ui.scrub.max = steps;
+      showStep(steps);
+      if (step.done) break;
+      await new Promise((r) => setTimeout(r, 0));
+    }
+  } catch (e) {
+    showMessage(`Sampling stopped: ${e.message ?? e}`);
+  }
+  const cancelled = run.cancelled;
+  const ms = performance.now() - started;
+  ui.perf.textContent = `${steps} steps in ${(ms / 1000).toFixed(1)} s (${(ms / Math.max(1, steps)).toFixed(0)} ms per step) on ${scene.backend === "gpu" ? "WebGPU" : "the CPU"}.`;
+  ui.generate.disabled = false;
+  ui.cancel.disabled = true;
+  ui.scrub.disabled = steps === 0;
+  ui.playStep.disabled = steps === 0;
+  if (!cancelled && steps > 0) {
+    try {
+      resultSamples = await renderStep(0);
+      ui.playResult.disabled = false;
+      ui.download.disabled = false;
+    } catch (e) {
+      showMessage(`The result could not be turned into sound: ${e.message ?? e}`);
+    }
+  }
+  run = { ...run, done: true };
+  document.documentElement.dataset.generated = cancelled ? "cancelled" : "done";
+}
+
+async function renderStep(k) {
+  if (rendered.has(k)) return rendered.get(k);
+  const iters = k === 0 ? FINAL_ITERS : PREVIEW_ITERS;
+  const words = k === 0 ? `Rendering the result (Griffin–Lim, ${iters} iterations)…` : `Rendering step ${k}'s guess (Griffin–Lim, ${iters} iterations)…`;
+  const samples = await withRender(words, () => scene.render(k, iters));
+  rendered.set(k, samples);
+  return samples;
+}
+
+async function playStep() {
+  const k = Number(ui.scrub.value);
+  if (!(await enableSound())) return;
+  try {
+    await playSamples(`step-${k}`, await renderStep(k), ui.loop.checked);
+  } catch (e) { showMessage(`Step ${k} could not be turned into sound: ${e.message ?? e}`); }
+}
+
+async function playResult() {
+  if (!resultSamples) return;
+  await playSamples("result", resultSamples, ui.loop.checked);
+}
+
+function download() {
+  if (!resultSamples) return;
+  const bytes = scene.wav(resultSamples, steps);
+  const blob = new Blob([bytes], { type: "audio/wav" });
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(blob);
+  a.download = `hypothetical-${run?.tag || "clip"}-${ui.denoiser.value}-seed${ui.seed.value}.wav`;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+}
+
+// ---- the address ----
+let hashTimer = 0;
+function writeHash() {
+  clearTimeout(hashTimer);
+  hashTimer = setTimeout(() => {
+    const p = new URLSearchParams();
+    if (ui.clip.value) p.set("clip", ui.clip.value);
+    p.set("t", ui.t.value);
+    for (const f of ["tag", "denoiser", "steps", "seed"]) p.set(f, ui[f].value);
+    history.replaceState(null, "", `#${p}`);
+  }, 250);
+}
+
+function readHash() {
+  return Object.fromEntries(new URLSearchParams(location.hash.slice(1)).entries());
+}
+
+// ---- start ----
+async function loadClips(manifestItems) {
+  let done = 0;
+  const decodeOne = async (item) => {
+    const bytes = await (await fetch(`archive/${item.file}`)).arrayBuffer();
+    scene.addClip(item.id, await decode(bytes));
+    done++;
+    ui.clip.options[0].textContent = `Loading the archive… ${done} of ${manifestItems.length}`;
+  };
+  // A few at a time: decoding is the browser's, the pictures are ours.
+  const queue = [...manifestItems];
+  await Promise.all([0, 1, 2, 3].map(async () => { while (queue.length) await decodeOne(queue.shift()); }));
+}
+
+function wire() {
+  ui.enableSound.addEventListener("click", enableSound);
+  ui.volume.addEventListener("input", () => { if (master) master.gain.setTargetAtTime(Number(ui.volume.value), ctx.currentTime, 0.02); });
+  ui.clip.addEventListener("change", () => { if (ui.clip.value) useClip(ui.clip.value); });
+  ui.file.addEventListener("change", () => loadFile(ui.file.files[0]));
+  ui.mic.addEventListener("click", record);
+  ui.start.addEventListener("input", () => { if (decoded) useDecoded(Number(ui.start.value)); });
+  ui.t.addEventListener("input", updateForward);
+  ui.playMix.addEventListener("click", playMix);
+  ui.hearPicture.addEventListener("click", hearPicture);
+  ui.stop.addEventListener("click", stopAll);
+  ui.stopGen.addEventListener("click", stopAll);
+  ui.controls.addEventListener("submit", (e) => { e.preventDefault(); generate(); });
+  ui.cancel.addEventListener("click", () => { if (run) run.cancelled = true; });
+  ui.scrub.addEventListener("input", () => showStep(Number(ui.scrub.value)));
+  ui.playStep.addEventListener("click", playStep);
+  ui.playResult.addEventListener("click", playResult);
+  ui.download.addEventListener("click", download);
+  for (const [input, out] of [[ui.guidance, ui.guidanceOut], [ui.temperature, ui.temperatureOut]]) {
+    input.addEventListener("input", () => { out.textContent = Number(input.value).toFixed(1); });
+  }
+  for (const f of [ui.tag, ui.denoiser, ui.steps, ui.seed]) f.addEventListener("change", writeHash);
+  // Drop a file anywhere on the first section.
+  const stage = ui.spec.closest("section");
+  stage.addEventListener("dragover", (e) => { e.preventDefault(); stage.classList.add("over"); });
+  stage.addEventListener("dragleave", () => stage.classList.remove("over"));
+  stage.addEventListener("drop", (e) => { e.preventDefault(); stage.classList.remove("over"); loadFile(e.dataTransfer.files[0]); });
+}
+
+async function main() {
+  await init();
+  const manifestText = await (await fetch("archive/manifest.json")).text();
+  items = JSON.parse(manifestText).items.filter((i) => i.kind === "sound");
+  const preferGpu = !new URLSearchParams(location.search).has("cpu");
+  scene = await SoundScene.create(preferGpu, manifestText);
+  ui.backend.textContent = scene.backendDetail;
+  ui.backend.dataset.kind = scene.backend;
+  document.documentElement.dataset.backend = scene.backend;
+  curve = new Float32Array(limiterCurve(4097));
+  noise = scene.noise(SEED);
+  window.__sound = {
+    scene, items, lastPlayed: null, timings,
+    offline: async (t, seconds) => {
+      const levels = scene.levels(t);
+      const clip = scene.sourceSamples();
+      const out = await renderOffline({ clip, noise, curve, levels, seconds });
+      const want = expectedMix(clip, noise, levels, curve, out.length);
+      let worst = 0;
+      for (let i = 0; i < out.length; i++) worst = Math.max(worst, Math.abs(out[i] - want[i]));
+      return { worst, length: out.length, rms: rms(out), peak: peak(out), levels };
+    },
+  };
+  wire();
+  drawSpectrogram(ui.spec, null);
+  drawSpectrogram(ui.genSpec, null);
+  await loadClips(items);
+  ui.clip.replaceChildren(...items.map((i) => new Option(`${i.title} (${i.tags.slice(0, 3).join(", ")})`, i.id)));
+  const tags = scene.tags();
+  ui.tag.replaceChildren(...tags.map(({ tag, count }) => new Option(`${tag} (${count} clips)`, tag)));
+  const h = readHash();
+  const clip = items.some((i) => i.id === h.clip) ? h.clip : "techno-128-acid";
+  if (h.clip && h.clip !== clip) showMessage(`There is no archive clip “${h.clip}”; playing “${clip}”.`, "note");
+  if (h.tag && tags.some((t) => t.tag === h.tag)) ui.tag.value = h.tag;
+  else if (h.tag) showMessage(`There is no tag “${h.tag}” here; use one of ${tags.map((t) => t.tag).join(", ")}.`, "note");
+  else ui.tag.value = "techno";
+  if (["archive", "gaussian"].includes(h.denoiser)) ui.denoiser.value = h.denoiser;
+  if (h.steps && /^\d+$/.test(h.steps)) ui.steps.value = h.steps;
+  if (h.seed && /^\d+$/.test(h.seed)) ui.seed.value = h.seed;
+  const t = Number(h.t);
+  if (Number.isInteger(t) && t >= 0 && t <= 1000) ui.t.value = t;
+  useClip(clip);
+  document.documentElement.dataset.ready = "true";
+}
+
+main().catch((e) => {
+  console.error(e);
+  showMessage(`This scene could not start: ${e.message ?? e}`);
+  ui.backend.textContent = "Not running";
+});
