@@ -503,3 +503,40 @@ mod phase {
         }
     }
 }
+
+// ---- STFT on the GPU -------------------------------------------------------
+//
+// The analysis half of Griffin–Lim on its own: a whole 131,072-sample clip and
+// a length that is no multiple of the hop. Bound: 1e-5 of the largest magnitude.
+
+mod stft_gpu {
+    use hypothetical::archive::read_flac;
+    use hypothetical::gpu::griffin_lim::stft_magnitudes_gpu;
+    use hypothetical::stft::{Stft, HOP, N_FFT};
+
+    #[test]
+    fn the_stft_on_the_gpu_matches_the_cpu() {
+        let Some(g) = super::gpu() else { return };
+        let ctx = g.context().clone();
+        let clip = read_flac(std::path::Path::new(
+            "www/archive/sounds/techno-128-acid.flac",
+        ))
+        .unwrap()
+        .samples;
+        let mut stft = Stft::standard();
+        for len in [clip.len(), 30_001] {
+            let x = &clip[..len];
+            let cpu = stft.forward(x).magnitudes();
+            let gpu = pollster::block_on(stft_magnitudes_gpu(&ctx, x, N_FFT, HOP)).unwrap();
+            assert_eq!(gpu.len(), cpu.len());
+            let peak = cpu.iter().fold(0.0f32, |m, &v| m.max(v));
+            let diff = cpu
+                .iter()
+                .zip(&gpu)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0f32, f32::max);
+            eprintln!("STFT of {len} samples: max difference {diff:e} (largest magnitude {peak})");
+            assert!(diff <= 1e-5 * peak, "difference {diff} vs peak {peak}");
+        }
+    }
+}

@@ -139,3 +139,69 @@ pub async fn griffin_lim_gpu(
     ctx.queue.submit([encoder.finish()]);
     read_f32(ctx, &out, (length * 4) as u64).await
 }
+
+/// The STFT magnitudes of `signal` on the GPU (the `analyse` kernel, then the
+/// FFT kernel along each frame): frames × (n_fft/2 + 1), frame-major, with the
+/// conventions of `stft::Stft` (centred, zero padding). The complex frames come
+/// back to the host, which takes their magnitudes.
+pub async fn stft_magnitudes_gpu(
+    ctx: &GpuContext,
+    signal: &[f32],
+    n_fft: usize,
+    hop: usize,
+) -> Result<Vec<f32>, GpuError> {
+    ctx.check_alive()?;
+    let length = signal.len();
+    let bins = n_fft / 2 + 1;
+    let frames = frame_count(length, n_fft, hop);
+    let padded = n_fft + hop * (frames - 1);
+    let mut staged = vec![0.0f32; padded.max(n_fft / 2 + length)];
+    staged[n_fft / 2..n_fft / 2 + length].copy_from_slice(signal);
+    let module = ctx.shader("griffin_lim.wgsl", GRIFFIN_LIM_WGSL, false);
+    let params = uniform(ctx, "stft params", std::mem::size_of::<Params>() as u64);
+    let window_b = storage_init(
+        ctx,
+        "stft window",
+        bytemuck::cast_slice(&hann_periodic(n_fft)),
+    );
+    let signal_b = storage_init(ctx, "stft signal", bytemuck::cast_slice(&staged));
+    let lines = storage(ctx, "stft lines", (frames * n_fft * 8) as u64);
+    let fft = GpuFft::new(ctx, n_fft as u32);
+    let fft_bind = fft.bind(ctx, &lines);
+    let analyse = pipeline(ctx, &module, "analyse");
+    let analyse_bind = bind(
+        ctx,
+        &analyse,
+        &[(0, &params), (1, &window_b), (5, &lines), (6, &signal_b)],
+    );
+    let (gx, gy, pitch) = dispatch_grid((frames * n_fft) as u32);
+    let p = Params {
+        n_fft: n_fft as u32,
+        hop: hop as u32,
+        frames: frames as u32,
+        bins: bins as u32,
+        padded: padded as u32,
+        length: length as u32,
+        momentum: 0.0,
+        has_prev: 0,
+        row_pitch: pitch,
+        _pad: [0; 3],
+    };
+    ctx.queue.write_buffer(&params, 0, bytemuck::bytes_of(&p));
+    let bytes = (frames * n_fft * 8) as u64;
+    let out = staging(ctx, "stft staging", bytes);
+    let mut encoder = ctx.device.create_command_encoder(&Default::default());
+    dispatch(&mut encoder, &analyse, &analyse_bind, (gx, gy));
+    fft.encode_rows(&mut encoder, &fft_bind, frames as u32, false);
+    encoder.copy_buffer_to_buffer(&lines, 0, &out, 0, bytes);
+    ctx.queue.submit([encoder.finish()]);
+    let v = read_f32(ctx, &out, bytes).await?;
+    let mut mags = vec![0.0f32; frames * bins];
+    for t in 0..frames {
+        for b in 0..bins {
+            let j = 2 * (t * n_fft + b);
+            mags[t * bins + b] = v[j].hypot(v[j + 1]);
+        }
+    }
+    Ok(mags)
+}
