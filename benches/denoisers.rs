@@ -49,12 +49,16 @@ fn bench(c: &mut Criterion) {
             } else {
                 (0..n).collect()
             };
+            let shape = patch::PatchShape {
+                size: 9,
+                border: patch::Border::Interior,
+            };
             if edge == 32 || n == 16 {
                 let label = if edge == 64 { 4 } else { n };
                 g.bench_with_input(
                     BenchmarkId::new(format!("patch {edge}px"), label),
                     &n,
-                    |b, _| b.iter(|| patch::denoise(&set, &x, 0.3, 9, None, &items)),
+                    |b, _| b.iter(|| patch::denoise(&set, &x, 0.3, shape, None, &items)),
                 );
             }
         }

@@ -16,8 +16,11 @@ use std::time::Instant;
 
 use hypothetical::archive::{Kind, Manifest};
 use hypothetical::dataset::{encode_png, load_archive};
+use hypothetical::denoise::patch::Border;
 use hypothetical::denoise::{archive as archive_denoiser, DenoiserKind};
-use hypothetical::generate::{cpu_patch_items, png_text, provenance, CpuDenoiser};
+use hypothetical::generate::{
+    cpu_patch_items, describe_settings, png_text, provenance, CpuDenoiser,
+};
 
 use hypothetical::gpu::denoisers::GpuDenoiser;
 use hypothetical::gpu::GpuContext;
@@ -33,10 +36,11 @@ struct Args {
     gpu: bool,
     scale: u32,
     cpu_budget: bool,
+    border: Border,
 }
 
 fn usage(why: &str) -> ! {
-    eprintln!("{why}\nusage: sample --denoiser archive|gaussian|patch [--tag TAG] [--steps 10..1000] [--seed N] [--size 32|64] [--method ddim|ddpm] [--guidance W] [--temperature T] [--schedule cosine|linear] [--backend cpu|gpu] [--cpu-budget] [--archive DIR] [--scale K] --out FILE.png");
+    eprintln!("{why}\nusage: sample --denoiser archive|gaussian|patch [--tag TAG] [--steps 10..1000] [--seed N] [--size 32|64] [--method ddim|ddpm] [--guidance W] [--temperature T] [--schedule cosine|linear] [--backend cpu|gpu] [--cpu-budget] [--border interior|wrap] [--archive DIR] [--scale K] --out FILE.png");
     std::process::exit(2)
 }
 
@@ -50,6 +54,7 @@ fn parse() -> Args {
         gpu: false,
         scale: 4,
         cpu_budget: false,
+        border: Border::default(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -89,6 +94,9 @@ fn parse() -> Args {
                 }
             }
             "--archive" => a.archive = PathBuf::from(v),
+            "--border" => {
+                a.border = Border::parse(&v).unwrap_or_else(|| usage("--border interior|wrap"))
+            }
             "--scale" => a.scale = (num(&v) as u32).clamp(1, 16),
             "--out" => a.out = PathBuf::from(v),
             _ => usage(&format!("unknown flag {flag}")),
@@ -108,7 +116,8 @@ fn main() {
         .collect();
     let tag = args.tag.as_deref();
     let mut cpu = CpuDenoiser::new(&set, args.denoiser, tag)
-        .unwrap_or_else(|| usage(&format!("no archive image carries the tag {tag:?}")));
+        .unwrap_or_else(|| usage(&format!("no archive image carries the tag {tag:?}")))
+        .with_border(args.border);
     if args.cpu_budget {
         let k = cpu_patch_items(set.edge(), set.len());
         cpu = cpu.with_patch_items(k);
@@ -120,10 +129,12 @@ fn main() {
         let name = ctx.adapter_name().to_string();
         let mut gpu = GpuDenoiser::new(ctx, &set, args.denoiser, cpu.mask(), cpu.gaussian());
         while !sampler.is_done() {
-            let patch = cpu.patch_size(&set, &sampler);
-            let d = pollster::block_on(gpu.denoise(sampler.x_t(), sampler.alpha_bar(), patch))
+            let shape = cpu.patch_shape(&set, &sampler);
+            let d = pollster::block_on(gpu.denoise(sampler.x_t(), sampler.alpha_bar(), shape))
                 .unwrap_or_else(|e| usage(&e.to_string()));
-            sampler.advance(&d, args.denoiser, patch).expect("shapes");
+            sampler
+                .advance(&d, args.denoiser, shape.map(|p| p.size))
+                .expect("shapes");
         }
         format!("gpu ({name})")
     } else {
@@ -138,20 +149,7 @@ fn main() {
     let record = sampler.records().last().expect("at least ten steps");
     let sources = provenance(&set, args.denoiser, cpu.mask(), record, 8);
     let cfg = sampler.config();
-    let settings = format!(
-        "denoiser {}, tag {}, {} {} steps, {} schedule, guidance {}, temperature {}, seed {}, {}×{} px, backend {}",
-        args.denoiser.name(),
-        tag.unwrap_or("(none)"),
-        cfg.steps,
-        cfg.method.name(),
-        cfg.schedule.name(),
-        cfg.guidance,
-        cfg.temperature,
-        cfg.seed,
-        cfg.edge,
-        cfg.edge,
-        backend
-    );
+    let settings = describe_settings(args.denoiser, tag, cfg, cpu.border(), &backend);
     println!("{settings}");
     println!(
         "{} steps in {:.2} s ({:.1} ms per step)",

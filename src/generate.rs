@@ -10,14 +10,14 @@ use serde::Serialize;
 use crate::archive::Item;
 use crate::dataset::Dataset;
 use crate::denoise::gaussian::GaussianDenoiser;
+use crate::denoise::patch::{Border, PatchShape};
 use crate::denoise::{archive, patch, Denoised, DenoiserKind};
 use crate::sampler::{Sampler, StepRecord};
 
 /// Per-step work budget of the CPU patch denoiser, in (pixel, item, position)
 /// triples: 67 items × 32⁴ ≈ 7.0·10⁷ fit, so 32 px uses every item; at 64 px
-/// the budget allows ⌊7.0·10⁷ / 64⁴⌋ = 4 items per step, and the CPU path uses
-/// the items the archive posterior ranks highest at that step (half from the
-/// whole archive, half from the tag). The GPU path always uses every item.
+/// the budget allows ⌊7.0·10⁷ / 64⁴⌋ = 4 items per step, chosen by
+/// [`patch_candidates`]. The GPU path always uses every item.
 pub const CPU_PATCH_BUDGET: usize = 70_254_592;
 
 /// How many items the CPU patch denoiser may use at this edge (at least 2).
@@ -28,10 +28,19 @@ pub fn cpu_patch_items(edge: u32, items: usize) -> usize {
         .min(items)
 }
 
-/// The items the patch denoiser uses: all of them when the budget allows,
-/// otherwise the leading items of the archive posterior, half of them among
-/// the tag's items when there is a tag.
-pub fn patch_candidates(posterior: &[f32], tag: Option<&[bool]>, limit: usize) -> Vec<usize> {
+/// The items the patch denoiser uses: all of them when the budget allows.
+/// Otherwise the items the archive posterior ranks highest, split between the
+/// two sides of the guidance formula x̂0 = x̂0_all + w·(x̂0_tag − x̂0_all): with
+/// a tag and w = 1 only x̂0_tag counts, so every place goes to the tag's
+/// items; with w = 0 (or no tag) every place goes to the whole archive;
+/// otherwise half (rounded up) go to the tag's items and the rest to the whole
+/// archive. The tag's side always gets at least one item.
+pub fn patch_candidates(
+    posterior: &[f32],
+    tag: Option<&[bool]>,
+    guidance: f32,
+    limit: usize,
+) -> Vec<usize> {
     let n = posterior.len();
     if limit >= n {
         return (0..n).collect();
@@ -40,7 +49,13 @@ pub fn patch_candidates(posterior: &[f32], tag: Option<&[bool]>, limit: usize) -
     order.sort_by(|&a, &b| posterior[b].total_cmp(&posterior[a]).then(a.cmp(&b)));
     let mut chosen = Vec::with_capacity(limit);
     if let Some(mask) = tag {
-        let tagged = limit.div_ceil(2);
+        let tagged = if guidance == 1.0 {
+            limit
+        } else if guidance == 0.0 {
+            1
+        } else {
+            limit.div_ceil(2)
+        };
         chosen.extend(order.iter().copied().filter(|&i| mask[i]).take(tagged));
     }
     for &i in &order {
@@ -62,6 +77,8 @@ pub struct CpuDenoiser {
     gaussian: Option<GaussianDenoiser>,
     /// Items per step for the patch denoiser (all of them unless limited).
     patch_items: usize,
+    /// Which patches of each item the patch denoiser compares.
+    border: Border,
 }
 
 impl CpuDenoiser {
@@ -80,7 +97,18 @@ impl CpuDenoiser {
             mask,
             gaussian,
             patch_items: set.len(),
+            border: Border::default(),
         })
+    }
+
+    /// Chooses the patch denoiser's candidates (interior patches by default).
+    pub fn with_border(mut self, border: Border) -> Self {
+        self.border = border;
+        self
+    }
+
+    pub fn border(&self) -> Border {
+        self.border
     }
 
     /// Limits the patch denoiser to `items` candidates per step (the bounded candidate set).
@@ -106,10 +134,12 @@ impl CpuDenoiser {
         self.patch_items
     }
 
-    /// The patch size at the sampler's current step (patch denoiser only).
-    pub fn patch_size(&self, set: &Dataset, sampler: &Sampler) -> Option<u32> {
-        (self.kind == DenoiserKind::Patch)
-            .then(|| patch::patch_size(set.edge(), sampler.t().unwrap_or(0), sampler.t_max()))
+    /// The patch shape at the sampler's current step (patch denoiser only).
+    pub fn patch_shape(&self, set: &Dataset, sampler: &Sampler) -> Option<PatchShape> {
+        (self.kind == DenoiserKind::Patch).then(|| PatchShape {
+            size: patch::patch_size(set.edge(), sampler.t().unwrap_or(0), sampler.t_max()),
+            border: self.border,
+        })
     }
 
     /// Answers the sampler's current question.
@@ -142,10 +172,15 @@ impl CpuDenoiser {
     pub fn begin_patch(&self, set: &Dataset, sampler: &Sampler) -> PendingPatch {
         let (x_t, a) = (sampler.x_t(), sampler.alpha_bar());
         let posterior = archive::posterior(set, x_t, a);
-        let candidates = patch_candidates(&posterior, self.mask.as_deref(), self.patch_items);
-        let size = self.patch_size(set, sampler).expect("patch denoiser");
+        let candidates = patch_candidates(
+            &posterior,
+            self.mask.as_deref(),
+            sampler.config().guidance,
+            self.patch_items,
+        );
+        let shape = self.patch_shape(set, sampler).expect("patch denoiser");
         PendingPatch {
-            step: patch::PatchStep::new(set, x_t, a, size, self.mask.as_deref()),
+            step: patch::PatchStep::new(set, x_t, a, shape, self.mask.as_deref()),
             candidates,
             next: 0,
             posterior,
@@ -156,7 +191,7 @@ impl CpuDenoiser {
     pub fn run(&self, set: &Dataset, sampler: &mut Sampler) {
         while !sampler.is_done() {
             let d = self.denoise(set, sampler);
-            let patch = self.patch_size(set, sampler);
+            let patch = self.patch_shape(set, sampler).map(|p| p.size);
             sampler.advance(&d, self.kind, patch).expect("shapes match");
         }
     }
@@ -198,6 +233,40 @@ impl PendingPatch {
             pixel_shares: Some(shares),
         }
     }
+}
+
+/// The settings of an image run as one line (the page, the PNG's Description
+/// chunk and the `sample` example all use it).
+pub fn describe_settings(
+    kind: DenoiserKind,
+    tag: Option<&str>,
+    cfg: &crate::sampler::SamplerConfig,
+    border: Border,
+    backend: &str,
+) -> String {
+    let patch = if kind == DenoiserKind::Patch {
+        format!(
+            ", patches {} to 3 px (linear in t), {} candidates",
+            patch::largest_patch(cfg.edge),
+            border.name()
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "denoiser {}{patch}, tag {}, {} {} steps, {} schedule, guidance {}, temperature {}, seed {}, {}×{} px, backend {}",
+        kind.name(),
+        tag.unwrap_or("(none)"),
+        cfg.steps,
+        cfg.method.name(),
+        cfg.schedule.name(),
+        cfg.guidance,
+        cfg.temperature,
+        cfg.seed,
+        cfg.edge,
+        cfg.edge,
+        backend
+    )
 }
 
 /// One archive item's part in a result.

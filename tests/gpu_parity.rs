@@ -198,6 +198,7 @@ fn a_destroyed_device_reports_loss_instead_of_hanging() {
 
 mod denoisers {
     use hypothetical::dataset::{load_archive, Dataset};
+    use hypothetical::denoise::patch::{Border, PatchShape};
     use hypothetical::denoise::{archive, gaussian::GaussianDenoiser, patch, DenoiserKind};
     use hypothetical::generate::CpuDenoiser;
     use hypothetical::gpu::denoisers::GpuDenoiser;
@@ -388,26 +389,32 @@ mod denoisers {
             let i = full.index_of(id).unwrap_or(0);
             set.push_field(
                 id,
-                &[if id == "sunflower" { "flower" } else { "other" }],
+                // Two tagged items, so that the tag's shares are not all 1.
+                &[if id == "kangaroo-hopping" { "other" } else { "flower" }],
                 &full.field(i),
             );
         }
         let mask = set.tag_mask("flower");
         let mut gpu = GpuDenoiser::new(ctx, &set, DenoiserKind::Patch, Some(&mask), None);
-        for (a, p) in [(0.05f64, 27u32), (0.5, 11), (0.97, 3)] {
+        for (a, p, border) in [
+            (0.05f64, 17u32, Border::Interior),
+            (0.5, 11, Border::Wrap),
+            (0.97, 3, Border::Interior),
+            (0.999, 3, Border::Interior),
+        ] {
             let x_t = field(32, 40);
-            let want = patch::denoise(&set, &x_t, a, p, Some(&mask), &[0, 1, 2]);
-            let got = pollster::block_on(gpu.denoise(&x_t, a, Some(p))).unwrap();
+            let shape = PatchShape { size: p, border };
+            let want = patch::denoise(&set, &x_t, a, shape, Some(&mask), &[0, 1, 2]);
+            let got = pollster::block_on(gpu.denoise(&x_t, a, Some(shape))).unwrap();
             let d = max_diff(&got.x0_all, &want.x0_all);
             let dt = max_diff(got.x0_tag.as_ref().unwrap(), want.x0_tag.as_ref().unwrap());
-            let ds = max_diff(
-                &got.pixel_shares.as_ref().unwrap().all,
-                &want.pixel_shares.as_ref().unwrap().all,
-            );
-            eprintln!("patch ᾱ = {a} P = {p}: {d:e} {dt:e} shares {ds:e}");
+            let (gs, ws) = (got.pixel_shares.unwrap(), want.pixel_shares.unwrap());
+            let ds = max_diff(&gs.all, &ws.all);
+            let dst = max_diff(gs.tag.as_ref().unwrap(), ws.tag.as_ref().unwrap());
+            eprintln!("patch ᾱ = {a} P = {p} {border:?}: {d:e} {dt:e} shares {ds:e} {dst:e}");
             assert!(
-                d < 1e-3 && dt < 1e-3 && ds < 1e-3,
-                "ᾱ = {a}, P = {p}: {d}, {dt}, shares {ds}"
+                d < 1e-3 && dt < 1e-3 && ds < 1e-3 && dst < 1e-3,
+                "ᾱ = {a}, P = {p}, {border:?}: {d}, {dt}, shares {ds}, {dst}"
             );
         }
     }

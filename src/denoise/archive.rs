@@ -9,6 +9,8 @@
 //!
 //! The GPU twin is `src/gpu/archive.wgsl`.
 
+use serde::Serialize;
+
 use super::{masked_softmax, weighted_items, Denoised};
 use crate::dataset::Dataset;
 
@@ -37,12 +39,24 @@ pub fn posterior(set: &Dataset, x_t: &[f32], alpha_bar: f64) -> Vec<f32> {
     masked_softmax(&log_weights(set, x_t, alpha_bar), None)
 }
 
-/// p(tag | x_t) = Σ of p(i | x_t) over the items carrying the tag.
+/// p(tag | x_t): the recogniser, a distribution over tags that sums to 1.
+/// It picks an item by its posterior weight, then one of that item's tags
+/// uniformly: p(tag | x_t) = Σ_i p(i | x_t)·[tag ∈ tags_i] / |tags_i|. The
+/// posterior is Bayes with a uniform prior over items, so before any picture
+/// is seen (uniform weights) each tag has its share of the archive,
+/// [`tag_prior`]: tags with more items start ahead.
 pub fn tag_probability(set: &Dataset, posterior: &[f32], tag: &str) -> f32 {
     (0..set.len())
         .filter(|&i| set.has_tag(i, tag))
-        .map(|i| posterior[i])
+        .map(|i| posterior[i] / set.tags(i).len() as f32)
         .sum()
+}
+
+/// The recogniser's value for `tag` when every item is equally likely: the
+/// tag's share of the archive, Σ_i [tag ∈ tags_i] / (|tags_i|·N).
+pub fn tag_prior(set: &Dataset, tag: &str) -> f32 {
+    let uniform = vec![1.0 / set.len().max(1) as f32; set.len()];
+    tag_probability(set, &uniform, tag)
 }
 
 /// The archive denoiser: x̂0 over all items and, with a tag mask, over the tag's items.
@@ -63,7 +77,8 @@ pub fn denoise(set: &Dataset, x_t: &[f32], alpha_bar: f64, tag: Option<&[bool]>)
     }
 }
 
-/// p(tag | x_t) for every tag of the set, most probable first (ties by name).
+/// p(tag | x_t) for every tag of the set (summing to 1), most probable first
+/// (ties by name).
 pub fn tag_probabilities(set: &Dataset, posterior: &[f32]) -> Vec<(String, f32)> {
     let mut out: Vec<(String, f32)> = set
         .tag_counts()
@@ -75,4 +90,32 @@ pub fn tag_probabilities(set: &Dataset, posterior: &[f32]) -> Vec<(String, f32)>
         .collect();
     out.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     out
+}
+
+/// One bar of the recogniser: a tag, its probability at x_t and its prior.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TagBar {
+    pub tag: String,
+    pub p: f32,
+    /// The value before any picture is seen: the tag's share of the archive.
+    pub prior: f32,
+}
+
+/// The `limit` most probable tags that `keep` accepts, with their priors.
+pub fn recogniser_bars(
+    set: &Dataset,
+    posterior: &[f32],
+    limit: usize,
+    keep: impl Fn(&str) -> bool,
+) -> Vec<TagBar> {
+    tag_probabilities(set, posterior)
+        .into_iter()
+        .filter(|(t, _)| keep(t))
+        .take(limit)
+        .map(|(tag, p)| TagBar {
+            prior: tag_prior(set, &tag),
+            tag,
+            p,
+        })
+        .collect()
 }

@@ -1,6 +1,6 @@
 //! Denoisers: given x_t and ᾱ_t, the estimate x̂0 = E[x_0 | x_t] under a model
-//! of the archive. Each is exact for its model and runs on the CPU here; its
-//! WGSL twin is in `src/gpu/`.
+//! of the archive. Each is exact for its model and runs on the CPU here; the
+//! first three have a WGSL twin in `src/gpu/`.
 //!
 //! 1. [`archive`]: the optimal denoiser for the archive's empirical
 //!    distribution. Its weights over items are the provenance of the result and
@@ -10,6 +10,8 @@
 //! 3. [`patch`]: the equivariant local score machine of Kamb & Ganguli: every
 //!    pixel is the weighted centre of archive patches that resemble its own
 //!    neighbourhood.
+//! 4. [`rows`]: for spectrogram pictures, a Gaussian with a mean and a temporal
+//!    power spectrum per frequency row (CPU only).
 //!
 //! Every denoiser returns the estimate over all items (`x0_all`) and, when a
 //! tag is chosen, over the tag's items only (`x0_tag`); the sampler combines
@@ -108,21 +110,6 @@ pub fn weighted_items(data: &[f32], dim: usize, weights: &[f32]) -> Vec<f32> {
         }
         for (o, &x) in out.iter_mut().zip(item) {
             *o += w * x;
-        }
-    }
-    out
-}
-
-/// The tag's shares of each pixel: the shares of the tag's items, renormalised
-/// (the tag-conditioned weights are the same weights restricted to those items).
-pub fn tag_shares(all: &[f32], items: usize, mask: &[bool]) -> Vec<f32> {
-    let mut out = vec![0.0f32; all.len()];
-    for (row, o) in all.chunks_exact(items).zip(out.chunks_exact_mut(items)) {
-        let total: f32 = (0..items).filter(|&i| mask[i]).map(|i| row[i]).sum();
-        if total > 0.0 {
-            for i in (0..items).filter(|&i| mask[i]) {
-                o[i] = row[i] / total;
-            }
         }
     }
     out

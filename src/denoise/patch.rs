@@ -15,38 +15,104 @@
 //! The provenance is per pixel: the share of each item in its estimate.
 //!
 //! Choices here, all shared with the GPU twin `src/gpu/patch.wgsl`:
-//! - Patch size (see [`patch_size`]): odd, falling linearly in t from S − 1 at
-//!   t = T to 3 at t = 0 (the schedule of the prototype in shared/design-notes.md;
-//!   Kamb & Ganguli calibrate theirs to a trained network and use 3 … 17 at 32 px).
-//!   Large patches at high noise lay out the composition; small ones late fill in
-//!   texture.
-//! - Circular padding: windows and positions wrap around the edges, so the
-//!   machine is exactly translation equivariant (zero padding, as in the paper's
-//!   ELS, anchors structure at the borders instead).
+//! - Candidates ([`Border`]): as published, the machine pads only x_t
+//!   (circularly, so it stays exactly equivariant to shifts of x_t) and takes
+//!   its candidates from the interior of each item: a patch C_{i,q} is a
+//!   candidate only where it lies wholly inside item i ([`Border::Interior`],
+//!   the default). [`Border::Wrap`] also lets candidates wrap around an item's
+//!   edges, joining opposite edges; it makes the machine invariant to circular
+//!   shifts of the items too, at the cost of seams. Zero padding with
+//!   boundary-aware locality is the paper's other variant and is not built.
+//! - Patch size (see [`patch_size`]): odd, linear in t from 3 at t = 0 to
+//!   [`largest_patch`] at t = T. Kamb & Ganguli calibrate their sizes to
+//!   trained networks and report 3 … 17 on 32 px data; the largest here is that
+//!   17 scaled with the picture (33 at 64 px). Linear in t is our choice.
+//!   Large patches at high noise lay out the composition; small ones late fill
+//!   in texture.
 //! - Distances are box sums over the window of the per-pixel quantity
 //!   Σ_c (x_t(p) − √ᾱ·x_i(p + d))² for each displacement d, by running sums
 //!   along rows and then columns: the cost per step is O(N·S⁴) whatever the
-//!   patch size (see design-notes.md), and no cancellation occurs.
-//! - Log-weights more than [`CUTOFF`] below the running maximum of their pixel are
-//!   skipped (each would change the estimate by less than e^−CUTOFF relative).
+//!   patch size (see design-notes.md), and no cancellation occurs. With interior
+//!   candidates, a (pixel, displacement) pair counts only where p + d is at
+//!   least the patch radius from every edge, and there the wrapped window is
+//!   the genuine interior patch.
+//! - The all-items and the tag's accumulators keep their own running maxima:
+//!   a log-weight more than [`CUTOFF`] below the maximum of its own accumulator
+//!   is skipped (it would change that estimate by less than e^−CUTOFF relative),
+//!   so no tag candidate is lost because another item fits better, and the
+//!   result does not depend on the order of the items.
 
-use super::{tag_shares, Denoised, PixelShares};
+use super::{Denoised, PixelShares};
 use crate::dataset::Dataset;
 use crate::image::CHANNELS;
 
-/// Log-weights this far below the running maximum are not accumulated.
+/// Log-weights this far below their accumulator's running maximum are not
+/// accumulated: e^−30 ≈ 9·10⁻¹⁴, below f32's resolution of any weight sum.
 pub const CUTOFF: f32 = 30.0;
 
 /// The smallest patch (3 × 3 pixels).
 pub const MIN_PATCH: u32 = 3;
 
-/// Patch size at timestep t of T: odd, linear from S − 1 at T to 3 at 0.
-pub fn patch_size(edge: u32, t: u32, t_max: u32) -> u32 {
-    let largest = if edge.is_multiple_of(2) {
+/// The largest patch Kamb & Ganguli report on 32 × 32 pictures.
+pub const PAPER_LARGEST_AT_32: u32 = 17;
+
+/// Which archive patches are candidates.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Border {
+    /// Only patches lying wholly inside an item (the published machine).
+    #[default]
+    Interior,
+    /// Every position, windows wrapping around the item's edges.
+    Wrap,
+}
+
+impl Border {
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "interior" => Some(Self::Interior),
+            "wrap" => Some(Self::Wrap),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Interior => "interior",
+            Self::Wrap => "wrap",
+        }
+    }
+
+    /// What the page says about the candidates.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Interior => "candidate patches lie wholly inside each archive picture, as in Kamb & Ganguli's machine",
+            Self::Wrap => "candidate patches may wrap around each archive picture's edges (joining opposite edges)",
+        }
+    }
+}
+
+/// A patch size and which candidates it is compared with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PatchShape {
+    pub size: u32,
+    pub border: Border,
+}
+
+/// The largest patch at edge S: the paper's radius of 8 at 32 px scaled with
+/// the picture (17 at 32 px, 33 at 64, 65 at 128), below S.
+pub fn largest_patch(edge: u32) -> u32 {
+    let radius = (f64::from(PAPER_LARGEST_AT_32 / 2) * f64::from(edge) / 32.0).round() as u32;
+    let below = if edge.is_multiple_of(2) {
         edge - 1
     } else {
         edge - 2
     };
+    (2 * radius + 1).clamp(MIN_PATCH, below.max(MIN_PATCH))
+}
+
+/// Patch size at timestep t of T: odd, linear from [`largest_patch`] at T to 3 at 0.
+pub fn patch_size(edge: u32, t: u32, t_max: u32) -> u32 {
+    let largest = largest_patch(edge);
     let frac = f64::from(t.min(t_max)) / f64::from(t_max.max(1));
     let p = f64::from(MIN_PATCH) + f64::from(largest - MIN_PATCH) * frac;
     // Nearest odd size.
@@ -152,6 +218,51 @@ fn shift_item(item: &[f32], out: &mut [f32], s: usize, dx: usize, dy: usize) {
     }
 }
 
+/// Each item's contribution to one accumulator, per (item, pixel): the sum it
+/// added, in the frame of the accumulator's running maximum just after it.
+struct ItemShares {
+    max: Vec<f32>,
+    sum: Vec<f32>,
+}
+
+impl ItemShares {
+    fn new(len: usize) -> Self {
+        Self {
+            max: vec![f32::NEG_INFINITY; len],
+            sum: vec![0.0; len],
+        }
+    }
+
+    /// Records item i's part of `acc`, given the accumulator's (max, sum) before it.
+    fn record(&mut self, i: usize, before: &[(f32, f32)], acc: &[Acc]) {
+        let n = acc.len();
+        for (p, (&(m0, s0), a)) in before.iter().zip(acc).enumerate() {
+            let carried = if m0 == f32::NEG_INFINITY {
+                0.0
+            } else {
+                s0 * (m0 - a.max).exp()
+            };
+            self.max[i * n + p] = a.max;
+            self.sum[i * n + p] = (a.sum - carried).max(0.0);
+        }
+    }
+
+    /// Pixel-major shares of every item in `acc`'s estimate.
+    fn shares(&self, acc: &[Acc], items: usize) -> Vec<f32> {
+        let n = acc.len();
+        let mut out = vec![0.0f32; n * items];
+        for (p, a) in acc.iter().enumerate() {
+            for (i, share) in out[p * items..(p + 1) * items].iter_mut().enumerate() {
+                let k = i * n + p;
+                if self.sum[k] > 0.0 && a.sum > 0.0 {
+                    *share = self.sum[k] * (self.max[k] - a.max).exp() / a.sum;
+                }
+            }
+        }
+        out
+    }
+}
+
 /// One denoiser call in progress: items are added one at a time, so that the
 /// page can yield to the browser between them.
 pub struct PatchStep {
@@ -164,16 +275,17 @@ pub struct PatchStep {
     tag: Option<Vec<bool>>,
     all: Vec<Acc>,
     tagged: Vec<Acc>,
-    /// Per (item, pixel): the item's share of the pixel's weight, as the sum
-    /// it added, relative to `item_max` (the pixel's running maximum then).
-    item_max: Vec<f32>,
-    item_sum: Vec<f32>,
+    shares_all: ItemShares,
+    shares_tag: ItemShares,
     // Scratch.
     shifted: Vec<f32>,
     dist: Vec<f32>,
     rows: Vec<f32>,
     boxed: Vec<f32>,
     column_sums: Vec<f32>,
+    /// Per coordinate v (of x or y): whether a patch centred there lies
+    /// inside the item along that axis (always, with wrap-around).
+    inside: Vec<bool>,
 }
 
 impl PatchStep {
@@ -182,42 +294,52 @@ impl PatchStep {
         set: &Dataset,
         x_t: &[f32],
         alpha_bar: f64,
-        patch: u32,
+        shape: PatchShape,
         tag: Option<&[bool]>,
     ) -> Self {
+        let patch = shape.size;
         assert!(
             patch % 2 == 1 && patch < set.edge(),
             "patch must be odd and < S"
         );
         let n = set.pixels();
+        let s = set.edge() as usize;
+        let radius = (patch as usize - 1) / 2;
+        let inside = (0..s)
+            .map(|v| shape.border == Border::Wrap || (v >= radius && v + radius < s))
+            .collect();
+        let tagged_items = tag.map_or(0, |m| set.len().min(m.len()));
         Self {
-            edge: set.edge() as usize,
+            edge: s,
             items: set.len(),
             x_t: x_t.to_vec(),
             signal: alpha_bar.sqrt() as f32,
             inv_two_var: (0.5 / (1.0 - alpha_bar).max(1e-12)) as f32,
-            radius: (patch as usize - 1) / 2,
+            radius,
             tag: tag.map(<[bool]>::to_vec),
             all: vec![Acc::EMPTY; n],
             tagged: vec![Acc::EMPTY; n],
-            item_max: vec![f32::NEG_INFINITY; set.len() * n],
-            item_sum: vec![0.0; set.len() * n],
+            shares_all: ItemShares::new(set.len() * n),
+            shares_tag: ItemShares::new(tagged_items * n),
             shifted: vec![0.0; CHANNELS * n],
             dist: vec![0.0; n],
             rows: vec![0.0; n],
             boxed: vec![0.0; n],
-            column_sums: vec![0.0; set.edge() as usize],
+            column_sums: vec![0.0; s],
+            inside,
         }
     }
 
-    /// Accumulates every position of item `i` of `set` (the set given to `new`).
+    /// Accumulates every candidate position of item `i` of `set` (the set given to `new`).
     pub fn add_item(&mut self, set: &Dataset, i: usize) {
         let s = self.edge;
         let n = s * s;
         let item = set.item(i);
         let in_tag = self.tag.as_ref().is_some_and(|m| m[i]);
         let r = self.radius;
-        let before: Vec<(f32, f32)> = self.all.iter().map(|a| (a.max, a.sum)).collect();
+        let snapshot = |acc: &[Acc]| -> Vec<(f32, f32)> { acc.iter().map(|a| (a.max, a.sum)).collect() };
+        let before_all = snapshot(&self.all);
+        let before_tag = in_tag.then(|| snapshot(&self.tagged));
         for dy in 0..s {
             for dx in 0..s {
                 shift_item(item, &mut self.shifted, s, dx, dy);
@@ -231,40 +353,47 @@ impl PatchStep {
                 }
                 box_rows(&self.dist, &mut self.rows, s, r);
                 box_columns(&self.rows, &mut self.boxed, &mut self.column_sums, s, r);
-                for p in 0..n {
-                    let l = -self.boxed[p] * self.inv_two_var;
-                    if l < self.all[p].max - CUTOFF {
+                for y in 0..s {
+                    // The candidate's centre q = p + d (mod S) must lie inside.
+                    let qy = (y + dy) % s;
+                    if !self.inside[qy] {
                         continue;
                     }
-                    let v = [sh[p], sh[n + p], sh[2 * n + p]];
-                    self.all[p].add(l, v);
-                    if in_tag {
-                        self.tagged[p].add(l, v);
+                    for x in 0..s {
+                        if !self.inside[(x + dx) % s] {
+                            continue;
+                        }
+                        let p = y * s + x;
+                        let l = -self.boxed[p] * self.inv_two_var;
+                        let keep_all = l >= self.all[p].max - CUTOFF;
+                        let keep_tag = in_tag && l >= self.tagged[p].max - CUTOFF;
+                        if !(keep_all || keep_tag) {
+                            continue;
+                        }
+                        let v = [sh[p], sh[n + p], sh[2 * n + p]];
+                        if keep_all {
+                            self.all[p].add(l, v);
+                        }
+                        if keep_tag {
+                            self.tagged[p].add(l, v);
+                        }
                     }
                 }
             }
         }
-        // The item's own sum, in the frame of the pixel's maximum after it.
-        for (p, (m0, s0)) in before.into_iter().enumerate() {
-            let a = &self.all[p];
-            let carried = if m0 == f32::NEG_INFINITY {
-                0.0
-            } else {
-                s0 * (m0 - a.max).exp()
-            };
-            self.item_max[i * n + p] = a.max;
-            self.item_sum[i * n + p] = (a.sum - carried).max(0.0);
+        self.shares_all.record(i, &before_all, &self.all);
+        if let Some(before) = before_tag {
+            self.shares_tag.record(i, &before, &self.tagged);
         }
     }
 
-    /// The estimates and the per-pixel shares of each item (over all items;
-    /// with a tag, the tag's shares are the tag items' shares renormalised).
+    /// The estimates and the per-pixel shares of each item, over all items and
+    /// over the tag's items (each from its own accumulator).
     pub fn finish(self) -> (Vec<f32>, Option<Vec<f32>>, PixelShares) {
         let n = self.edge * self.edge;
         let items = self.items;
         let mut x0_all = vec![0.0f32; CHANNELS * n];
         let mut x0_tag = self.tag.as_ref().map(|_| vec![0.0f32; CHANNELS * n]);
-        let mut shares_all = vec![0.0f32; n * items];
         for p in 0..n {
             for c in 0..CHANNELS {
                 x0_all[c * n + p] = self.all[p].mean(c);
@@ -272,28 +401,13 @@ impl PatchStep {
                     t[c * n + p] = self.tagged[p].mean(c);
                 }
             }
-            let row = &mut shares_all[p * items..(p + 1) * items];
-            for (i, share) in row.iter_mut().enumerate() {
-                let k = i * n + p;
-                if self.item_sum[k] > 0.0 {
-                    *share = self.item_sum[k] * (self.item_max[k] - self.all[p].max).exp()
-                        / self.all[p].sum;
-                }
-            }
         }
-        let shares_tag = self
+        let all = self.shares_all.shares(&self.all, items);
+        let tag = self
             .tag
-            .as_deref()
-            .map(|mask| tag_shares(&shares_all, items, mask));
-        (
-            x0_all,
-            x0_tag,
-            PixelShares {
-                items,
-                all: shares_all,
-                tag: shares_tag,
-            },
-        )
+            .is_some()
+            .then(|| self.shares_tag.shares(&self.tagged, items));
+        (x0_all, x0_tag, PixelShares { items, all, tag })
     }
 }
 
@@ -302,11 +416,11 @@ pub fn denoise(
     set: &Dataset,
     x_t: &[f32],
     alpha_bar: f64,
-    patch: u32,
+    shape: PatchShape,
     tag: Option<&[bool]>,
     candidates: &[usize],
 ) -> Denoised {
-    let mut step = PatchStep::new(set, x_t, alpha_bar, patch, tag);
+    let mut step = PatchStep::new(set, x_t, alpha_bar, shape, tag);
     for &i in candidates {
         step.add_item(set, i);
     }

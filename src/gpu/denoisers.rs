@@ -9,7 +9,8 @@ use super::patch::GpuPatch;
 use super::{storage, GpuContext, GpuError};
 use crate::dataset::Dataset;
 use crate::denoise::gaussian::GaussianDenoiser;
-use crate::denoise::{tag_shares, Denoised, DenoiserKind, PixelShares};
+use crate::denoise::patch::PatchShape;
+use crate::denoise::{Denoised, DenoiserKind, PixelShares};
 
 pub struct GpuDenoiser {
     ctx: GpuContext,
@@ -63,7 +64,7 @@ impl GpuDenoiser {
         &mut self,
         x_t: &[f32],
         alpha_bar: f64,
-        patch: Option<u32>,
+        patch: Option<PatchShape>,
     ) -> Result<Denoised, GpuError> {
         self.ctx
             .queue
@@ -92,19 +93,15 @@ impl GpuDenoiser {
             }
             DenoiserKind::Patch => {
                 let p = self.patch.as_ref().expect("built with the patch denoiser");
-                let size = patch.unwrap_or(crate::denoise::patch::MIN_PATCH);
-                let r = p.run(alpha_bar, size).await?;
+                let shape = patch.expect("the patch denoiser needs a patch shape");
+                let r = p.run(alpha_bar, shape).await?;
                 out.x0_all = r.x0_all;
                 out.x0_tag = tagged.then_some(r.x0_tag);
                 out.posterior_tag = None;
-                let tag = self
-                    .mask
-                    .as_deref()
-                    .map(|m| tag_shares(&r.shares, self.items, m));
                 out.pixel_shares = Some(PixelShares {
                     items: self.items,
                     all: r.shares,
-                    tag,
+                    tag: tagged.then_some(r.shares_tag),
                 });
             }
         }

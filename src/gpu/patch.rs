@@ -1,5 +1,5 @@
 //! Host side of `patch.wgsl`: the local patch (ELS) denoiser on the GPU, over
-//! every item and every position (no candidate limit).
+//! every item and every candidate position (no item limit).
 
 use bytemuck::{Pod, Zeroable};
 
@@ -8,14 +8,14 @@ use super::{
 };
 use super::{GpuContext, GpuError};
 use crate::dataset::Dataset;
-use crate::denoise::patch::CUTOFF;
+use crate::denoise::patch::{Border, PatchShape, CUTOFF};
 
 const PATCH_WGSL: &str = include_str!("patch.wgsl");
 
 /// Scratch per batch: two buffers of `batch · S²` f32 each, at most 16 MiB apiece.
 const SCRATCH_VALUES: u32 = 4 << 20;
 /// Per-pixel accumulator state (see STATE in patch.wgsl).
-const STATE: u64 = 12;
+const STATE: u64 = 14;
 
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Pod, Zeroable)]
@@ -29,15 +29,17 @@ struct Params {
     inv_two_var: f32,
     cutoff: f32,
     row_pitch: u32,
-    _pad: [u32; 3],
+    interior: u32,
+    _pad: [u32; 2],
 }
 
 /// What the patch kernel returns.
 pub struct PatchOutput {
     pub x0_all: Vec<f32>,
     pub x0_tag: Vec<f32>,
-    /// Pixel-major shares of each item.
+    /// Pixel-major shares of each item in x̂0_all and in x̂0_tag.
     pub shares: Vec<f32>,
+    pub shares_tag: Vec<f32>,
 }
 
 pub struct GpuPatch {
@@ -73,8 +75,8 @@ impl GpuPatch {
         let rows = storage(ctx, "patch rows", u64::from(batch) * n * 4);
         let boxed = storage(ctx, "patch boxes", u64::from(batch) * n * 4);
         let state = storage(ctx, "patch state", n * STATE * 4);
-        let item_state = storage(ctx, "patch item state", n * u64::from(items) * 8);
-        let out_len = 6 * n + n * u64::from(items);
+        let item_state = storage(ctx, "patch item state", n * u64::from(items) * 16);
+        let out_len = 6 * n + 2 * n * u64::from(items);
         let out = storage(ctx, "patch out", out_len * 4);
         let staging = staging(ctx, "patch staging", out_len * 4);
         let make = |entry: &str, entries: &[(u32, &wgpu::Buffer)]| {
@@ -121,7 +123,7 @@ impl GpuPatch {
     }
 
     /// Runs on the x_t already in the shared input buffer with an odd patch size.
-    pub async fn run(&self, alpha_bar: f64, patch: u32) -> Result<PatchOutput, GpuError> {
+    pub async fn run(&self, alpha_bar: f64, shape: PatchShape) -> Result<PatchOutput, GpuError> {
         self.ctx.check_alive()?;
         let s = self.edge;
         let n = s * s;
@@ -131,12 +133,13 @@ impl GpuPatch {
             items: self.items,
             pair_base: 0,
             batch: 0,
-            radius: (patch - 1) / 2,
+            radius: (shape.size - 1) / 2,
             signal: alpha_bar.sqrt() as f32,
             inv_two_var: (0.5 / (1.0 - alpha_bar).max(1e-12)) as f32,
             cutoff: CUTOFF,
             row_pitch: 0,
-            _pad: [0; 3],
+            interior: u32::from(shape.border == Border::Interior),
+            _pad: [0; 2],
         };
         let (px, py, pitch_pixels) = dispatch_grid(n);
         // Pixel kernels and line kernels use their own pitch: write params per use.
@@ -173,15 +176,17 @@ impl GpuPatch {
         }
         let mut encoder = self.ctx.device.create_command_encoder(&Default::default());
         dispatch(&mut encoder, &self.finish.0, &self.finish.1, (px, py));
-        let out_bytes = (6 * u64::from(n) + u64::from(n) * u64::from(self.items)) * 4;
+        let out_bytes = (6 + 2 * u64::from(self.items)) * u64::from(n) * 4;
         encoder.copy_buffer_to_buffer(&self.out, 0, &self.staging, 0, out_bytes);
         self.ctx.queue.submit([encoder.finish()]);
         let v = read_f32(&self.ctx, &self.staging, out_bytes).await?;
         let d = 3 * n as usize;
+        let k = n as usize * self.items as usize;
         Ok(PatchOutput {
             x0_all: v[..d].to_vec(),
             x0_tag: v[d..2 * d].to_vec(),
-            shares: v[2 * d..].to_vec(),
+            shares: v[2 * d..2 * d + k].to_vec(),
+            shares_tag: v[2 * d + k..].to_vec(),
         })
     }
 }

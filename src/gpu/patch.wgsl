@@ -4,8 +4,15 @@
 //   box_rows:    per (pair, row): Σ_c (x_t(p) − √ᾱ·x_i(p + d))², boxed along the row
 //   box_columns: per (pair, column): the row boxes boxed along the column
 //   accumulate:  per pixel: log-sum-exp accumulation over the batch's pairs
-// `reset` clears the per-pixel state before a step and `finish` turns it into
-// x̂0 (all items and the tag's items) and each item's share of every pixel.
+// `differences` first fills the batch's per-pixel squared differences that the
+// two box kernels sum. `reset` clears the per-pixel state before a step and
+// `finish` turns it into x̂0 (all items and the tag's items) and each item's
+// share of every pixel in each of the two estimates.
+// With `interior` set, a (pixel, displacement) pair counts only where the
+// candidate's centre p + d lies at least the radius from every edge of the item
+// (the published machine: only x_t is padded, circularly). The all-items and
+// the tag's accumulators each skip log-weights more than `cutoff` below their
+// own running maximum, as in patch.rs.
 
 struct Params {
     edge: u32,
@@ -17,15 +24,15 @@ struct Params {
     inv_two_var: f32,
     cutoff: f32,
     row_pitch: u32,
-    _pad0: u32,
+    interior: u32,
     _pad1: u32,
     _pad2: u32,
 }
 
 const WORKGROUP: u32 = 256u;
 // Per-pixel state: max, sum, value rgb (all items); the same for the tag's
-// items; the (max, sum) snapshot at the start of the current item.
-const STATE: u32 = 12u;
+// items; the (max, sum) snapshots of both at the start of the current item.
+const STATE: u32 = 14u;
 const NEG_INF: f32 = -3.0e38;
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -35,9 +42,11 @@ const NEG_INF: f32 = -3.0e38;
 @group(0) @binding(4) var<storage, read_write> rows: array<f32>;
 @group(0) @binding(5) var<storage, read_write> boxed: array<f32>;
 @group(0) @binding(6) var<storage, read_write> state: array<f32>;
-// Per (item, pixel): (max, sum) of the item's own contribution.
-@group(0) @binding(7) var<storage, read_write> item_state: array<vec2<f32>>;
-// x̂0_all (3·S²), x̂0_tag (3·S²), then shares (S² · items, pixel-major).
+// Per (item, pixel): (max, sum) of the item's own contribution to the
+// all-items accumulator, then to the tag's.
+@group(0) @binding(7) var<storage, read_write> item_state: array<vec4<f32>>;
+// x̂0_all (3·S²), x̂0_tag (3·S²), then shares in x̂0_all and in x̂0_tag
+// (S² · items each, pixel-major).
 @group(0) @binding(8) var<storage, read_write> out: array<f32>;
 
 fn invocation(id: vec3<u32>) -> u32 {
@@ -126,8 +135,10 @@ fn reset(@builtin(global_invocation_id) id: vec3<u32>) {
     }
     state[p * STATE] = NEG_INF;
     state[p * STATE + 5u] = NEG_INF;
+    state[p * STATE + 10u] = NEG_INF;
+    state[p * STATE + 12u] = NEG_INF;
     for (var i = 0u; i < params.items; i++) {
-        item_state[i * params.edge * params.edge + p] = vec2<f32>(NEG_INF, 0.0);
+        item_state[i * params.edge * params.edge + p] = vec4<f32>(NEG_INF, 0.0, NEG_INF, 0.0);
     }
 }
 
@@ -152,6 +163,21 @@ fn acc_add(a: ptr<function, Acc>, l: f32, v: vec3<f32>) {
     }
 }
 
+// The item's own part of an accumulator, given its (max, sum) before the item.
+fn own_part(a: Acc, snap_max: f32, snap_sum: f32) -> vec2<f32> {
+    var carried = 0.0;
+    if (snap_max > NEG_INF) {
+        carried = snap_sum * exp(snap_max - a.max);
+    }
+    return vec2<f32>(a.max, max(a.sum - carried, 0.0));
+}
+
+// Whether a patch of radius r centred at coordinate v lies inside the item.
+fn inside(v: u32) -> bool {
+    let r = params.radius;
+    return params.interior == 0u || (v >= r && v + r < params.edge);
+}
+
 @compute @workgroup_size(WORKGROUP)
 fn accumulate(@builtin(global_invocation_id) id: vec3<u32>) {
     let s = params.edge;
@@ -166,32 +192,39 @@ fn accumulate(@builtin(global_invocation_id) id: vec3<u32>) {
     let at = p * STATE;
     var all = Acc(state[at], state[at + 1u], vec3<f32>(state[at + 2u], state[at + 3u], state[at + 4u]));
     var tag = Acc(state[at + 5u], state[at + 6u], vec3<f32>(state[at + 7u], state[at + 8u], state[at + 9u]));
-    var snap_max = state[at + 10u];
-    var snap_sum = state[at + 11u];
+    var snap_all = vec2<f32>(state[at + 10u], state[at + 11u]);
+    var snap_tag = vec2<f32>(state[at + 12u], state[at + 13u]);
     for (var j = 0u; j < params.batch; j++) {
         let pair = params.pair_base + j;
         let item = pair / n;
         let d = pair % n;
+        let in_tag = mask[item] != 0u;
         if (d == 0u) {
-            snap_max = all.max;
-            snap_sum = all.sum;
+            snap_all = vec2<f32>(all.max, all.sum);
+            snap_tag = vec2<f32>(tag.max, tag.sum);
         }
+        let qy = (y + d / s) & m;
+        let qx = (x + (d & m)) & m;
         let l = -boxed[j * n + p] * params.inv_two_var;
-        if (l >= all.max - params.cutoff) {
-            let q = ((y + d / s) & m) * s + ((x + (d & m)) & m);
+        let keep_all = l >= all.max - params.cutoff;
+        let keep_tag = in_tag && l >= tag.max - params.cutoff;
+        if (inside(qx) && inside(qy) && (keep_all || keep_tag)) {
+            let q = qy * s + qx;
             let base = item * 3u * n;
             let v = vec3<f32>(data[base + q], data[base + n + q], data[base + 2u * n + q]);
-            acc_add(&all, l, v);
-            if (mask[item] != 0u) {
+            if (keep_all) {
+                acc_add(&all, l, v);
+            }
+            if (keep_tag) {
                 acc_add(&tag, l, v);
             }
         }
         if (d == n - 1u) {
-            var carried = 0.0;
-            if (snap_max > NEG_INF) {
-                carried = snap_sum * exp(snap_max - all.max);
+            var own = vec4<f32>(own_part(all, snap_all.x, snap_all.y), NEG_INF, 0.0);
+            if (in_tag) {
+                own = vec4<f32>(own.xy, own_part(tag, snap_tag.x, snap_tag.y));
             }
-            item_state[item * n + p] = vec2<f32>(all.max, max(all.sum - carried, 0.0));
+            item_state[item * n + p] = own;
         }
     }
     state[at] = all.max;
@@ -204,8 +237,10 @@ fn accumulate(@builtin(global_invocation_id) id: vec3<u32>) {
     state[at + 7u] = tag.value.x;
     state[at + 8u] = tag.value.y;
     state[at + 9u] = tag.value.z;
-    state[at + 10u] = snap_max;
-    state[at + 11u] = snap_sum;
+    state[at + 10u] = snap_all.x;
+    state[at + 11u] = snap_all.y;
+    state[at + 12u] = snap_tag.x;
+    state[at + 13u] = snap_tag.y;
 }
 
 @compute @workgroup_size(WORKGROUP)
@@ -231,12 +266,18 @@ fn finish(@builtin(global_invocation_id) id: vec3<u32>) {
         out[3u * n + c * n + p] = tag;
     }
     let shares = 6u * n + p * params.items;
+    let shares_tag = shares + n * params.items;
     for (var i = 0u; i < params.items; i++) {
         let st = item_state[i * n + p];
         var share = 0.0;
-        if (st.y > 0.0) {
+        if (st.y > 0.0 && sum > 0.0) {
             share = st.y * exp(st.x - state[at]) / sum;
         }
         out[shares + i] = share;
+        var share_tag = 0.0;
+        if (st.w > 0.0 && tag_sum > 0.0) {
+            share_tag = st.w * exp(st.z - state[at + 5u]) / tag_sum;
+        }
+        out[shares_tag + i] = share_tag;
     }
 }

@@ -24,8 +24,11 @@ use wasm_bindgen_futures::future_to_promise;
 use super::{open_gpu, to_js};
 use crate::archive::{Item, Kind, Manifest};
 use crate::dataset::{encode_png, Dataset, SAMPLE_EDGES};
+use crate::denoise::patch::Border;
 use crate::denoise::{archive, DenoiserKind};
-use crate::generate::{cpu_patch_items, png_text, provenance, CpuDenoiser, PendingPatch};
+use crate::generate::{
+    cpu_patch_items, describe_settings, png_text, provenance, CpuDenoiser, PendingPatch,
+};
 use crate::gpu::denoisers::GpuDenoiser;
 use crate::gpu::GpuContext;
 use crate::image::CHANNELS;
@@ -47,6 +50,9 @@ struct StartOptions {
     seed: u32,
     method: String,
     size: u32,
+    /// Patch denoiser: "interior" (default) or "wrap".
+    #[serde(default)]
+    border: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -74,11 +80,6 @@ struct StepInfo {
     partial: Option<[usize; 2]>,
 }
 
-#[derive(Serialize)]
-struct TagP {
-    tag: String,
-    p: f32,
-}
 
 struct Run {
     sampler: Sampler,
@@ -245,6 +246,11 @@ impl Generator {
                 tag.clone().unwrap_or_default()
             ))
         })?;
+        if let Some(name) = o.border.as_deref() {
+            let border = Border::parse(name)
+                .ok_or_else(|| err(format!("unknown candidate border “{name}”")))?;
+            cpu = cpu.with_border(border);
+        }
         let mut s = self.inner.borrow_mut();
         let gpu = s
             .gpu
@@ -255,27 +261,21 @@ impl Generator {
             let k = cpu_patch_items(o.size, set.len());
             if k < set.len() {
                 cpu = cpu.with_patch_items(k);
+                let side = match (tag.is_some(), o.guidance) {
+                    (true, w) if w == 1.0 => "all of them from the tag",
+                    (true, w) if w == 0.0 => "one from the tag, the rest from the whole archive",
+                    (true, _) => "half from the tag, half from the whole archive",
+                    (false, _) => "from the whole archive",
+                };
                 approximation = Some(format!(
-                    "On the CPU at {0} × {0} px the patch denoiser takes its patches from only the {k} archive items the recogniser ranks highest at each step (of {1}); WebGPU uses all {1}.",
+                    "On the CPU at {0} × {0} px the patch denoiser takes its patches from only {k} of the {1} archive items at each step: those the archive posterior ranks highest, {side}. WebGPU uses all {1}.",
                     o.size,
                     set.len()
                 ));
             }
         }
         let backend = if gpu.is_some() { "gpu" } else { "cpu" };
-        let settings = format!(
-            "denoiser {}, tag {}, {} {} steps, cosine schedule, guidance {}, temperature {}, seed {}, {}×{} px, backend {}",
-            kind.name(),
-            tag.as_deref().unwrap_or("(none)"),
-            cfg.steps,
-            method.name(),
-            cfg.guidance,
-            cfg.temperature,
-            cfg.seed,
-            cfg.edge,
-            cfg.edge,
-            backend
-        );
+        let settings = describe_settings(kind, tag.as_deref(), &cfg, cpu.border(), backend);
         let info = StartInfo {
             steps: sampler.total_steps(),
             backend,
@@ -318,11 +318,12 @@ impl Generator {
             let mut fell_back = None;
             let mut used = "cpu";
             if !run.sampler.is_done() {
-                let patch = run.cpu.patch_size(&set, &run.sampler);
+                let shape = run.cpu.patch_shape(&set, &run.sampler);
+                let patch = shape.map(|p| p.size);
                 let mut answer = None;
                 if let Some(gpu) = run.gpu.as_mut() {
                     match gpu
-                        .denoise(run.sampler.x_t(), run.sampler.alpha_bar(), patch)
+                        .denoise(run.sampler.x_t(), run.sampler.alpha_bar(), shape)
                         .await
                     {
                         Ok(d) => {
@@ -454,12 +455,12 @@ impl Generator {
             .records()
             .get(k.wrapping_sub(1))
             .ok_or_else(|| err("no such step"))?;
-        let v: Vec<TagP> = archive::tag_probabilities(set, &r.posterior)
-            .into_iter()
-            .take(limit)
-            .map(|(tag, p)| TagP { tag, p })
-            .collect();
-        Ok(to_js(&v))
+        Ok(to_js(&archive::recogniser_bars(
+            set,
+            &r.posterior,
+            limit,
+            |_| true,
+        )))
     }
 
     /// p(tag | x_t) of one tag at every recorded step (for the rising line).
@@ -474,6 +475,15 @@ impl Generator {
             .iter()
             .map(|r| archive::tag_probability(set, &r.posterior, tag))
             .collect())
+    }
+
+    /// The recogniser's value for `tag` before any picture is seen: its share of the archive.
+    #[wasm_bindgen(js_name = tagPrior)]
+    pub fn tag_prior(&self, tag: &str) -> Result<f32, JsError> {
+        let s = self.inner.borrow();
+        let run = s.run.as_ref().ok_or_else(|| err("no run yet"))?;
+        let set = s.set(run.edge).ok_or_else(|| err("no images"))?;
+        Ok(archive::tag_prior(set, tag))
     }
 
     /// The items step k's x̂0 came from: `[{index, id, weight}]`.

@@ -145,11 +145,6 @@ struct StepInfo {
     fell_back: Option<String>,
 }
 
-#[derive(Serialize)]
-struct TagP {
-    tag: String,
-    p: f32,
-}
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -599,13 +594,12 @@ impl SoundScene {
             .records()
             .get(k.wrapping_sub(1))
             .ok_or_else(|| err("no such step"))?;
-        let v: Vec<TagP> = archive::tag_probabilities(&s.set, &r.posterior)
-            .into_iter()
-            .filter(|(t, _)| SCENE_TAGS.contains(&t.as_str()))
-            .take(limit)
-            .map(|(tag, p)| TagP { tag, p })
-            .collect();
-        Ok(to_js(&v))
+        Ok(to_js(&archive::recogniser_bars(
+            &s.set,
+            &r.posterior,
+            limit,
+            |t| SCENE_TAGS.contains(&t),
+        )))
     }
 
     /// The clips step k's x̂0 came from, with credits: `[{id, weight, title, credit}]`.

@@ -3,6 +3,7 @@
 // every state can be shared as a link.
 import init, { Generator, sourceColour, randomSeed } from "../pkg/hypothetical.js";
 import { licenceName } from "./licences.js";
+import { renderRecogniser, recogniserSentence } from "./lib/recogniser.js";
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -164,19 +165,10 @@ function showStep(k) {
   ui.x0.setAttribute("aria-label", `The denoiser's guess at step ${k}`);
   ui.scrub.value = k;
   ui.stepOut.textContent = `${k} of ${lastInfo?.total ?? steps}${done ? " (finished)" : ""}`;
-  const bars = gen.recogniser(k, 5);
   const tag = runSettings.tag;
-  ui.recogniser.replaceChildren(...bars.map(({ tag: t, p }) => {
-    const li = document.createElement("li");
-    li.dataset.tag = t;
-    if (t === tag) li.classList.add("chosen");
-    li.innerHTML = `<span class="name"></span><span class="bar"><span class="fill" style="width:${(100 * p).toFixed(1)}%"></span></span><output>${p.toFixed(3)}</output>`;
-    li.querySelector(".name").textContent = t;
-    return li;
-  }));
+  renderRecogniser(ui.recogniser, gen.recogniser(k, 5), tag);
   const history = gen.tagHistory(tag);
-  const p = history[k - 1] ?? 0;
-  ui.recogniserSentence.textContent = `At step ${k}, the recogniser gives “${tag}” a probability of ${p.toFixed(3)}${k > 1 ? ` (it was ${history[0].toFixed(3)} at the first step)` : ""}.`;
+  ui.recogniserSentence.textContent = recogniserSentence(k, tag, history[k - 1] ?? 0, gen.tagPrior(tag));
   showProvenance(k);
 }
 

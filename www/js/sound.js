@@ -4,6 +4,7 @@
 import init, { SoundScene, limiterCurve } from "../pkg/hypothetical.js";
 import { Mix, buffer, SAMPLE_RATE, expectedMix, renderOffline } from "./audio-graph.js";
 import { licenceName } from "./licences.js";
+import { renderRecogniser } from "./lib/recogniser.js";
 
 const $ = (id) => document.getElementById(id);
 const ui = Object.fromEntries([
@@ -360,17 +361,7 @@ function showStep(k) {
   ui.genSpec.setAttribute("aria-label", `The denoiser's guess of the clean spectrogram at step ${k} of ${steps}`);
   ui.genCaption.textContent = `The denoiser's guess x̂0 at step ${k} of ${steps}: what it decided the clip is at that point.`;
   ui.playStep.textContent = `Play step ${k}'s x̂0`;
-  const rec = scene.recogniser(k, 6);
-  const chosen = run?.tag ?? ui.tag.value;
-  ui.recogniser.replaceChildren(...rec.map(({ tag, p }) => {
-    const li = document.createElement("li");
-    if (tag === chosen) li.className = "chosen";
-    li.innerHTML = `<span class="name"></span><span class="bar"><span class="fill"></span></span><span class="p"></span>`;
-    li.querySelector(".name").textContent = tag;
-    li.querySelector(".fill").style.width = `${(100 * p).toFixed(1)}%`;
-    li.querySelector(".p").textContent = `${(100 * p).toFixed(0)}%`;
-    return li;
-  }));
+  renderRecogniser(ui.recogniser, scene.recogniser(k, 6), run?.tag ?? ui.tag.value);
   const sources = scene.provenance(k, 6);
   ui.provenanceIntro.textContent = ui.denoiser.value === "archive"
     ? "The archive denoiser's guess is a weighted mix of whole archive clips; these are the leading weights."
