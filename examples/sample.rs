@@ -147,8 +147,8 @@ fn main() {
     };
     let elapsed = started.elapsed().as_secs_f64();
     let record = sampler.records().last().expect("at least ten steps");
-    let sources = provenance(&set, args.denoiser, cpu.mask(), record, 8);
     let cfg = sampler.config();
+    let sources = provenance(&set, args.denoiser, cpu.mask(), cfg.guidance, record, 8);
     let settings = describe_settings(args.denoiser, tag, cfg, cpu.border(), &backend);
     println!("{settings}");
     println!(

@@ -276,32 +276,44 @@ pub struct Source {
     pub index: usize,
     pub id: String,
     /// Archive: its coefficient in x̂0. Patch: the share of pixels it supplied.
-    /// Gaussian: 1/n for each of the n items the model summarises.
+    /// Gaussian: its weight in the mix of models, (1 − w)/N + w·[tagged]/n
+    /// (negative when guidance w > 1 pushes away from the whole archive).
     pub weight: f32,
 }
 
 /// The items a step's x̂0 came from, most important first (at most `limit`;
-/// every member for the Gaussian model, whose result depends on all alike).
+/// every item with a non-zero weight for the Gaussian models, whose result
+/// depends on all of their items alike). `guidance` is the run's w.
 pub fn provenance(
     set: &Dataset,
     kind: DenoiserKind,
     mask: Option<&[bool]>,
+    guidance: f32,
     record: &StepRecord,
     limit: usize,
 ) -> Vec<Source> {
     let mut weights: Vec<(usize, f32)> = match kind {
         DenoiserKind::Archive => record.coefficients.iter().copied().enumerate().collect(),
         DenoiserKind::Gaussian => {
-            let members: Vec<usize> = (0..set.len())
-                .filter(|&i| mask.is_none_or(|m| m[i]))
+            // x̂0 = (1 − w)·x̂0_all + w·x̂0_tag: the all-items model stands for
+            // its N items equally, the tag's model for its n items.
+            let n_all = set.len().max(1) as f32;
+            let w = if mask.is_some() { guidance } else { 0.0 };
+            let n_tag = mask.map_or(1, |m| m.iter().filter(|&&b| b).count().max(1)) as f32;
+            let mut v: Vec<(usize, f32)> = (0..set.len())
+                .map(|i| {
+                    let tagged = mask.is_some_and(|m| m[i]);
+                    (i, (1.0 - w) / n_all + if tagged { w / n_tag } else { 0.0 })
+                })
+                .filter(|&(_, x)| x.abs() > 1e-6)
                 .collect();
-            let w = 1.0 / members.len().max(1) as f32;
-            return members
+            v.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            return v
                 .into_iter()
-                .map(|i| Source {
+                .map(|(i, weight)| Source {
                     index: i,
                     id: set.id(i).to_string(),
-                    weight: w,
+                    weight,
                 })
                 .collect();
         }
@@ -355,7 +367,9 @@ pub fn png_text(
         let share = match kind {
             DenoiserKind::Archive => format!("weight {:.3}", s.weight),
             DenoiserKind::Patch => format!("{:.1}% of pixels", 100.0 * s.weight),
-            DenoiserKind::Gaussian => "one of the items averaged".to_string(),
+            DenoiserKind::Gaussian => {
+                format!("weight {:.4} in the mix of Gaussian models", s.weight)
+            }
         };
         lines.push(format!("{} [{}]: {}", s.id, share, credit));
     }

@@ -1,8 +1,9 @@
 //! Hypothetical: how diffusion models turn culture into noise and noise into
 //! "hypothetical" images and sounds, computed live on the visitor's device.
 //!
-//! The core modules (`rng`, `schedule`, `image`, `noising`, `spectrum`, `sniff`,
-//! `archive`) are pure Rust without any web dependency. `gpu` holds the wgpu context and one
+//! Every module but `web` is pure Rust without any web dependency (pictures,
+//! spectra and Dissolve's words; the archive and its datasets; denoisers and
+//! the sampler; sound: STFT, Griffin–Lim, WAV, spectrogram pictures). `gpu` holds the wgpu context and one
 //! host file per WGSL kernel; `backend` chooses between GPU and CPU; `web` is the
 //! only module that touches wasm-bindgen.
 
@@ -10,6 +11,7 @@ pub mod archive;
 pub mod backend;
 pub mod dataset;
 pub mod denoise;
+pub mod dissolve_words;
 pub mod generate;
 pub mod gpu;
 pub mod griffin_lim;

@@ -81,7 +81,7 @@ fn the_recogniser_is_a_distribution_over_tags_that_starts_at_the_archives_propor
     set.push_field("four", &["c"], &field(32, 4));
     // Uniform weights: the prior is each tag's share of the archive.
     let uniform = [0.25f32; 4];
-    let prior = |t: &str| archive::tag_prior(&set, t);
+    let prior = |t: &str| archive::tag_prior(&set, t, None);
     assert!((prior("a") - (1.0 + 0.5 + 1.0 / 3.0) / 4.0).abs() < 1e-6);
     assert!((prior("b") - (1.0 / 3.0) / 4.0).abs() < 1e-6);
     assert!((prior("c") - (0.5 + 1.0 / 3.0 + 1.0) / 4.0).abs() < 1e-6);
@@ -96,8 +96,16 @@ fn the_recogniser_is_a_distribution_over_tags_that_starts_at_the_archives_propor
     assert!(tags.iter().all(|(_, p)| (p - 1.0 / 3.0).abs() < 1e-6));
     // Any weights: the bars add up to 1.
     let w = archive::posterior(&set, field(32, 9).data(), 0.3);
-    let total: f32 = archive::tag_probabilities(&set, &w).iter().map(|(_, p)| p).sum();
+    let total: f32 = archive::tag_probabilities(&set, &w)
+        .iter()
+        .map(|(_, p)| p)
+        .sum();
     assert!((total - 1.0).abs() < 1e-5);
+    // Within a vocabulary only its tags count: item "three" is then a or b.
+    let vocab = ["a", "b"];
+    let within = archive::tag_probabilities_in(&set, &sure, Some(&vocab));
+    assert_eq!(within.len(), 2);
+    assert!(within.iter().all(|(_, p)| (p - 0.5).abs() < 1e-6));
 }
 
 #[test]
@@ -465,10 +473,20 @@ fn the_tag_estimate_keeps_its_items_when_another_item_fits_far_better() {
         .collect();
     let (_, slow_tag) = slow_patch_reference(&set, &x_t, a, 3, false, Some(&mask));
     for order in [[0usize, 1], [1, 0]] {
-        let d = patch::denoise(&set, &x_t, a, shape(3, Border::Interior), Some(&mask), &order);
+        let d = patch::denoise(
+            &set,
+            &x_t,
+            a,
+            shape(3, Border::Interior),
+            Some(&mask),
+            &order,
+        );
         let tag = d.x0_tag.as_ref().unwrap();
         assert!(max_diff(tag, &slow_tag) < 1e-4, "order {order:?}");
-        assert!(tag.iter().all(|&v| (v - 0.8).abs() < 1e-4), "order {order:?}");
+        assert!(
+            tag.iter().all(|&v| (v - 0.8).abs() < 1e-4),
+            "order {order:?}"
+        );
         // The tag's shares name the flat item everywhere.
         let shares = d.pixel_shares.unwrap();
         let tag_shares = shares.tag.unwrap();
@@ -489,7 +507,14 @@ fn the_patch_estimate_does_not_depend_on_the_order_of_the_items() {
     let x_t = field(32, 33);
     for a in [0.3, 0.98] {
         let run = |order: &[usize]| {
-            patch::denoise(&set, x_t.data(), a, shape(5, Border::Interior), Some(&mask), order)
+            patch::denoise(
+                &set,
+                x_t.data(),
+                a,
+                shape(5, Border::Interior),
+                Some(&mask),
+                order,
+            )
         };
         let (p, q) = (run(&[0, 1, 2, 3]), run(&[3, 1, 0, 2]));
         assert!(max_diff(&p.x0_all, &q.x0_all) < 1e-5, "ᾱ = {a}");
@@ -564,7 +589,14 @@ fn patch_denoiser_is_equivariant_to_shifts_of_x_t() {
     };
     for border in [Border::Interior, Border::Wrap] {
         let a = patch::denoise(&set, x_t.data(), 0.4, shape(7, border), None, &[0, 1]);
-        let b = patch::denoise(&set, &shift(x_t.data()), 0.4, shape(7, border), None, &[0, 1]);
+        let b = patch::denoise(
+            &set,
+            &shift(x_t.data()),
+            0.4,
+            shape(7, border),
+            None,
+            &[0, 1],
+        );
         let diff = max_diff(&shift(&a.x0_all), &b.x0_all);
         assert!(diff < 1e-5, "{border:?}: {diff}");
     }
@@ -617,7 +649,10 @@ fn wrapped_candidates_make_the_machine_blind_to_circular_shifts_of_an_item() {
     // Interior candidates see the seam the shift made, so the sample changes.
     let (c, d) = (run(&set, Border::Interior), run(&shifted, Border::Interior));
     let moved = max_diff(&c, &d);
-    assert!(moved > 0.1, "interior candidates notice the shift ({moved})");
+    assert!(
+        moved > 0.1,
+        "interior candidates notice the shift ({moved})"
+    );
 }
 
 #[test]
@@ -662,13 +697,23 @@ fn a_tagged_patch_run_on_the_cpu_budget_at_64_px_is_never_blank() {
         let mean = r.iter().sum::<f32>() / r.len() as f32;
         let sd = (r.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / r.len() as f32).sqrt();
         assert!(sd > 0.1, "{tag}: standard deviation {sd}");
-        let sources = provenance(&set, DenoiserKind::Patch, cpu.mask(), s.records().last().unwrap(), 8);
+        let sources = provenance(
+            &set,
+            DenoiserKind::Patch,
+            cpu.mask(),
+            1.0,
+            s.records().last().unwrap(),
+            8,
+        );
         let from_tag: f32 = sources
             .iter()
             .filter(|src| set.has_tag(src.index, tag))
             .map(|src| src.weight)
             .sum();
-        assert!(from_tag > 0.99, "{tag}: {from_tag} of the pixels from the tag");
+        assert!(
+            from_tag > 0.99,
+            "{tag}: {from_tag} of the pixels from the tag"
+        );
     }
 }
 
@@ -676,9 +721,18 @@ fn a_tagged_patch_run_on_the_cpu_budget_at_64_px_is_never_blank() {
 fn cpu_candidates_follow_the_guidance_formula() {
     let posterior = [0.5f32, 0.2, 0.1, 0.1, 0.05, 0.05];
     let mask = [false, false, true, true, true, false];
-    assert_eq!(patch_candidates(&posterior, Some(&mask), 1.0, 2), vec![2, 3]);
-    assert_eq!(patch_candidates(&posterior, Some(&mask), 0.0, 2), vec![0, 2]);
-    assert_eq!(patch_candidates(&posterior, Some(&mask), 2.0, 4), vec![0, 1, 2, 3]);
+    assert_eq!(
+        patch_candidates(&posterior, Some(&mask), 1.0, 2),
+        vec![2, 3]
+    );
+    assert_eq!(
+        patch_candidates(&posterior, Some(&mask), 0.0, 2),
+        vec![0, 2]
+    );
+    assert_eq!(
+        patch_candidates(&posterior, Some(&mask), 2.0, 4),
+        vec![0, 1, 2, 3]
+    );
     assert_eq!(patch_candidates(&posterior, None, 1.0, 2), vec![0, 1]);
     assert_eq!(patch_candidates(&posterior, Some(&mask), 1.0, 9).len(), 6);
 }
@@ -795,7 +849,7 @@ fn every_denoiser_generates_from_the_shipped_archive() {
         // Static items carry three or four tags, so p(static) is at most 1/3;
         // it starts at its share of the archive (about 0.03).
         let p = archive::tag_probability(&set, &s.records().last().unwrap().posterior, "static");
-        let prior = archive::tag_prior(&set, "static");
+        let prior = archive::tag_prior(&set, "static", None);
         assert!(
             p > 0.2 && p > 5.0 * prior,
             "{kind:?}: the recogniser sees static at the last step ({p}, prior {prior})"

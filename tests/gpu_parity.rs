@@ -390,7 +390,11 @@ mod denoisers {
             set.push_field(
                 id,
                 // Two tagged items, so that the tag's shares are not all 1.
-                &[if id == "kangaroo-hopping" { "other" } else { "flower" }],
+                &[if id == "kangaroo-hopping" {
+                    "other"
+                } else {
+                    "flower"
+                }],
                 &full.field(i),
             );
         }

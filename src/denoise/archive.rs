@@ -39,24 +39,53 @@ pub fn posterior(set: &Dataset, x_t: &[f32], alpha_bar: f64) -> Vec<f32> {
     masked_softmax(&log_weights(set, x_t, alpha_bar), None)
 }
 
+/// The tags of item i that the recogniser counts: all of them, or those in `vocabulary`.
+fn counted_tags<'a>(
+    set: &'a Dataset,
+    i: usize,
+    vocabulary: Option<&'a [&'a str]>,
+) -> impl Iterator<Item = &'a String> + 'a {
+    set.tags(i)
+        .iter()
+        .filter(move |t| vocabulary.is_none_or(|v| v.contains(&t.as_str())))
+}
+
 /// p(tag | x_t): the recogniser, a distribution over tags that sums to 1.
 /// It picks an item by its posterior weight, then one of that item's tags
 /// uniformly: p(tag | x_t) = Σ_i p(i | x_t)·[tag ∈ tags_i] / |tags_i|. The
 /// posterior is Bayes with a uniform prior over items, so before any picture
 /// is seen (uniform weights) each tag has its share of the archive,
-/// [`tag_prior`]: tags with more items start ahead.
-pub fn tag_probability(set: &Dataset, posterior: &[f32], tag: &str) -> f32 {
+/// [`tag_prior`]: tags with more items start ahead. With a `vocabulary`, only
+/// its tags count (tags_i ∩ vocabulary), as in the sound scene.
+pub fn tag_probability_in(
+    set: &Dataset,
+    posterior: &[f32],
+    tag: &str,
+    vocabulary: Option<&[&str]>,
+) -> f32 {
     (0..set.len())
         .filter(|&i| set.has_tag(i, tag))
-        .map(|i| posterior[i] / set.tags(i).len() as f32)
+        .map(|i| {
+            let k = counted_tags(set, i, vocabulary).count();
+            if k == 0 {
+                0.0
+            } else {
+                posterior[i] / k as f32
+            }
+        })
         .sum()
+}
+
+/// [`tag_probability_in`] over every tag.
+pub fn tag_probability(set: &Dataset, posterior: &[f32], tag: &str) -> f32 {
+    tag_probability_in(set, posterior, tag, None)
 }
 
 /// The recogniser's value for `tag` when every item is equally likely: the
 /// tag's share of the archive, Σ_i [tag ∈ tags_i] / (|tags_i|·N).
-pub fn tag_prior(set: &Dataset, tag: &str) -> f32 {
+pub fn tag_prior(set: &Dataset, tag: &str, vocabulary: Option<&[&str]>) -> f32 {
     let uniform = vec![1.0 / set.len().max(1) as f32; set.len()];
-    tag_probability(set, &uniform, tag)
+    tag_probability_in(set, &uniform, tag, vocabulary)
 }
 
 /// The archive denoiser: x̂0 over all items and, with a tag mask, over the tag's items.
@@ -77,19 +106,29 @@ pub fn denoise(set: &Dataset, x_t: &[f32], alpha_bar: f64, tag: Option<&[bool]>)
     }
 }
 
-/// p(tag | x_t) for every tag of the set (summing to 1), most probable first
-/// (ties by name).
-pub fn tag_probabilities(set: &Dataset, posterior: &[f32]) -> Vec<(String, f32)> {
+/// p(tag | x_t) for every counted tag of the set (summing to 1), most probable
+/// first (ties by name).
+pub fn tag_probabilities_in(
+    set: &Dataset,
+    posterior: &[f32],
+    vocabulary: Option<&[&str]>,
+) -> Vec<(String, f32)> {
     let mut out: Vec<(String, f32)> = set
         .tag_counts()
         .into_iter()
+        .filter(|(t, _)| vocabulary.is_none_or(|v| v.contains(&t.as_str())))
         .map(|(tag, _)| {
-            let p = tag_probability(set, posterior, &tag);
+            let p = tag_probability_in(set, posterior, &tag, vocabulary);
             (tag, p)
         })
         .collect();
     out.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     out
+}
+
+/// [`tag_probabilities_in`] over every tag.
+pub fn tag_probabilities(set: &Dataset, posterior: &[f32]) -> Vec<(String, f32)> {
+    tag_probabilities_in(set, posterior, None)
 }
 
 /// One bar of the recogniser: a tag, its probability at x_t and its prior.
@@ -101,19 +140,18 @@ pub struct TagBar {
     pub prior: f32,
 }
 
-/// The `limit` most probable tags that `keep` accepts, with their priors.
+/// The `limit` most probable tags of the vocabulary (all tags: None), with their priors.
 pub fn recogniser_bars(
     set: &Dataset,
     posterior: &[f32],
     limit: usize,
-    keep: impl Fn(&str) -> bool,
+    vocabulary: Option<&[&str]>,
 ) -> Vec<TagBar> {
-    tag_probabilities(set, posterior)
+    tag_probabilities_in(set, posterior, vocabulary)
         .into_iter()
-        .filter(|(t, _)| keep(t))
         .take(limit)
         .map(|(tag, p)| TagBar {
-            prior: tag_prior(set, &tag),
+            prior: tag_prior(set, &tag, vocabulary),
             tag,
             p,
         })

@@ -337,7 +337,8 @@ impl PatchStep {
         let item = set.item(i);
         let in_tag = self.tag.as_ref().is_some_and(|m| m[i]);
         let r = self.radius;
-        let snapshot = |acc: &[Acc]| -> Vec<(f32, f32)> { acc.iter().map(|a| (a.max, a.sum)).collect() };
+        let snapshot =
+            |acc: &[Acc]| -> Vec<(f32, f32)> { acc.iter().map(|a| (a.max, a.sum)).collect() };
         let before_all = snapshot(&self.all);
         let before_tag = in_tag.then(|| snapshot(&self.tagged));
         for dy in 0..s {

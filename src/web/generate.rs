@@ -80,7 +80,6 @@ struct StepInfo {
     partial: Option<[usize; 2]>,
 }
 
-
 struct Run {
     sampler: Sampler,
     edge: u32,
@@ -261,11 +260,14 @@ impl Generator {
             let k = cpu_patch_items(o.size, set.len());
             if k < set.len() {
                 cpu = cpu.with_patch_items(k);
-                let side = match (tag.is_some(), o.guidance) {
-                    (true, w) if w == 1.0 => "all of them from the tag",
-                    (true, w) if w == 0.0 => "one from the tag, the rest from the whole archive",
-                    (true, _) => "half from the tag, half from the whole archive",
-                    (false, _) => "from the whole archive",
+                let side = if tag.is_none() {
+                    "from the whole archive"
+                } else if o.guidance == 1.0 {
+                    "all of them from the tag"
+                } else if o.guidance == 0.0 {
+                    "one from the tag, the rest from the whole archive"
+                } else {
+                    "half from the tag, half from the whole archive"
                 };
                 approximation = Some(format!(
                     "On the CPU at {0} × {0} px the patch denoiser takes its patches from only {k} of the {1} archive items at each step: those the archive posterior ranks highest, {side}. WebGPU uses all {1}.",
@@ -403,6 +405,14 @@ impl Generator {
         })
     }
 
+    /// Destroys the GPU device, as a driver reset would (for tests of recovery).
+    /// Returns false on the CPU.
+    #[wasm_bindgen(js_name = loseDevice)]
+    pub fn lose_device(&self) -> bool {
+        let s = self.inner.borrow();
+        s.gpu.as_ref().map(GpuContext::destroy_device).is_some()
+    }
+
     /// Steps recorded so far.
     #[wasm_bindgen(getter)]
     pub fn recorded(&self) -> usize {
@@ -459,7 +469,7 @@ impl Generator {
             set,
             &r.posterior,
             limit,
-            |_| true,
+            None,
         )))
     }
 
@@ -483,7 +493,7 @@ impl Generator {
         let s = self.inner.borrow();
         let run = s.run.as_ref().ok_or_else(|| err("no run yet"))?;
         let set = s.set(run.edge).ok_or_else(|| err("no images"))?;
-        Ok(archive::tag_prior(set, tag))
+        Ok(archive::tag_prior(set, tag, None))
     }
 
     /// The items step k's x̂0 came from: `[{index, id, weight}]`.
@@ -500,6 +510,7 @@ impl Generator {
             set,
             run.cpu.kind(),
             run.cpu.mask(),
+            run.sampler.config().guidance,
             r,
             limit,
         )))
@@ -564,7 +575,8 @@ impl Generator {
             }
         }
         let kind = run.cpu.kind();
-        let sources = provenance(set, kind, run.cpu.mask(), r, 12);
+        let guidance = run.sampler.config().guidance;
+        let sources = provenance(set, kind, run.cpu.mask(), guidance, r, 12);
         let mut settings = run.settings.clone();
         if !run.sampler.is_done() {
             settings.push_str(&format!(

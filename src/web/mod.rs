@@ -24,6 +24,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use crate::backend::Backend;
+use crate::dissolve_words::{self, PicturePower};
 use crate::gpu::GpuError;
 use crate::image::{self, ImageField};
 use crate::noising::NoiseParams;
@@ -56,6 +57,7 @@ struct Engine {
     /// The image changed while a frame was in flight: upload it before the next frame.
     backend_stale: bool,
     spectrum: Option<RadialSpectrum>,
+    power: Option<PicturePower>,
     linear: Schedule,
     cosine: Schedule,
     frame: Vec<u8>,
@@ -151,6 +153,7 @@ impl Dissolve {
                 image: None,
                 backend_stale: false,
                 spectrum: None,
+                power: None,
                 linear: Schedule::new(ScheduleKind::Linear, DEFAULT_STEPS),
                 cosine: Schedule::new(ScheduleKind::Cosine, DEFAULT_STEPS),
                 frame: Vec::new(),
@@ -204,6 +207,7 @@ impl Dissolve {
         if let Some(b) = e.recovered.as_mut() {
             let _ = b.set_image(&field);
         }
+        e.power = Some(PicturePower::of(&field));
         e.image = Some(field);
         e.spectrum = Some(spectrum);
         Ok(())
@@ -289,6 +293,36 @@ impl Dissolve {
             return Ok(JsValue::NULL);
         };
         Ok(to_js(&spectrum::crossing(s, e.schedule(kind).alpha_bar(t))))
+    }
+
+    /// The picture's and the noise's power at t, with the sentence worded from
+    /// them: `{picture, noise, snrDb, scheduleSnrDb, sentence}`. Null before an image.
+    #[wasm_bindgen(js_name = powerAt)]
+    pub fn power_at(&self, schedule: &str, t: u32) -> Result<JsValue, JsError> {
+        let kind = parse_schedule(schedule)?;
+        let e = self.inner.borrow();
+        Ok(e.power.as_ref().map_or(JsValue::NULL, |p| {
+            to_js(&dissolve_words::power_readout(
+                e.schedule(kind).alpha_bar(t),
+                p,
+            ))
+        }))
+    }
+
+    /// The spectrum panel's sentence at t (empty before an image).
+    #[wasm_bindgen(js_name = spectrumSentence)]
+    pub fn spectrum_sentence(&self, schedule: &str, t: u32) -> Result<String, JsError> {
+        let kind = parse_schedule(schedule)?;
+        let e = self.inner.borrow();
+        let Some(s) = e.spectrum.as_ref() else {
+            return Ok(String::new());
+        };
+        let a = e.schedule(kind).alpha_bar(t);
+        Ok(dissolve_words::spectrum_sentence(
+            s,
+            a,
+            &spectrum::crossing(s, a),
+        ))
     }
 
     /// Destroys the GPU device, as a driver reset would (for tests of recovery).

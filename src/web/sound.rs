@@ -145,7 +145,6 @@ struct StepInfo {
     fell_back: Option<String>,
 }
 
-
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Credit {
@@ -598,7 +597,7 @@ impl SoundScene {
             &s.set,
             &r.posterior,
             limit,
-            |t| SCENE_TAGS.contains(&t),
+            Some(&SCENE_TAGS),
         )))
     }
 
@@ -621,7 +620,14 @@ impl SoundScene {
                 run.tag.as_deref().map(|t| s.set.tag_mask(t)),
             ),
         };
-        let sources: Vec<Source> = provenance(&s.set, kind, mask.as_deref(), r, limit);
+        let sources: Vec<Source> = provenance(
+            &s.set,
+            kind,
+            mask.as_deref(),
+            run.sampler.config().guidance,
+            r,
+            limit,
+        );
         Ok(sources
             .into_iter()
             .map(|src| {
@@ -695,6 +701,10 @@ async fn invert(
                 web_sys::console::warn_1(&JsValue::from_str(&format!(
                     "Hypothetical: Griffin–Lim on the GPU failed ({e}); using the CPU"
                 )));
+                // The scene stays on the CPU from here on, and says so.
+                let mut s = inner.borrow_mut();
+                s.gpu = None;
+                s.detail = format!("CPU (WebAssembly): the GPU failed ({e})");
             }
         }
     }

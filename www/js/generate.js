@@ -4,13 +4,15 @@
 import init, { Generator, sourceColour, randomSeed } from "../pkg/hypothetical.js";
 import { licenceName } from "./licences.js";
 import { renderRecogniser, recogniserSentence } from "./lib/recogniser.js";
+import { parseAddress, writeAddress, own } from "./lib/address.js";
+import { chooseBackend, showBackend, keepPathInLinks } from "./lib/backend.js";
 
 const $ = (id) => document.getElementById(id);
 const ui = {
   title: $("scene-title"), intro: $("scene-intro"), backend: $("backend"), form: $("controls"),
   tag: $("tag"), denoiser: $("denoiser"), steps: $("steps"), method: $("method"),
   guidance: $("guidance"), guidanceOut: $("guidance-out"), temperature: $("temperature"),
-  temperatureOut: $("temperature-out"), seed: $("seed"), size: $("size"),
+  temperatureOut: $("temperature-out"), seed: $("seed"), size: $("size"), border: $("border"), runSettings: $("run-settings"),
   generate: $("generate"), cancel: $("cancel"), download: $("download"),
   xt: $("xt"), x0: $("x0"), scrub: $("scrub"), stepOut: $("step-out"), progress: $("progress"),
   progressText: $("progress-text"), approx: $("approx"), message: $("message"),
@@ -38,14 +40,32 @@ const SCENES = {
     defaults: { tag: "flower", denoiser: "gaussian" },
   },
 };
-const FIELDS = ["tag", "denoiser", "steps", "method", "guidance", "temperature", "seed", "size"];
+const FIELDS = ["tag", "denoiser", "border", "steps", "method", "guidance", "temperature", "seed", "size"];
+/** The address's fields and their rules (lib/address.js); limits follow the controls. */
+function addressSchema() {
+  const range = (el, kind) => ({ kind, min: Number(el.min), max: Number(el.max) });
+  const choices = (el) => ({ kind: "choice", values: [...el.options].map((o) => o.value) });
+  return {
+    scene: { kind: "choice", values: Object.keys(SCENES) },
+    tag: { kind: "text" },
+    denoiser: choices(ui.denoiser),
+    border: choices(ui.border),
+    steps: range(ui.steps, "int"),
+    method: choices(ui.method),
+    guidance: range(ui.guidance, "number"),
+    temperature: range(ui.temperature, "number"),
+    seed: range(ui.seed, "int"),
+    size: choices(ui.size),
+  };
+}
 const DENOISER_WORDS = {
   archive: "The archive denoiser's x̂0 is a weighted mix of whole archive items; these are the leading weights.",
-  gaussian: "The Gaussian denoiser uses every item of the tag alike, through their mean and power spectrum; none is copied.",
-  patch: "The patch denoiser builds each pixel from small patches of many items; these supplied the most pixels.",
+  gaussian: "The Gaussian denoiser knows the items only through their mean and their colour power spectrum; with guidance it mixes the tag's model and the whole archive's, weighted as listed. With two or more items none is copied; a tag with a single item has no variation, so its model is that item.",
+  patch: "The patch denoiser builds each pixel from patches of many items; these supplied the most pixels. Patch sizes fall linearly with the noise, from the largest size Kamb & Ganguli report (17 px at 32 px, scaled with the picture) to 3 px: the schedule is our choice, not theirs.",
 };
 
 let gen;
+let backendChoice = null;
 let items = [];
 let sceneName = "recognize";
 let running = null; // { cancelled } while sampling
@@ -58,20 +78,45 @@ function showMessage(text, kind = "error") {
   ui.message.dataset.kind = text ? kind : "";
 }
 
-function readHash() {
-  const p = new URLSearchParams(location.hash.slice(1));
-  return Object.fromEntries(p.entries());
+function readAddress() {
+  return parseAddress(location.hash, addressSchema());
 }
 
 function writeHash() {
-  const p = new URLSearchParams({ scene: sceneName });
-  for (const f of FIELDS) p.set(f, ui[f].value);
-  history.replaceState(null, "", `#${p}`);
+  const values = { scene: sceneName };
+  for (const f of FIELDS) values[f] = ui[f].value;
+  writeAddress(values);
 }
 
-function applyScene(state) {
-  sceneName = SCENES[state.scene] ? state.scene : "recognize";
-  const scene = SCENES[sceneName];
+/** Blanks every panel that shows a run, so no result stands under other settings. */
+function clearResult() {
+  for (const c of [ui.xt, ui.x0, ui.sourcemap]) c.getContext("2d").clearRect(0, 0, c.width, c.height);
+  ui.recogniser.replaceChildren();
+  ui.recogniserSentence.textContent = "";
+  ui.provenance.replaceChildren();
+  ui.provenanceIntro.textContent = "";
+  ui.sourcemapFigure.hidden = true;
+  for (const fig of ui.answers.querySelectorAll("figure")) {
+    const c = fig.querySelector("canvas");
+    c.getContext("2d").clearRect(0, 0, c.width, c.height);
+    delete fig.dataset.done;
+  }
+  ui.progress.value = 0;
+  ui.progressText.textContent = "";
+  ui.runSettings.textContent = "";
+  ui.approx.hidden = true;
+  ui.scrub.disabled = true;
+  ui.download.disabled = true;
+  steps = 0;
+  runSettings = null;
+  delete document.documentElement.dataset.generated;
+}
+
+function applyScene({ values, corrections }) {
+  const notes = [...corrections];
+  const previous = sceneName;
+  sceneName = values.scene ?? "recognize";
+  const scene = own(SCENES, sceneName);
   document.title = `${scene.title} · Hypothetical`;
   ui.title.textContent = scene.title;
   ui.intro.textContent = scene.intro;
@@ -79,15 +124,19 @@ function applyScene(state) {
     if (a.dataset.scene === sceneName) a.setAttribute("aria-current", "page");
     else a.removeAttribute("aria-current");
   }
-  const values = { ...scene.defaults, ...state };
+  const merged = { ...scene.defaults, ...values };
   for (const f of FIELDS) {
-    if (values[f] === undefined) continue;
+    if (merged[f] === undefined) continue;
     const el = ui[f];
-    if (el.tagName === "SELECT" && ![...el.options].some((o) => o.value === values[f])) {
-      if (f === "tag") showMessage(`There is no tag “${values[f]}” in the archive; showing “${scene.defaults.tag}”.`, "note");
+    const v = String(merged[f]);
+    if (el.tagName === "SELECT" && ![...el.options].some((o) => o.value === v)) {
+      if (f === "tag") {
+        el.value = scene.defaults.tag;
+        notes.push(`There is no tag “${v}” in the archive; showing “${scene.defaults.tag}”.`);
+      }
       continue;
     }
-    el.value = values[f];
+    el.value = v;
   }
   if (sceneName === "average") ui.denoiser.value = "gaussian";
   ui.denoiser.disabled = sceneName === "average";
@@ -95,12 +144,16 @@ function applyScene(state) {
   ui.members.hidden = sceneName !== "average";
   syncOutputs();
   if (sceneName === "average") showMembers();
+  const r = runSettings;
+  if (previous !== sceneName || (r && (r.tag !== ui.tag.value || r.denoiser !== settings().denoiser))) clearResult();
+  showMessage(notes.length ? `The address was corrected: ${notes.join(" ")}` : "", "note");
 }
 
 function syncOutputs() {
   ui.guidanceOut.textContent = Number(ui.guidance.value).toFixed(1);
   ui.temperatureOut.textContent = Number(ui.temperature.value).toFixed(1);
   ui.temperature.disabled = ui.method.value !== "ddpm";
+  ui.border.disabled = ui.denoiser.value !== "patch";
 }
 
 function itemById(id) { return items.find((i) => i.id === id); }
@@ -145,6 +198,7 @@ function settings() {
     seed: Number(ui.seed.value),
     method: ui.method.value,
     size: Number(ui.size.value),
+    border: ui.border.value,
   };
 }
 
@@ -175,7 +229,7 @@ function showStep(k) {
 function showProvenance(k) {
   const denoiser = runSettings.denoiser;
   ui.provenanceIntro.textContent = DENOISER_WORDS[denoiser];
-  const sources = gen.provenance(k, denoiser === "gaussian" ? 64 : 8);
+  const sources = gen.provenance(k, denoiser === "gaussian" ? 80 : 8);
   ui.provenance.replaceChildren(...sources.map((s) => {
     const item = itemById(s.id);
     const li = document.createElement("li");
@@ -186,7 +240,7 @@ function showProvenance(k) {
       li.classList.add("swatched");
     }
     const share = denoiser === "archive" ? `weight ${s.weight.toFixed(3)}`
-      : denoiser === "patch" ? `${(100 * s.weight).toFixed(1)}% of pixels` : `1 of ${sources.length}`;
+      : denoiser === "patch" ? `${(100 * s.weight).toFixed(1)}% of pixels` : `weight ${s.weight.toFixed(4)}`;
     const a = document.createElement("a");
     a.href = `archive.html#item=${encodeURIComponent(s.id)}`;
     a.append(thumb(item));
@@ -204,6 +258,7 @@ function showProvenance(k) {
 }
 
 let lastInfo = null;
+let addressChanged = false; // the address changed while a run was going
 
 async function generate(override = {}) {
   const s = { ...settings(), ...override };
@@ -230,6 +285,7 @@ async function generate(override = {}) {
   ui.progress.value = 0;
   ui.approx.hidden = !info.approximation;
   ui.approx.textContent = info.approximation ?? "";
+  ui.runSettings.textContent = `This run: ${info.settings}.${s.denoiser === "patch" ? ` ${s.border === "wrap" ? "Candidate patches may wrap around each archive picture's edges, joining opposite edges (an option of ours)." : "Candidate patches lie wholly inside each archive picture, as in Kamb & Ganguli's machine; only the noisy picture wraps around."}` : ""}`;
   document.documentElement.dataset.generating = "true";
   delete document.documentElement.dataset.generated;
   const started = performance.now();
@@ -247,7 +303,10 @@ async function generate(override = {}) {
       stepMs.push({ ms: performance.now() - t0, backend: step.backend });
       lastInfo = step;
       steps = step.index;
-      if (step.fellBack) showMessage(`The GPU failed (${step.fellBack}).`, "note");
+      if (step.fellBack) {
+        showMessage(`The GPU failed (${step.fellBack}).`, "note");
+        showBackend(ui.backend, gen, backendChoice);
+      }
       ui.progress.value = step.index;
       ui.progressText.textContent = `Step ${step.index} of ${step.total}${step.patch ? `, patches ${step.patch} × ${step.patch}` : ""}`;
       ui.scrub.max = steps;
@@ -266,7 +325,9 @@ async function generate(override = {}) {
   const total = performance.now() - started;
   const recent = stepMs.slice(-steps);
   const mean = recent.reduce((a, b) => a + b.ms, 0) / Math.max(1, recent.length);
-  ui.perf.textContent = `${steps} steps in ${(total / 1000).toFixed(1)} s, ${mean.toFixed(1)} ms per step on ${gen.backend === "gpu" ? "WebGPU" : "the CPU"}`;
+  const onGpu = recent.filter((r) => r.backend === "gpu").length;
+  const where = onGpu === recent.length ? "on WebGPU" : onGpu === 0 ? "on the CPU" : `${onGpu} on WebGPU, ${recent.length - onGpu} on the CPU`;
+  ui.perf.textContent = `${steps} steps in ${(total / 1000).toFixed(1)} s, ${mean.toFixed(1)} ms per step ${where}`;
   ui.progressText.textContent = cancelled ? `Cancelled after step ${steps}; scrub through what was made.` : `Finished: ${steps} steps.`;
   ui.generate.disabled = false;
   ui.cancel.disabled = true;
@@ -275,6 +336,11 @@ async function generate(override = {}) {
   if (steps > 0) showStep(steps);
   delete document.documentElement.dataset.generating;
   document.documentElement.dataset.generated = cancelled ? "cancelled" : "done";
+  if (addressChanged) {
+    // The visitor followed a link (or pressed Back) during the run: go there now.
+    addressChanged = false;
+    applyScene(readAddress());
+  }
   return cancelled ? null : lastInfo;
 }
 
@@ -306,12 +372,12 @@ async function main() {
   await init();
   const manifestText = await (await fetch("archive/manifest.json")).text();
   items = JSON.parse(manifestText).items.filter((i) => i.kind === "image");
-  // `?cpu` forces the CPU path for comparison, as on the Dissolve page.
-  const preferGpu = !new URLSearchParams(location.search).has("cpu");
-  gen = await Generator.create(preferGpu, manifestText);
+  // ?cpu and ?gpu force a path; otherwise a software adapter is not used.
+  backendChoice = await chooseBackend();
+  keepPathInLinks();
+  gen = await Generator.create(backendChoice.preferGpu, manifestText);
   window.__generator = gen; // for the browser tests
-  ui.backend.textContent = gen.backendDetail;
-  ui.backend.dataset.kind = gen.backend;
+  showBackend(ui.backend, gen, backendChoice);
   await Promise.all(items.map(async (item) => {
     const bytes = new Uint8Array(await (await fetch(`archive/${item.file}`)).arrayBuffer());
     gen.addImage(item.id, bytes);
@@ -322,16 +388,21 @@ async function main() {
     o.textContent = `${tag} (${count})`;
     ui.tag.append(o);
   }
-  applyScene(readHash());
+  applyScene(readAddress());
   ui.form.addEventListener("submit", (e) => { e.preventDefault(); generate(); });
   ui.form.addEventListener("input", () => { syncOutputs(); if (sceneName === "average") showMembers(); });
   ui.cancel.addEventListener("click", () => { if (running) running.cancelled = true; });
   ui.download.addEventListener("click", download);
   ui.scrub.addEventListener("input", () => showStep(Number(ui.scrub.value)));
   ui.askAll.addEventListener("click", askAll);
-  addEventListener("hashchange", () => { if (!running) applyScene(readHash()); });
+  addEventListener("hashchange", () => {
+    if (!running) { applyScene(readAddress()); return; }
+    // A link followed during a run stops it; the new scene opens when it has.
+    addressChanged = true;
+    running.cancelled = true;
+  });
   addEventListener("keydown", (e) => { if (e.key === "Escape" && running) running.cancelled = true; });
-  if (!readHash().seed) ui.seed.value = String(randomSeed());
+  if (readAddress().values.seed === undefined) ui.seed.value = String(randomSeed());
   document.documentElement.dataset.ready = "true";
 }
 

@@ -1,15 +1,17 @@
 // The "Dissolve" scene: wiring between the page and the Rust engine.
 import init, { Dissolve, sniffImage, fitWithinMaxEdge, maxEdge, randomSeed } from "../pkg/hypothetical.js";
 import { decodePicture, loadBuiltin, InputError } from "./image-input.js";
-import { drawSpectrum, formatPeriod } from "./spectrum-plot.js";
+import { drawSpectrum } from "./spectrum-plot.js";
 import { licenceName } from "./licences.js";
+import { parseAddress } from "./lib/address.js";
+import { chooseBackend, showBackend, keepPathInLinks } from "./lib/backend.js";
 
 const $ = (id) => document.getElementById(id);
 const ui = {
   view: $("view"), credit: $("credit"), t: $("t"), tOut: $("t-out"), play: $("play"),
   schedule: $("schedule"), seed: $("seed"), reseed: $("reseed"), backend: $("backend"),
   signal: $("signal"), noise: $("noise"), signalBar: $("signal-bar"), noiseBar: $("noise-bar"),
-  snr: $("snr"), sentence: $("sentence"), spectrum: $("spectrum"), spectrumSentence: $("spectrum-sentence"),
+  snr: $("snr"), scheduleSnr: $("schedule-snr"), powers: $("powers"), sentence: $("sentence"), spectrum: $("spectrum"), spectrumSentence: $("spectrum-sentence"),
   builtins: $("builtins"), file: $("file"), drop: $("drop"), message: $("message"), perf: $("perf"),
 };
 const reducedMotion = matchMedia("(prefers-reduced-motion: reduce)");
@@ -28,14 +30,22 @@ function showMessage(text, kind = "note") {
   ui.message.dataset.kind = text ? kind : "";
 }
 
+const ADDRESS = {
+  image: { kind: "text" },
+  t: { kind: "int", min: 0, max: 1000 },
+  schedule: { kind: "choice", values: ["cosine", "linear"] },
+  seed: { kind: "int", min: 0, max: MAX_SEED },
+};
+
+let addressNote = "";
+/** Reads the address into `state`; returns the image id asked for. */
 function readHash() {
-  const p = new URLSearchParams(location.hash.slice(1));
-  const t = Number.parseInt(p.get("t") ?? "", 10);
-  if (Number.isFinite(t)) state.t = Math.min(Math.max(t, 0), scene.steps);
-  if (["cosine", "linear"].includes(p.get("schedule"))) state.schedule = p.get("schedule");
-  const seed = Number.parseInt(p.get("seed") ?? "", 10);
-  if (Number.isFinite(seed) && seed >= 0 && seed <= MAX_SEED) state.seed = seed;
-  return p.get("image");
+  const { values, corrections } = parseAddress(location.hash, ADDRESS);
+  if (values.t !== undefined) state.t = Math.min(values.t, scene.steps);
+  if (values.schedule) state.schedule = values.schedule;
+  if (values.seed !== undefined) state.seed = values.seed;
+  addressNote = corrections.length ? `The address was corrected: ${corrections.join(" ")}` : "";
+  return values.image;
 }
 
 let hashTimer;
@@ -86,11 +96,10 @@ async function pump() {
   busy = false;
 }
 
+let backendChoice = null;
 function updateBackend() {
-  const kind = scene.backend;
-  ui.backend.dataset.kind = kind;
-  ui.backend.textContent = kind === "gpu" ? `GPU: ${scene.backendDetail}` : scene.backendDetail;
-  document.documentElement.dataset.backend = kind;
+  if (scene.backend === "busy") return;
+  showBackend(ui.backend, scene, backendChoice);
 }
 
 function updatePerf() {
@@ -101,37 +110,9 @@ function updatePerf() {
 }
 
 // ---- the words and numbers beside the picture ----
-function describe(mix, t) {
-  // Amplitude only: which scales survive is the spectrum panel's job (it depends on the picture).
-  if (t === 0) return "The picture, untouched: no noise yet.";
-  const db = mix.snrDb;
-  if (db > 10) return "Grain appears. The picture is still far stronger than the noise.";
-  if (db > 0) return "The noise is catching up with the picture, but the picture still carries more power.";
-  if (db > -10) return "The noise now carries more power than the picture.";
-  if (db > -25) return "Almost all noise: the picture is a faint trace underneath.";
-  return "Pure noise, to the eye: this is where a diffusion model starts when it generates.";
-}
-
-/** How this picture's power is spread over scales, measured from its spectrum. */
-function spectrumShape(spec) {
-  const logs = spec.power.map((p) => Math.log10(Math.max(p, 1e-30)));
-  if (Math.max(...spec.power) < 1e-9) return "flat";
-  const half = Math.floor(logs.length / 2);
-  const mean = (a) => a.reduce((x, y) => x + y, 0) / a.length;
-  return mean(logs.slice(0, half)) - mean(logs.slice(half)) > 1 ? "falling" : "even";
-}
-
-function describeCrossing(crossing) {
-  if (!crossing || !spectrum) return "";
-  const shape = spectrumShape(spectrum);
-  if (shape === "flat") return "This picture is one flat colour: it has no shapes or detail for the noise to drown.";
-  if (crossing.kind === "allAboveNoise") return "At every scale the picture is still stronger than the noise.";
-  if (crossing.kind === "allBelowNoise") return "Even the broadest shapes, as large as the whole picture, are now below the noise.";
-  const why = shape === "falling"
-    ? " This picture has far more power in broad shapes than in fine detail, while noise has the same power at every scale, so the fine detail drowns first."
-    : " This picture has about as much power in fine detail as in broad shapes, so the noise drowns its scales almost together.";
-  return `Detail finer than about ${formatPeriod(crossing.period)} is now below the noise; larger shapes still stand out.${why}`;
-}
+// The sentences come from the core (src/dissolve_words.rs): they are worded
+// from this picture's measured power and spectrum, with stated thresholds.
+const dB = (v) => (v === null || v === undefined || !Number.isFinite(v) ? "∞ dB" : `${v.toFixed(1)} dB`);
 
 function updateReadout() {
   const { t, schedule } = state;
@@ -143,10 +124,15 @@ function updateReadout() {
   ui.noise.textContent = mix.noise.toFixed(3);
   ui.signalBar.style.width = `${mix.signal * 100}%`;
   ui.noiseBar.style.width = `${mix.noise * 100}%`;
-  ui.snr.textContent = mix.snrDb === null || !Number.isFinite(mix.snrDb) ? "∞ dB" : `${mix.snrDb.toFixed(1)} dB`;
-  ui.sentence.textContent = describe(mix, t);
+  const power = scene.powerAt(schedule, t);
+  ui.snr.textContent = t === 0 ? "∞ dB" : power ? dB(power.snrDb) : "–";
+  ui.scheduleSnr.textContent = t === 0 ? "∞ dB" : dB(mix.snrDb);
+  ui.powers.textContent = power && t > 0
+    ? `picture ${power.picture.toFixed(3)}, noise ${power.noise.toFixed(3)}`
+    : "";
+  ui.sentence.textContent = power ? power.sentence : "";
   const crossing = scene.crossing(schedule, t);
-  ui.spectrumSentence.textContent = describeCrossing(crossing);
+  ui.spectrumSentence.textContent = scene.spectrumSentence(schedule, t);
   drawSpectrum(ui.spectrum, spectrum, mix, crossing);
   ui.view.setAttribute("aria-label", `${state.imageLabel} at timestep ${t}: ${ui.sentence.textContent}`);
 }
@@ -158,6 +144,10 @@ function update() {
 }
 
 // ---- pictures ----
+// Every picture choice takes a ticket; a slower, earlier choice that finishes
+// decoding after a later one is dropped, so the latest choice wins.
+let choice = 0;
+
 function useImage({ rgba, width, height }, id, label, credit) {
   scene.setImage(new Uint8Array(rgba.buffer, rgba.byteOffset, rgba.byteLength), width, height);
   spectrum = scene.spectrum();
@@ -183,31 +173,39 @@ function creditLine(item) {
 }
 
 async function chooseBuiltin(item) {
+  const ticket = ++choice;
   try {
     const picture = await loadBuiltin(`archive/${item.large.file}`);
+    if (ticket !== choice) return;
     useImage(picture, item.id, item.title, creditLine(item));
     showMessage("");
   } catch (err) {
+    if (ticket !== choice) return;
     showMessage(err instanceof InputError ? err.message : `The built-in picture could not be loaded: ${err}`, "error");
   }
 }
 
 async function chooseFile(file) {
   if (!file) return;
+  const ticket = ++choice;
   document.documentElement.dataset.file = "reading";
   showMessage("Reading your picture…");
   try {
     const picture = await decodePicture(file, { sniffImage, fitWithinMaxEdge, maxEdge });
+    if (ticket !== choice) return;
     const credit = document.createElement("span");
     credit.textContent = `Your picture${file.name ? ` “${file.name}”` : ""}: decoded in this browser, never uploaded.`;
     useImage(picture, "upload", file.name || "Your picture", credit);
     showMessage(picture.notes.join(" "), "note");
   } catch (err) {
+    if (ticket !== choice) return;
     // The previous picture stays on screen and the scene keeps working.
     showMessage(err instanceof InputError ? err.message : `That file could not be used: ${err?.message ?? err}`, "error");
   } finally {
-    ui.file.value = "";
-    document.documentElement.dataset.file = "done";
+    if (ticket === choice) {
+      ui.file.value = "";
+      document.documentElement.dataset.file = "done";
+    }
   }
 }
 
@@ -319,9 +317,10 @@ function wireControls() {
 
 async function main() {
   await init();
-  // The CPU path can be forced with ?cpu (for comparisons and tests).
-  const preferGpu = !new URLSearchParams(location.search).has("cpu");
-  scene = await Dissolve.create(preferGpu);
+  // ?cpu and ?gpu force a path; otherwise a software adapter is not used.
+  backendChoice = await chooseBackend();
+  keepPathInLinks();
+  scene = await Dissolve.create(backendChoice.preferGpu);
   updateBackend();
   ui.t.max = scene.steps;
   const fromHash = readHash();
@@ -336,6 +335,10 @@ async function main() {
   buildPicker();
   const first = items.find((i) => i.id === fromHash) ?? items[0];
   if (first) await chooseBuiltin(first);
+  if (fromHash && first && first.id !== fromHash) {
+    addressNote += ` There is no built-in picture “${fromHash}”; showing “${first.title}”.`;
+  }
+  if (addressNote) showMessage(addressNote.trim(), "note");
   // A documented hook for the browser tests and the benchmark run.
   window.hypothetical = Object.freeze({ scene, timings, state: () => ({ ...state }), chooseFile });
   document.documentElement.dataset.ready = "true";

@@ -5,8 +5,11 @@ import init, { SoundScene, limiterCurve } from "../pkg/hypothetical.js";
 import { Mix, buffer, SAMPLE_RATE, expectedMix, renderOffline } from "./audio-graph.js";
 import { licenceName } from "./licences.js";
 import { renderRecogniser } from "./lib/recogniser.js";
+import { parseAddress } from "./lib/address.js";
+import { chooseBackend, showBackend, keepPathInLinks } from "./lib/backend.js";
 
 const $ = (id) => document.getElementById(id);
+let backendChoice = null;
 const ui = Object.fromEntries([
   "backend", "enable-sound", "sound-state", "volume", "clip", "file", "mic", "source-info", "start-row",
   "start", "start-out", "spec", "t", "t-out", "play-mix", "hear-picture", "stop", "power", "power-sentence",
@@ -209,7 +212,12 @@ function sourceChanged(info) {
   updateForward();
 }
 
+// Every source choice takes a ticket: a file still decoding when a later
+// choice is made is dropped when it finishes, so the latest choice wins.
+let sourceTicket = 0;
+
 function useClip(id) {
+  sourceTicket++;
   try {
     sourceChanged(scene.useClip(id));
     decoded = null;
@@ -246,6 +254,7 @@ async function decode(bytes) {
 
 async function loadFile(file) {
   if (!file) return;
+  const ticket = ++sourceTicket;
   showMessage("");
   if (file.size === 0) { showMessage(`“${file.name}” is empty; keeping the current sound.`); return; }
   if (file.size > MAX_FILE_BYTES) { showMessage(`“${file.name}” is ${(file.size / 1e6).toFixed(0)} MB; files up to 200 MB are read. Keeping the current sound.`); return; }
@@ -253,9 +262,11 @@ async function loadFile(file) {
   try {
     samples = await decode(await file.arrayBuffer());
   } catch {
+    if (ticket !== sourceTicket) return;
     showMessage(`“${file.name}” could not be decoded as sound by this browser; keeping the current sound.`);
     return;
   }
+  if (ticket !== sourceTicket) return;
   if (samples.length === 0) { showMessage(`“${file.name}” holds no samples; keeping the current sound.`); return; }
   decoded = { samples, label: file.name };
   try { useDecoded(0); } catch (e) { showMessage(`“${file.name}”: ${e.message ?? e}; keeping the current sound.`); }
@@ -320,6 +331,7 @@ async function withRender(words, work) {
     timings.render.push({ ms: performance.now() - t0, backend: scene.backend, words });
     ui.render.hidden = true;
     delete document.documentElement.dataset.rendering;
+    showBackend(ui.backend, scene, backendChoice); // a GPU failure moves the scene to the CPU
   }
 }
 
@@ -363,7 +375,7 @@ function showStep(k) {
   ui.playStep.textContent = `Play step ${k}'s x̂0`;
   renderRecogniser(ui.recogniser, scene.recogniser(k, 6), run?.tag ?? ui.tag.value);
   const sources = scene.provenance(k, 6);
-  ui.provenanceIntro.textContent = ui.denoiser.value === "archive"
+  ui.provenanceIntro.textContent = (run?.denoiser ?? ui.denoiser.value) === "archive"
     ? "The archive denoiser's guess is a weighted mix of whole archive clips; these are the leading weights."
     : "The Gaussian denoiser uses every clip of the tag alike, through the mean and temporal spectrum of each frequency row; none is copied.";
   ui.provenance.replaceChildren(...sources.map((s) => {
@@ -385,7 +397,7 @@ async function generate() {
   showMessage("");
   let info;
   try { info = scene.start(s); } catch (e) { showMessage(e.message ?? String(e)); return; }
-  run = { cancelled: false, tag: s.tag };
+  run = { cancelled: false, tag: s.tag, denoiser: s.denoiser };
   rendered = new Map();
   resultSamples = null;
   steps = 0;
@@ -402,7 +414,10 @@ async function generate() {
       const step = await scene.step();
       timings.steps.push({ ms: performance.now() - t0, backend: step.backend });
       steps = step.index;
-      if (step.fellBack) showMessage(`The GPU failed (${step.fellBack}).`, "note");
+      if (step.fellBack) {
+        showMessage(`The GPU failed (${step.fellBack}).`, "note");
+        showBackend(ui.backend, scene, backendChoice);
+      }
       ui.progress.value = step.index;
       ui.progressText.textContent = `Step ${step.index} of ${step.total} (t = ${step.t})`;
       ui.scrub.max = steps;
@@ -414,8 +429,14 @@ async function generate() {
     showMessage(`Sampling stopped: ${e.message ?? e}`);
   }
   const cancelled = run.cancelled;
+  ui.progressText.textContent = cancelled
+    ? `Cancelled after step ${steps} of ${info.steps}.`
+    : steps === info.steps ? `Finished: ${steps} steps.` : `Stopped after step ${steps} of ${info.steps}.`;
   const ms = performance.now() - started;
-  ui.perf.textContent = `${steps} steps in ${(ms / 1000).toFixed(1)} s (${(ms / Math.max(1, steps)).toFixed(0)} ms per step) on ${scene.backend === "gpu" ? "WebGPU" : "the CPU"}.`;
+  const recent = timings.steps.slice(-steps);
+  const onGpu = recent.filter((r) => r.backend === "gpu").length;
+  const where = onGpu === recent.length ? "on WebGPU" : onGpu === 0 ? "on the CPU" : `${onGpu} on WebGPU, ${recent.length - onGpu} on the CPU`;
+  ui.perf.textContent = `${steps} steps in ${(ms / 1000).toFixed(1)} s (${(ms / Math.max(1, steps)).toFixed(0)} ms per step) ${where}.`;
   ui.generate.disabled = false;
   ui.cancel.disabled = true;
   ui.scrub.disabled = steps === 0;
@@ -481,9 +502,14 @@ function writeHash() {
   }, 250);
 }
 
-function readHash() {
-  return Object.fromEntries(new URLSearchParams(location.hash.slice(1)).entries());
-}
+const ADDRESS = {
+  clip: { kind: "text" },
+  t: { kind: "int", min: 0, max: 1000 },
+  tag: { kind: "text" },
+  denoiser: { kind: "choice", values: ["archive", "gaussian"] },
+  steps: { kind: "int", min: 10, max: 1000 },
+  seed: { kind: "int", min: 0, max: 4294967295 },
+};
 
 // ---- start ----
 async function loadClips(manifestItems) {
@@ -521,6 +547,10 @@ function wire() {
     input.addEventListener("input", () => { out.textContent = Number(input.value).toFixed(1); });
   }
   for (const f of [ui.tag, ui.denoiser, ui.steps, ui.seed]) f.addEventListener("change", writeHash);
+  // DDIM (η = 0) injects no noise, so its temperature has nothing to scale.
+  const syncTemperature = () => { ui.temperature.disabled = ui.method.value === "ddim"; };
+  ui.method.addEventListener("change", syncTemperature);
+  syncTemperature();
   // Drop a file anywhere on the first section.
   const stage = ui.spec.closest("section");
   stage.addEventListener("dragover", (e) => { e.preventDefault(); stage.classList.add("over"); });
@@ -532,11 +562,11 @@ async function main() {
   await init();
   const manifestText = await (await fetch("archive/manifest.json")).text();
   items = JSON.parse(manifestText).items.filter((i) => i.kind === "sound");
-  const preferGpu = !new URLSearchParams(location.search).has("cpu");
-  scene = await SoundScene.create(preferGpu, manifestText);
-  ui.backend.textContent = scene.backendDetail;
-  ui.backend.dataset.kind = scene.backend;
-  document.documentElement.dataset.backend = scene.backend;
+  // ?cpu and ?gpu force a path; otherwise a software adapter is not used.
+  backendChoice = await chooseBackend();
+  keepPathInLinks();
+  scene = await SoundScene.create(backendChoice.preferGpu, manifestText);
+  showBackend(ui.backend, scene, backendChoice);
   curve = new Float32Array(limiterCurve(4097));
   noise = scene.noise(SEED);
   window.__sound = {
@@ -558,18 +588,19 @@ async function main() {
   ui.clip.replaceChildren(...items.map((i) => new Option(`${i.title} (${i.tags.slice(0, 3).join(", ")})`, i.id)));
   const tags = scene.tags();
   ui.tag.replaceChildren(...tags.map(({ tag, count }) => new Option(`${tag} (${count} clips)`, tag)));
-  const h = readHash();
+  const { values: h, corrections } = parseAddress(location.hash, ADDRESS);
+  const notes = [...corrections];
   const clip = items.some((i) => i.id === h.clip) ? h.clip : "techno-128-acid";
-  if (h.clip && h.clip !== clip) showMessage(`There is no archive clip “${h.clip}”; playing “${clip}”.`, "note");
+  if (h.clip && h.clip !== clip) notes.push(`There is no archive clip “${h.clip}”; playing “${clip}”.`);
   if (h.tag && tags.some((t) => t.tag === h.tag)) ui.tag.value = h.tag;
-  else if (h.tag) showMessage(`There is no tag “${h.tag}” here; use one of ${tags.map((t) => t.tag).join(", ")}.`, "note");
+  else if (h.tag) notes.push(`There is no tag “${h.tag}” here; use one of ${tags.map((t) => t.tag).join(", ")}.`);
   else ui.tag.value = "techno";
-  if (["archive", "gaussian"].includes(h.denoiser)) ui.denoiser.value = h.denoiser;
-  if (h.steps && /^\d+$/.test(h.steps)) ui.steps.value = h.steps;
-  if (h.seed && /^\d+$/.test(h.seed)) ui.seed.value = h.seed;
-  const t = Number(h.t);
-  if (Number.isInteger(t) && t >= 0 && t <= 1000) ui.t.value = t;
+  if (h.denoiser) ui.denoiser.value = h.denoiser;
+  if (h.steps !== undefined) ui.steps.value = h.steps;
+  if (h.seed !== undefined) ui.seed.value = h.seed;
+  if (h.t !== undefined) ui.t.value = h.t;
   useClip(clip);
+  if (notes.length) showMessage(`The address was corrected: ${notes.join(" ")}`, "note");
   document.documentElement.dataset.ready = "true";
 }
 

@@ -24,6 +24,7 @@ export function renderRecogniser(list, bars, chosen) {
     mark.title = `prior ${prior.toFixed(3)}: its share of the archive`;
     bar.append(fill, mark);
     const out = document.createElement("output");
+    out.className = "p";
     out.textContent = p.toFixed(3);
     li.title = `p = ${p.toFixed(3)}; before any picture is seen: ${prior.toFixed(3)}`;
     li.append(name, bar, out);

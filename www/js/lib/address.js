@@ -1,0 +1,53 @@
+// The state in the address (#key=value&…), read with the same rules on every
+// page. A value that does not fit is corrected or dropped, and each correction
+// is returned as a sentence so the page can say what it changed.
+//
+// Field kinds:
+//   { kind: "int", min, max }        whole numbers; "300.7" rounds to 301, "1e3" is 1000,
+//                                    "1e309" (not finite) and "abc" are dropped, out of range is clamped
+//   { kind: "number", min, max }     the same without rounding
+//   { kind: "choice", values }       one of the listed strings (own values only: "constructor" is no choice)
+//   { kind: "text" }                 any string (the page checks it against its own lists)
+
+const PLAIN_NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+/** Reads `hash` (with or without "#") against `schema`: `{ values, corrections }`. */
+export function parseAddress(hash, schema) {
+  const params = new URLSearchParams(hash.replace(/^#/, ""));
+  const values = {};
+  const corrections = [];
+  for (const [key, raw] of params.entries()) {
+    if (!Object.hasOwn(schema, key)) continue;
+    const field = schema[key];
+    if (field.kind === "text") { values[key] = raw; continue; }
+    if (field.kind === "choice") {
+      if (field.values.includes(raw)) values[key] = raw;
+      else corrections.push(`“${key}=${raw}” is not one of ${field.values.join(", ")}; it was ignored.`);
+      continue;
+    }
+    const n = PLAIN_NUMBER.test(raw.trim()) ? Number(raw) : Number.NaN;
+    if (!Number.isFinite(n)) {
+      corrections.push(`“${key}=${raw}” is not a finite number; it was ignored.`);
+      continue;
+    }
+    let v = field.kind === "int" ? Math.round(n) : n;
+    if (v !== n) corrections.push(`“${key}=${raw}” is not a whole number; ${v} is used.`);
+    const clamped = Math.min(Math.max(v, field.min), field.max);
+    if (clamped !== v) corrections.push(`“${key}=${raw}” is outside ${field.min}…${field.max}; ${clamped} is used.`);
+    v = clamped;
+    values[key] = v;
+  }
+  return { values, corrections };
+}
+
+/** Writes `values` into the address without adding a history entry. */
+export function writeAddress(values) {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(values)) if (v !== undefined && v !== null && v !== "") p.set(k, String(v));
+  history.replaceState(null, "", `#${p}`);
+}
+
+/** Looks a key up among an object's own properties only. */
+export function own(object, key) {
+  return Object.hasOwn(object, key) ? object[key] : undefined;
+}
