@@ -237,9 +237,12 @@ for (const config of CONFIGS) {
       await page.click("#generate");
       await page.waitForFunction(() => Number(document.getElementById("progress").value) >= 1, null, { timeout: 120_000 });
       await page.click("nav a[data-scene=average]");
-      await page.waitForSelector("html[data-generated=cancelled]", { state: "attached", timeout: 120_000 });
-      await page.waitForFunction(() => document.getElementById("scene-title").textContent === "The average");
+      // The run stops and the new scene opens clean (its result panels empty).
+      await page.waitForFunction(() => document.getElementById("scene-title").textContent === "The average"
+        && !document.documentElement.dataset.generating, null, { timeout: 120_000 });
       assert.equal(await page.inputValue("#denoiser"), "gaussian");
+      assert.equal(await page.locator("#recogniser li").count(), 0);
+      assert.ok(Number(await page.getAttribute("#progress", "value")) === 0);
     });
 
     if (config.backend === "cpu") {
