@@ -21,8 +21,8 @@ pub const ABOUT_EQUAL: f64 = 1.25;
 pub const FAR_STRONGER: f64 = 10.0;
 pub const FAR_WEAKER: f64 = 0.1;
 pub const TRACE: f64 = 1.0 / 300.0;
-/// Broad shapes versus fine detail: mean power of the coarser half of the
-/// spectrum's bins against the finer half, worded "about as much" within a
+/// Broad shapes versus fine detail: the geometric mean power of the coarser
+/// half of the spectrum's bins against the finer half, worded "about as much" within a
 /// factor of 1.5 and "far more" beyond a factor of 10.
 pub const SPECTRUM_ABOUT: f64 = 1.5;
 pub const SPECTRUM_FAR: f64 = 10.0;
@@ -157,21 +157,20 @@ fn px(period: f64) -> String {
 }
 
 /// How the picture's power is spread between broad shapes and fine detail,
-/// from the ratio of the coarser half of the bins to the finer half.
+/// from the ratio of the geometric mean power of the coarser half of the bins
+/// to that of the finer half.
 pub fn spread_words(spectrum: &RadialSpectrum) -> Option<String> {
     let k = spectrum.power.len();
     if k < 2 {
         return None;
     }
-    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
-    let (coarse, fine) = (
-        mean(&spectrum.power[..k / 2]),
-        mean(&spectrum.power[k / 2..]),
-    );
-    if coarse <= 1e-12 && fine <= 1e-12 {
+    if spectrum.power.iter().all(|&p| p <= 1e-12) {
         return None;
     }
-    let r = coarse / fine.max(1e-300);
+    // Geometric means: the spectrum spans decades, and an arithmetic mean
+    // would be decided by its few largest bins.
+    let log_mean = |v: &[f64]| v.iter().map(|p| p.max(1e-30).ln()).sum::<f64>() / v.len() as f64;
+    let r = (log_mean(&spectrum.power[..k / 2]) - log_mean(&spectrum.power[k / 2..])).exp();
     Some(if r >= SPECTRUM_FAR {
         format!(" This picture has {} more power per frequency in broad shapes than in fine detail, while the noise has the same power at every scale, so fine detail drowns first.", times(r))
     } else if r >= SPECTRUM_ABOUT {
