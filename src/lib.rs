@@ -9,6 +9,7 @@
 
 pub mod archive;
 pub mod backend;
+pub mod calibration;
 pub mod dataset;
 pub mod denoise;
 pub mod dissolve_words;

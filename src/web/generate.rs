@@ -21,8 +21,9 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use super::{open_gpu, to_js};
+use super::{now_ms, open_gpu, to_js};
 use crate::archive::{Item, Kind, Manifest};
+use crate::calibration::{Calibrations, KernelTiming, Path};
 use crate::dataset::{encode_png, Dataset, SAMPLE_EDGES};
 use crate::denoise::patch::Border;
 use crate::denoise::{archive, DenoiserKind};
@@ -63,6 +64,8 @@ struct StartInfo {
     /// Set when the CPU uses a bounded candidate set: words for the screen.
     approximation: Option<String>,
     settings: String,
+    /// Which path the denoiser takes and why, when a GPU is open.
+    paths: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -78,6 +81,8 @@ struct StepInfo {
     fell_back: Option<String>,
     /// CPU patch denoiser: the step is not finished yet; [items added, items].
     partial: Option<[usize; 2]>,
+    /// Set on the step that timed the kernel on both paths: the decision, in words.
+    calibration: Option<String>,
 }
 
 struct Run {
@@ -85,6 +90,9 @@ struct Run {
     edge: u32,
     cpu: CpuDenoiser,
     gpu: Option<GpuDenoiser>,
+    /// Time this run's kernel on both paths at its second step (the first
+    /// warms the GPU up), then keep the faster.
+    calibrate: bool,
     /// The CPU patch denoiser's unfinished step.
     pending: Option<PendingPatch>,
     settings: String,
@@ -98,6 +106,9 @@ struct State {
     detail: String,
     run: Option<Run>,
     busy: bool,
+    /// Measure kernels on both paths (off when the page forces a path).
+    calibrate: bool,
+    calibrations: Calibrations,
 }
 
 impl State {
@@ -135,6 +146,8 @@ impl Generator {
                 detail,
                 run: None,
                 busy: false,
+                calibrate: true,
+                calibrations: Calibrations::default(),
             })),
         })
     }
@@ -251,10 +264,24 @@ impl Generator {
             cpu = cpu.with_border(border);
         }
         let mut s = self.inner.borrow_mut();
+        let kernel = kernel_name(kind);
+        let measured = s.calibrations.get(&kernel, o.size).cloned();
+        let use_gpu = measured.as_ref().is_none_or(|m| m.choice() == Path::Gpu);
         let gpu = s
             .gpu
             .clone()
+            .filter(|_| use_gpu)
             .map(|ctx| GpuDenoiser::new(ctx, &set, kind, cpu.mask(), cpu.gaussian()));
+        let calibrate = gpu.is_some() && s.calibrate && measured.is_none();
+        let paths = match (&s.gpu, measured) {
+            (None, _) => None,
+            (Some(_), Some(m)) => Some(m.sentence()),
+            (Some(_), None) if calibrate => Some(format!(
+                "The second step times {kernel} at {} px on WebGPU and on the CPU; the faster path is kept.",
+                o.size
+            )),
+            (Some(_), None) => Some("WebGPU, as the address asks (?gpu).".to_string()),
+        };
         let mut approximation = None;
         if gpu.is_none() && kind == DenoiserKind::Patch {
             let k = cpu_patch_items(o.size, set.len());
@@ -283,12 +310,14 @@ impl Generator {
             backend,
             approximation,
             settings: settings.clone(),
+            paths,
         };
         s.run = Some(Run {
             sampler,
             edge: o.size,
             cpu,
             gpu,
+            calibrate,
             pending: None,
             settings,
         });
@@ -319,16 +348,23 @@ impl Generator {
             };
             let mut fell_back = None;
             let mut used = "cpu";
+            let mut timing = None;
+            let mut calibration = None;
             if !run.sampler.is_done() {
                 let shape = run.cpu.patch_shape(&set, &run.sampler);
                 let patch = shape.map(|p| p.size);
                 let mut answer = None;
                 if let Some(gpu) = run.gpu.as_mut() {
+                    let t0 = now_ms();
                     match gpu
                         .denoise(run.sampler.x_t(), run.sampler.alpha_bar(), shape)
                         .await
                     {
                         Ok(d) => {
+                            let gpu_ms = now_ms() - t0;
+                            if run.calibrate && run.sampler.steps_done() == 1 {
+                                timing = Some(time_on_cpu(&run, &set, gpu_ms));
+                            }
                             answer = Some(d);
                             used = "gpu";
                         }
@@ -366,6 +402,7 @@ impl Generator {
                                 backend: "cpu",
                                 fell_back,
                                 partial: Some([done, total]),
+                                calibration: None,
                             };
                             let mut s = inner.borrow_mut();
                             s.busy = false;
@@ -383,6 +420,17 @@ impl Generator {
                     return Err(err(e).into());
                 }
             }
+            if let Some(t) = timing {
+                run.calibrate = false;
+                let decided = inner.borrow_mut().calibrations.record(t).clone();
+                if decided.choice() == Path::Cpu {
+                    run.gpu = None;
+                    run.settings = run
+                        .settings
+                        .replace("backend gpu", "backend cpu (measured faster here)");
+                }
+                calibration = Some(decided.sentence());
+            }
             let last = run.sampler.records().last();
             let info = StepInfo {
                 done: run.sampler.is_done(),
@@ -393,6 +441,7 @@ impl Generator {
                 backend: used,
                 fell_back,
                 partial: None,
+                calibration,
             };
             let mut s = inner.borrow_mut();
             if info.fell_back.is_some() {
@@ -403,6 +452,25 @@ impl Generator {
             s.run = Some(run);
             Ok(to_js(&info))
         })
+    }
+
+    /// Whether kernels are timed on both paths (the page turns it off when
+    /// the address forces a path).
+    #[wasm_bindgen(setter)]
+    pub fn set_calibrate(&self, on: bool) {
+        self.inner.borrow_mut().calibrate = on;
+    }
+
+    /// Every kernel timed so far this session: `[{kernel, size, gpuMs, cpuMs, exactOnCpu}]`.
+    #[wasm_bindgen(getter)]
+    pub fn calibrations(&self) -> JsValue {
+        let s = self.inner.borrow();
+        let v: Vec<KernelTiming> = DenoiserKind::ALL
+            .iter()
+            .flat_map(|&k| SAMPLE_EDGES.iter().map(move |&e| (k, e)))
+            .filter_map(|(k, e)| s.calibrations.get(&kernel_name(k), e).cloned())
+            .collect();
+        to_js(&v)
     }
 
     /// Destroys the GPU device, as a driver reset would (for tests of recovery).
@@ -590,6 +658,48 @@ impl Generator {
         Ok(Uint8Array::from(
             encode_png(&rgba, big as u32, big as u32, &text).as_slice(),
         ))
+    }
+}
+
+/// The name a denoiser's kernel is timed under.
+fn kernel_name(kind: DenoiserKind) -> String {
+    match kind {
+        DenoiserKind::Archive => "the archive denoiser".into(),
+        DenoiserKind::Gaussian => "the Gaussian denoiser".into(),
+        DenoiserKind::Patch => "the patch denoiser".into(),
+    }
+}
+
+/// Times the run's denoiser on the CPU at the sampler's current step, given
+/// the GPU's time for the same call. Cheap kernels are repeated until 5 ms
+/// have passed; the patch denoiser, linear in its items, is timed on two
+/// items and scaled to the items the CPU would use.
+fn time_on_cpu(run: &Run, set: &Dataset, gpu_ms: f64) -> KernelTiming {
+    let kind = run.cpu.kind();
+    let edge = set.edge();
+    let exact = kind != DenoiserKind::Patch || cpu_patch_items(edge, set.len()) >= set.len();
+    let cpu_ms = if kind == DenoiserKind::Patch {
+        let mut pending = run.cpu.begin_patch(set, &run.sampler);
+        let total = cpu_patch_items(edge, set.len()).min(pending.progress().1);
+        let t0 = now_ms();
+        for _ in 0..2.min(total) {
+            pending.add_next(set);
+        }
+        (now_ms() - t0) * total as f64 / 2.0f64.min(total as f64).max(1.0)
+    } else {
+        let (mut reps, t0) = (0u32, now_ms());
+        while reps < 20 && (reps == 0 || now_ms() - t0 < 5.0) {
+            std::hint::black_box(run.cpu.denoise(set, &run.sampler));
+            reps += 1;
+        }
+        (now_ms() - t0) / f64::from(reps)
+    };
+    KernelTiming {
+        kernel: kernel_name(kind),
+        size: edge,
+        gpu_ms,
+        cpu_ms,
+        exact_on_cpu: exact,
     }
 }
 

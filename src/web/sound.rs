@@ -19,8 +19,9 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use super::{open_gpu, to_js};
+use super::{now_ms, open_gpu, to_js};
 use crate::archive::{Item, Kind, Manifest};
+use crate::calibration::{Calibrations, KernelTiming, Path};
 use crate::dataset::Dataset;
 use crate::denoise::{archive, DenoiserKind};
 use crate::generate::{credit_line, provenance, Source};
@@ -34,6 +35,18 @@ use crate::sound::{self, Fit, SoundDenoiser, EDGE, SAMPLE_RATE, WINDOW};
 use crate::stft::{Stft, HOP, N_FFT};
 
 /// The tags the scene offers (each has clips in the archive).
+/// The kernels this scene times on both paths (see `calibration`).
+const ARCHIVE_KERNEL: &str = "the archive denoiser on spectrograms";
+const GRIFFIN_LIM_KERNEL: &str = "one Griffin–Lim iteration on spectrograms";
+
+/// The tag mask of the archive denoiser's question (None without a tag).
+fn set_mask(denoiser: &SoundDenoiser) -> Option<Vec<bool>> {
+    match denoiser {
+        SoundDenoiser::Archive { mask } => mask.clone(),
+        SoundDenoiser::Rows { .. } => None,
+    }
+}
+
 pub const SCENE_TAGS: [&str; 6] = ["techno", "chorale", "jazz", "voice", "drums", "static"];
 
 fn err(msg: impl std::fmt::Display) -> JsError {
@@ -53,6 +66,8 @@ struct Run {
     sampler: Sampler,
     denoiser: SoundDenoiser,
     gpu: Option<GpuDenoiser>,
+    /// Time the archive kernel on both paths at the second step.
+    calibrate: bool,
     tag: Option<String>,
     settings: String,
 }
@@ -69,6 +84,9 @@ struct State {
     source: Option<Clip>,
     run: Option<Run>,
     busy: bool,
+    /// Measure kernels on both paths (off when the page forces a path).
+    calibrate: bool,
+    calibrations: Calibrations,
 }
 
 impl State {
@@ -143,6 +161,8 @@ struct StepInfo {
     t: u32,
     backend: &'static str,
     fell_back: Option<String>,
+    /// Set on the step that timed the kernel on both paths: the decision, in words.
+    calibration: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -177,6 +197,8 @@ impl SoundScene {
                 source: None,
                 run: None,
                 busy: false,
+                calibrate: true,
+                calibrations: Calibrations::default(),
             })),
         })
     }
@@ -439,7 +461,11 @@ impl SoundScene {
         let gpu = s
             .gpu
             .clone()
+            .filter(|_| s.calibrations.path(ARCHIVE_KERNEL, EDGE as u32) != Some(Path::Cpu))
             .map(|ctx| GpuDenoiser::new(ctx, &s.set, DenoiserKind::Archive, mask.as_deref(), None));
+        let calibrate = gpu.is_some()
+            && s.calibrate
+            && s.calibrations.get(ARCHIVE_KERNEL, EDGE as u32).is_none();
         let backend = if gpu.is_some() { "gpu" } else { "cpu" };
         let settings = format!(
             "denoiser {}, tag {}, {} {} steps, cosine schedule, guidance {}, temperature {}, seed {}, spectrogram {EDGE}×{EDGE} (n_fft {N_FFT}, hop {HOP}, {}…{} dB), backend {backend}",
@@ -458,6 +484,7 @@ impl SoundScene {
             sampler,
             denoiser,
             gpu,
+            calibrate,
             tag,
             settings: settings.clone(),
         });
@@ -491,12 +518,37 @@ impl SoundScene {
             };
             let mut used = "cpu";
             let mut fell_back = None;
+            let mut timing = None;
             if !run.sampler.is_done() {
                 let (x_t, a) = (run.sampler.x_t().to_vec(), run.sampler.alpha_bar());
                 let mut answer = None;
                 if let Some(gpu) = run.gpu.as_mut() {
+                    let t0 = now_ms();
                     match gpu.denoise(&x_t, a, None).await {
                         Ok(mut d) => {
+                            let gpu_ms = now_ms() - t0;
+                            if run.calibrate && run.sampler.steps_done() == 1 {
+                                // The GPU computes the archive posterior (and, for the
+                                // archive denoiser, x̂0); time the same on the CPU.
+                                let mask = set_mask(&run.denoiser);
+                                let (mut reps, t1) = (0u32, now_ms());
+                                while reps < 20 && (reps == 0 || now_ms() - t1 < 5.0) {
+                                    std::hint::black_box(archive::denoise(
+                                        &set,
+                                        &x_t,
+                                        a,
+                                        mask.as_deref(),
+                                    ));
+                                    reps += 1;
+                                }
+                                timing = Some(KernelTiming {
+                                    kernel: ARCHIVE_KERNEL.into(),
+                                    size: EDGE as u32,
+                                    gpu_ms,
+                                    cpu_ms: (now_ms() - t1) / f64::from(reps),
+                                    exact_on_cpu: true,
+                                });
+                            }
                             used = "gpu";
                             if let SoundDenoiser::Rows { all, tag } = &run.denoiser {
                                 d.x0_all = all.denoise(&x_t, a);
@@ -523,6 +575,14 @@ impl SoundScene {
                     return Err(err(e).into());
                 }
             }
+            let calibration = timing.map(|t| {
+                run.calibrate = false;
+                let decided = inner.borrow_mut().calibrations.record(t).clone();
+                if decided.choice() == Path::Cpu {
+                    run.gpu = None;
+                }
+                decided.sentence()
+            });
             let info = StepInfo {
                 done: run.sampler.is_done(),
                 index: run.sampler.steps_done(),
@@ -530,6 +590,7 @@ impl SoundScene {
                 t: run.sampler.records().last().map_or(0, |r| r.t),
                 backend: used,
                 fell_back,
+                calibration,
             };
             let mut s = inner.borrow_mut();
             if info.fell_back.is_some() {
@@ -540,6 +601,38 @@ impl SoundScene {
             s.run = Some(run);
             Ok(to_js(&info))
         })
+    }
+
+    /// Whether kernels are timed on both paths (the page turns it off when
+    /// the address forces a path).
+    #[wasm_bindgen(setter)]
+    pub fn set_calibrate(&self, on: bool) {
+        self.inner.borrow_mut().calibrate = on;
+    }
+
+    /// Which path each timed kernel takes and why, as sentences.
+    #[wasm_bindgen(getter)]
+    pub fn paths(&self) -> Vec<String> {
+        let s = self.inner.borrow();
+        [ARCHIVE_KERNEL, GRIFFIN_LIM_KERNEL]
+            .iter()
+            .filter_map(|k| {
+                s.calibrations
+                    .get(k, EDGE as u32)
+                    .map(KernelTiming::sentence)
+            })
+            .collect()
+    }
+
+    /// Destroys the GPU device, as a driver reset would (for tests of recovery).
+    /// Returns false on the CPU.
+    #[wasm_bindgen(js_name = loseDevice)]
+    pub fn lose_device(&self) -> bool {
+        let s = self.inner.borrow();
+        s.gpu
+            .as_ref()
+            .map(crate::gpu::GpuContext::destroy_device)
+            .is_some()
     }
 
     /// Steps recorded in the current run.
@@ -691,12 +784,55 @@ async fn invert(
     values: Vec<f32>,
     iters: usize,
 ) -> Result<JsValue, JsValue> {
-    let gpu = inner.borrow().gpu.clone();
+    let (gpu, calibrate, measured) = {
+        let s = inner.borrow();
+        (
+            s.gpu.clone(),
+            s.calibrate,
+            s.calibrations.path(GRIFFIN_LIM_KERNEL, EDGE as u32),
+        )
+    };
+    let gpu = gpu.filter(|_| measured != Some(Path::Cpu));
     let mags = sound::magnitudes(&values);
     let mut out = None;
     if let Some(ctx) = gpu {
+        let t0 = now_ms();
         match griffin_lim_gpu(&ctx, &mags, N_FFT, HOP, WINDOW, iters, MOMENTUM).await {
-            Ok(x) => out = Some(x),
+            Ok(x) => {
+                if calibrate && measured.is_none() {
+                    // Per iteration on both paths: two CPU iterations, scaled.
+                    let gpu_ms = (now_ms() - t0) / iters as f64;
+                    let t1 = now_ms();
+                    {
+                        let mut s = inner.borrow_mut();
+                        std::hint::black_box(crate::griffin_lim::griffin_lim(
+                            &mut s.stft,
+                            &mags,
+                            sound::window_frames(),
+                            WINDOW,
+                            2,
+                            MOMENTUM,
+                            None,
+                        ));
+                    }
+                    let cpu_ms = (now_ms() - t1) / 2.0;
+                    let decided = inner
+                        .borrow_mut()
+                        .calibrations
+                        .record(KernelTiming {
+                            kernel: GRIFFIN_LIM_KERNEL.into(),
+                            size: EDGE as u32,
+                            gpu_ms,
+                            cpu_ms,
+                            exact_on_cpu: true,
+                        })
+                        .sentence();
+                    web_sys::console::info_1(&JsValue::from_str(&format!(
+                        "Hypothetical: {decided}"
+                    )));
+                }
+                out = Some(x)
+            }
             Err(e) => {
                 web_sys::console::warn_1(&JsValue::from_str(&format!(
                     "Hypothetical: Griffin–Lim on the GPU failed ({e}); using the CPU"

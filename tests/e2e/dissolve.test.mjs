@@ -363,6 +363,17 @@ for (const config of CONFIGS) {
       await shot("address-corrected");
     });
 
+    if (config.backend === "gpu") {
+      test("timed on both paths, Dissolve keeps the faster backend and says so", async () => {
+        await waitRendered(301);
+        const words = await page.evaluate(() => window.hypothetical.scene.calibrate());
+        assert.match(words, /one Dissolve frame at 512 px took [\d.]+ ms on WebGPU and [\d.]+ ms on the CPU/);
+        await setT(310);
+        const kind = await page.evaluate(() => window.hypothetical.scene.backend);
+        assert.equal(kind, /runs on the CPU/.test(words) ? "cpu" : "gpu");
+      });
+    }
+
     test("the console shows no errors", () => {
       assert.deepEqual(problems, []);
     });

@@ -275,6 +275,22 @@ for (const config of CONFIGS) {
         assert.match(await page.textContent("#backend"), /software emulation.*\?gpu/);
       });
 
+      test("timed on both paths, a kernel moves to the faster CPU and the page says why", async () => {
+        await open("scene=recognize&tag=flower&denoiser=gaussian&steps=10&seed=7&size=32");
+        await page.evaluate(() => { window.__generator.calibrate = true; });
+        assert.equal(await generateAndWait(), "done");
+        assert.match(await page.textContent("#paths"), /the Gaussian denoiser at 32 px took [\d.]+ ms on WebGPU and [\d.]+ ms on the CPU, so it runs on the CPU/);
+        assert.match(await page.textContent("#perf"), /2 on WebGPU, 8 on the CPU/);
+        // The next run of the same kernel starts on the CPU and says why.
+        assert.equal(await generateAndWait(), "done");
+        assert.match(await page.textContent("#paths"), /^Measured here: .* runs on the CPU/);
+        assert.match(await page.textContent("#perf"), /on the CPU$/);
+        const timed = await page.evaluate(() => window.__generator.calibrations);
+        assert.equal(timed.length, 1);
+        assert.ok(timed[0].gpuMs > timed[0].cpuMs);
+        await page.evaluate(() => { window.__generator.calibrate = false; });
+      });
+
       test("after the GPU device is lost the header says the CPU", async () => {
         await open("scene=recognize&tag=flower&denoiser=archive&steps=10&seed=7&size=32");
         assert.equal(await page.getAttribute("#backend", "data-kind"), "gpu");

@@ -311,6 +311,49 @@ for (const config of CONFIGS) {
       assert.match(await page.textContent("#message"), /There is no archive clip “no-such-clip”; playing “techno-128-acid”\./);
     });
 
+    test("the address rules are shared: t=300.7 is 301, steps=1e309 is ignored, a file then a clip keeps the clip", async () => {
+      await open("clip=techno-128-acid&t=300.7&steps=1e309&seed=1e3");
+      assert.equal(await page.inputValue("#t"), "301");
+      assert.equal(await page.inputValue("#seed"), "1000");
+      const msg = await page.textContent("#message");
+      assert.match(msg, /t=300\.7.*301/);
+      assert.match(msg, /steps=1e309.*not a finite number/);
+      // A slow file, then a clip chosen before it has decoded: the clip wins.
+      await page.setInputFiles("#file", { name: "slow.wav", mimeType: "audio/wav", buffer: toneWav(120) });
+      await page.selectOption("#clip", "drums-breakbeat");
+      // Two minutes of 44.1 kHz stereo take the browser a few seconds to decode and resample.
+      await page.waitForTimeout(8000);
+      assert.equal(await page.inputValue("#clip"), "drums-breakbeat");
+      assert.match(await page.textContent("#source-info"), /^Breakbeat/);
+    });
+
+    test("the temperature is disabled under DDIM, which injects no noise", async () => {
+      await page.selectOption("#method", "ddim");
+      assert.ok(await page.isDisabled("#temperature"));
+      await page.selectOption("#method", "ddpm");
+      assert.ok(!(await page.isDisabled("#temperature")));
+      await page.selectOption("#method", "ddim");
+    });
+
+    if (config.backend === "gpu") {
+      test("after the GPU device is lost the header says the CPU", async () => {
+        await open("clip=techno-128-acid&tag=techno&denoiser=archive&steps=10&seed=2");
+        assert.equal(await page.getAttribute("#backend", "data-kind"), "gpu");
+        await page.evaluate(() => window.__sound.scene.loseDevice());
+        assert.equal(await generateAndWait(), "done");
+        assert.equal(await page.getAttribute("#backend", "data-kind"), "cpu");
+        assert.match(await page.textContent("#perf"), /on the CPU\.$/);
+      });
+
+      test("timed on both paths, the archive kernel moves to the faster CPU and the page says why", async () => {
+        await open("clip=techno-128-acid&tag=techno&denoiser=archive&steps=10&seed=2");
+        await page.evaluate(() => { window.__sound.scene.calibrate = true; });
+        assert.equal(await generateAndWait(), "done");
+        assert.match(await page.textContent("#paths"), /archive denoiser on spectrograms at 512 px took [\d.]+ ms on WebGPU and [\d.]+ ms on the CPU, so it runs on the CPU/);
+        assert.match(await page.textContent("#perf"), /2 on WebGPU, 8 on the CPU/);
+      });
+    }
+
     test("timing: steps and Griffin–Lim per backend", { skip: !process.env.HYPOTHETICAL_BENCH }, async () => {
       await open("clip=techno-128-acid&t=0");
       const r = await page.evaluate(async () => {

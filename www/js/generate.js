@@ -12,7 +12,7 @@ const ui = {
   title: $("scene-title"), intro: $("scene-intro"), backend: $("backend"), form: $("controls"),
   tag: $("tag"), denoiser: $("denoiser"), steps: $("steps"), method: $("method"),
   guidance: $("guidance"), guidanceOut: $("guidance-out"), temperature: $("temperature"),
-  temperatureOut: $("temperature-out"), seed: $("seed"), size: $("size"), border: $("border"), runSettings: $("run-settings"),
+  temperatureOut: $("temperature-out"), seed: $("seed"), size: $("size"), border: $("border"), runSettings: $("run-settings"), paths: $("paths"),
   generate: $("generate"), cancel: $("cancel"), download: $("download"),
   xt: $("xt"), x0: $("x0"), scrub: $("scrub"), stepOut: $("step-out"), progress: $("progress"),
   progressText: $("progress-text"), approx: $("approx"), message: $("message"),
@@ -104,6 +104,7 @@ function clearResult() {
   ui.progress.value = 0;
   ui.progressText.textContent = "";
   ui.runSettings.textContent = "";
+  ui.paths.textContent = "";
   ui.approx.hidden = true;
   ui.scrub.disabled = true;
   ui.download.disabled = true;
@@ -285,6 +286,7 @@ async function generate(override = {}) {
   ui.progress.value = 0;
   ui.approx.hidden = !info.approximation;
   ui.approx.textContent = info.approximation ?? "";
+  ui.paths.textContent = info.paths ?? "";
   ui.runSettings.textContent = `This run: ${info.settings}.${s.denoiser === "patch" ? ` ${s.border === "wrap" ? "Candidate patches may wrap around each archive picture's edges, joining opposite edges (an option of ours)." : "Candidate patches lie wholly inside each archive picture, as in Kamb & Ganguli's machine; only the noisy picture wraps around."}` : ""}`;
   document.documentElement.dataset.generating = "true";
   delete document.documentElement.dataset.generated;
@@ -301,6 +303,7 @@ async function generate(override = {}) {
         continue;
       }
       stepMs.push({ ms: performance.now() - t0, backend: step.backend });
+      if (step.calibration) ui.paths.textContent = step.calibration;
       lastInfo = step;
       steps = step.index;
       if (step.fellBack) {
@@ -376,6 +379,7 @@ async function main() {
   backendChoice = await chooseBackend();
   keepPathInLinks();
   gen = await Generator.create(backendChoice.preferGpu, manifestText);
+  gen.calibrate = !backendChoice.forced;
   window.__generator = gen; // for the browser tests
   showBackend(ui.backend, gen, backendChoice);
   await Promise.all(items.map(async (item) => {

@@ -12,7 +12,7 @@ const ui = {
   schedule: $("schedule"), seed: $("seed"), reseed: $("reseed"), backend: $("backend"),
   signal: $("signal"), noise: $("noise"), signalBar: $("signal-bar"), noiseBar: $("noise-bar"),
   snr: $("snr"), scheduleSnr: $("schedule-snr"), powers: $("powers"), sentence: $("sentence"), spectrum: $("spectrum"), spectrumSentence: $("spectrum-sentence"),
-  builtins: $("builtins"), file: $("file"), drop: $("drop"), message: $("message"), perf: $("perf"),
+  builtins: $("builtins"), file: $("file"), drop: $("drop"), message: $("message"), perf: $("perf"), paths: $("paths"),
 };
 const reducedMotion = matchMedia("(prefers-reduced-motion: reduce)");
 /** Seconds a full dissolution takes when playing. */
@@ -94,6 +94,18 @@ async function pump() {
     updatePerf();
   }
   busy = false;
+}
+
+/** Runs `work` while no frame is in flight (it may use the backend), then resumes frames. */
+async function exclusive(work) {
+  while (busy) await new Promise((r) => setTimeout(r, 20));
+  busy = true;
+  try {
+    return await work();
+  } finally {
+    busy = false;
+    if (wanted) pump();
+  }
 }
 
 let backendChoice = null;
@@ -339,6 +351,12 @@ async function main() {
     addressNote += ` There is no built-in picture “${fromHash}”; showing “${first.title}”.`;
   }
   if (addressNote) showMessage(addressNote.trim(), "note");
+  if (!backendChoice.forced && scene.backend === "gpu") {
+    // Time a frame on both paths and keep the faster (src/calibration.rs).
+    ui.paths.textContent = (await exclusive(() => scene.calibrate())) ?? "";
+    updateBackend();
+    requestFrame();
+  }
   // A documented hook for the browser tests and the benchmark run.
   window.hypothetical = Object.freeze({ scene, timings, state: () => ({ ...state }), chooseFile });
   document.documentElement.dataset.ready = "true";

@@ -11,7 +11,7 @@ import { chooseBackend, showBackend, keepPathInLinks } from "./lib/backend.js";
 const $ = (id) => document.getElementById(id);
 let backendChoice = null;
 const ui = Object.fromEntries([
-  "backend", "enable-sound", "sound-state", "volume", "clip", "file", "mic", "source-info", "start-row",
+  "backend", "paths", "enable-sound", "sound-state", "volume", "clip", "file", "mic", "source-info", "start-row",
   "start", "start-out", "spec", "t", "t-out", "play-mix", "hear-picture", "stop", "power", "power-sentence",
   "controls", "tag", "denoiser", "steps", "method", "guidance", "guidance-out", "temperature", "temperature-out",
   "seed", "generate", "cancel", "progress", "progress-text", "gen-spec", "gen-caption", "scrub", "step-out",
@@ -332,6 +332,7 @@ async function withRender(words, work) {
     ui.render.hidden = true;
     delete document.documentElement.dataset.rendering;
     showBackend(ui.backend, scene, backendChoice); // a GPU failure moves the scene to the CPU
+    ui.paths.textContent = scene.paths.join(" ");
   }
 }
 
@@ -413,6 +414,7 @@ async function generate() {
       const t0 = performance.now();
       const step = await scene.step();
       timings.steps.push({ ms: performance.now() - t0, backend: step.backend });
+      if (step.calibration) ui.paths.textContent = scene.paths.join(" ");
       steps = step.index;
       if (step.fellBack) {
         showMessage(`The GPU failed (${step.fellBack}).`, "note");
@@ -566,6 +568,7 @@ async function main() {
   backendChoice = await chooseBackend();
   keepPathInLinks();
   scene = await SoundScene.create(backendChoice.preferGpu, manifestText);
+  scene.calibrate = !backendChoice.forced;
   showBackend(ui.backend, scene, backendChoice);
   curve = new Float32Array(limiterCurve(4097));
   noise = scene.noise(SEED);

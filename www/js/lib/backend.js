@@ -7,11 +7,15 @@
 
 const SOFTWARE = /swiftshader|llvmpipe|lavapipe|software|basic render/i;
 
-/** `{ preferGpu, why, adapter }`: `why` says in words why the CPU is used. */
+/**
+ * `{ preferGpu, forced, why, adapter }`: `why` says in words why the CPU is used;
+ * `forced` is set by ?gpu (the scene then does not time its kernels on both
+ * paths: see src/calibration.rs).
+ */
 export async function chooseBackend(search = location.search) {
   const q = new URLSearchParams(search);
   if (q.has("cpu")) return { preferGpu: false, why: "chosen with ?cpu in the address" };
-  if (q.has("gpu")) return { preferGpu: true, why: "" };
+  if (q.has("gpu")) return { preferGpu: true, forced: true, why: "" };
   if (!navigator.gpu) return { preferGpu: false, why: "this browser has no WebGPU" };
   let adapter = null;
   try {
