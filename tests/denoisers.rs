@@ -420,6 +420,14 @@ fn slow_patch_reference(
     (out, out_tag)
 }
 
+/// √ᾱ·x + √(1 − ᾱ)·ε with the field of `seed` as ε.
+fn noised(x: &[f32], a: f64, seed: u64) -> Vec<f32> {
+    x.iter()
+        .zip(field(32, seed).data())
+        .map(|(v, e)| (a as f32).sqrt() * v + ((1.0 - a) as f32).sqrt() * e)
+        .collect()
+}
+
 fn shape(size: u32, border: Border) -> PatchShape {
     PatchShape { size, border }
 }
@@ -465,12 +473,7 @@ fn the_tag_estimate_keeps_its_items_when_another_item_fits_far_better() {
     set.push_field("flat", &["tag"], &flat);
     let mask = set.tag_mask("tag");
     let a = 0.994;
-    let x_t: Vec<f32> = near
-        .data()
-        .iter()
-        .zip(field(32, 6).data())
-        .map(|(v, e)| (a as f32).sqrt() * v + ((1.0 - a) as f32).sqrt() * e)
-        .collect();
+    let x_t = noised(near.data(), a, 6);
     let (_, slow_tag) = slow_patch_reference(&set, &x_t, a, 3, false, Some(&mask));
     for order in [[0usize, 1], [1, 0]] {
         let d = patch::denoise(
@@ -532,12 +535,7 @@ fn patch_denoiser_with_one_item_and_full_wrapped_patches_reproduces_it() {
     // displacement, so x̂0 is the item.
     let set = small_set(1);
     let a = 0.999;
-    let x_t: Vec<f32> = set
-        .item(0)
-        .iter()
-        .zip(field(32, 4).data())
-        .map(|(v, e)| (a as f32).sqrt() * v + ((1.0 - a) as f32).sqrt() * e)
-        .collect();
+    let x_t = noised(set.item(0), a, 4);
     let d = patch::denoise(&set, &x_t, a, shape(31, Border::Wrap), None, &[0]);
     assert!(max_diff(&d.x0_all, set.item(0)) < 1e-4);
     let shares = d.pixel_shares.unwrap();
@@ -551,12 +549,7 @@ fn interior_candidates_reproduce_the_item_away_from_its_border() {
     // best interior patch instead, so they may differ.
     let set = small_set(1);
     let a = 0.999;
-    let x_t: Vec<f32> = set
-        .item(0)
-        .iter()
-        .zip(field(32, 4).data())
-        .map(|(v, e)| (a as f32).sqrt() * v + ((1.0 - a) as f32).sqrt() * e)
-        .collect();
+    let x_t = noised(set.item(0), a, 4);
     let d = patch::denoise(&set, &x_t, a, shape(5, Border::Interior), None, &[0]);
     let item = set.item(0);
     for c in 0..3 {
