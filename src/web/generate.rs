@@ -101,7 +101,8 @@ struct Run {
 struct State {
     items: Vec<Item>,
     pngs: Vec<(String, Vec<u8>)>,
-    sets: Vec<Dataset>,
+    /// The archive at each size, shared with the step in flight (no copy per step).
+    sets: Vec<Rc<Dataset>>,
     gpu: Option<GpuContext>,
     detail: String,
     run: Option<Run>,
@@ -113,7 +114,7 @@ struct State {
 
 impl State {
     fn set(&self, edge: u32) -> Option<&Dataset> {
-        self.sets.iter().find(|s| s.edge() == edge)
+        self.sets.iter().find(|s| s.edge() == edge).map(|s| &**s)
     }
 }
 
@@ -208,9 +209,9 @@ impl Generator {
         Ok(to_js(&v))
     }
 
-    fn dataset(&self, edge: u32) -> Result<Dataset, JsError> {
+    fn dataset(&self, edge: u32) -> Result<Rc<Dataset>, JsError> {
         let mut s = self.inner.borrow_mut();
-        if let Some(set) = s.set(edge) {
+        if let Some(set) = s.sets.iter().find(|set| set.edge() == edge) {
             return Ok(set.clone());
         }
         let mut set = Dataset::new(edge).map_err(err)?;
@@ -223,6 +224,7 @@ impl Generator {
         if set.is_empty() {
             return Err(err("no archive images have been loaded yet"));
         }
+        let set = Rc::new(set);
         s.sets.push(set.clone());
         Ok(set)
     }
