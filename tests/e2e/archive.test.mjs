@@ -1,44 +1,26 @@
 // The Archive page in headless Chromium: every item listed with its credits,
 // filters by kind and tag (by keyboard too), shareable filter state, playback
 // only after a click. Screenshots go to target/screenshots/.
-import { describe, test, before, after } from "node:test";
+import { describe, test, before } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { SHOTS, useBrowser } from "./harness.mjs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
-import { serve } from "../../tools/serve.mjs";
 
-const SHOTS = "target/screenshots";
-mkdirSync(SHOTS, { recursive: true });
-const ARGS = ["--no-sandbox", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 const manifest = JSON.parse(readFileSync("www/archive/manifest.json", "utf8"));
 const tagged = (tag) => manifest.items.filter((i) => i.tags.includes(tag));
 
 describe("Archive page", () => {
-  let server, browser, page, profile, origin;
-  const problems = [];
   const shown = () => page.$$eval("#items > li:not([hidden])", (lis) => lis.map((li) => li.dataset.id));
   const shot = (name) => page.screenshot({ path: join(SHOTS, `archive-${name}.png`), fullPage: false });
 
+  const session = useBrowser({ viewport: { width: 1280, height: 900 } });
+  const problems = session.problems;
+  let page, origin;
   before(async () => {
-    server = await serve("www", 0);
-    origin = `http://127.0.0.1:${server.address().port}`;
-    profile = mkdtempSync(join(tmpdir(), "hypothetical-chromium-"));
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: "/usr/bin/chromium", headless: true, args: ARGS, viewport: { width: 1280, height: 900 },
-    });
-    page = browser.pages()[0] ?? (await browser.newPage());
-    page.on("console", (m) => { if (m.type() === "error") problems.push(`console: ${m.text()}`); });
-    page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+    ({ page, origin } = session);
     await page.goto(`${origin}/archive.html`);
     await page.waitForSelector("html[data-ready=true]", { timeout: 60_000 });
-  });
-
-  after(async () => {
-    await browser?.close();
-    server?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
   test("lists every item with its caption, creator, source and licence, and says these are the only examples", async () => {

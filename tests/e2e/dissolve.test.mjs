@@ -1,23 +1,12 @@
 // The "Dissolve" scene in headless Chromium, twice: with WebGPU (SwiftShader's
 // adapter, via --enable-unsafe-webgpu) and without it (the CPU fallback).
 // Screenshots of every state go to target/screenshots/ for people to look at.
-import { describe, test, before, after } from "node:test";
+import { describe, test, before } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { CONFIGS, SHOTS, useBrowser } from "./harness.mjs";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
-import { serve } from "../../tools/serve.mjs";
 import { testPicture, png16, hugeGreyPng, zeroSizePng, corruptPng, animatedGif } from "./pictures.mjs";
 
-const SHOTS = "target/screenshots";
-mkdirSync(SHOTS, { recursive: true });
-const BASE_ARGS = ["--no-sandbox", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
-const CONFIGS = [
-  // The software adapter is used only when asked for (?gpu): see www/js/lib/backend.js.
-  { name: "webgpu", args: ["--enable-unsafe-webgpu"], backend: "gpu", query: "?gpu" },
-  { name: "cpu-fallback", args: [], backend: "cpu", query: "" },
-];
 const T = 1000;
 
 // Standard normal CDF (Abramowitz–Stegun 7.1.26, |error| < 1.5e-7: ample for these tolerances).
@@ -47,9 +36,6 @@ const rgbOf = (rgba) => Array.from(rgba).filter((_, i) => i % 4 !== 3);
 
 for (const config of CONFIGS) {
   describe(`Dissolve with ${config.name}`, () => {
-    let server, browser, page, profile, origin;
-    const problems = [];
-
     async function setT(t) {
       await page.evaluate((t) => {
         const el = document.getElementById("t");
@@ -78,28 +64,14 @@ for (const config of CONFIGS) {
       return page.textContent("#message");
     }
 
+    const session = useBrowser({ args: config.args, viewport: { width: 1280, height: 1000 } });
+    const problems = session.problems;
+    let page, origin;
     before(async () => {
-      server = await serve("www", 0);
-      origin = `http://127.0.0.1:${server.address().port}`;
-      profile = mkdtempSync(join(tmpdir(), "hypothetical-chromium-"));
-      browser = await chromium.launchPersistentContext(profile, {
-        executablePath: "/usr/bin/chromium",
-        headless: true,
-        args: [...BASE_ARGS, ...config.args],
-        viewport: { width: 1280, height: 1000 },
-      });
-      page = browser.pages()[0] ?? (await browser.newPage());
-      page.on("console", (m) => { if (m.type() === "error") problems.push(`console: ${m.text()}`); });
-      page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+      ({ page, origin } = session);
       await page.goto(`${origin}/${config.query}#t=0`);
       await page.waitForSelector("html[data-ready=true]", { timeout: 60_000 });
       await waitRendered(0);
-    });
-
-    after(async () => {
-      await browser?.close();
-      server?.close();
-      if (profile) rmSync(profile, { recursive: true, force: true });
     });
 
     test(`reports the ${config.backend} backend`, async () => {

@@ -1,16 +1,11 @@
 // The generation scenes ("Recognize", "Ask for noise", "The average") in
 // headless Chromium, with WebGPU (SwiftShader) and with the CPU fallback.
 // Short generations only: SwiftShader runs the kernels on the CPU.
-import { describe, test, before, after } from "node:test";
+import { describe, test, before } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { CONFIGS, SHOTS, useBrowser } from "./harness.mjs";
 import { join } from "node:path";
 import { inflateSync } from "node:zlib";
-import { chromium } from "playwright-core";
-import { serve } from "../../tools/serve.mjs";
-
-const SHOTS = "target/screenshots";
 
 /** The tEXt and iTXt chunks of a PNG as {keyword: text}. */
 function pngText(bytes) {
@@ -33,18 +28,9 @@ function pngText(bytes) {
   }
   return out;
 }
-mkdirSync(SHOTS, { recursive: true });
-const BASE_ARGS = ["--no-sandbox", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
-const CONFIGS = [
-  // The software adapter is used only when asked for (?gpu): see www/js/lib/backend.js.
-  { name: "webgpu", args: ["--enable-unsafe-webgpu"], backend: "gpu", query: "?gpu" },
-  { name: "cpu-fallback", args: [], backend: "cpu", query: "" },
-];
 
 for (const config of CONFIGS) {
   describe(`Generation scenes with ${config.name}`, () => {
-    let server, browser, page, profile, origin;
-    const problems = [];
     const shot = (name) => page.screenshot({ path: join(SHOTS, `${config.name}-generate-${name}.png`), fullPage: true });
 
     async function open(hash) {
@@ -59,26 +45,11 @@ for (const config of CONFIGS) {
     }
     const perStep = () => page.textContent("#perf");
 
+    const session = useBrowser({ args: config.args, viewport: { width: 1280, height: 1100 }, acceptDownloads: true });
+    const problems = session.problems;
+    let page, origin;
     before(async () => {
-      server = await serve("www", 0);
-      origin = `http://127.0.0.1:${server.address().port}`;
-      profile = mkdtempSync(join(tmpdir(), "hypothetical-chromium-"));
-      browser = await chromium.launchPersistentContext(profile, {
-        executablePath: "/usr/bin/chromium",
-        headless: true,
-        args: [...BASE_ARGS, ...config.args],
-        viewport: { width: 1280, height: 1100 },
-        acceptDownloads: true,
-      });
-      page = browser.pages()[0] ?? (await browser.newPage());
-      page.on("console", (m) => { if (m.type() === "error") problems.push(`console: ${m.text()}`); });
-      page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-    });
-
-    after(async () => {
-      await browser?.close();
-      server?.close();
-      if (profile) rmSync(profile, { recursive: true, force: true });
+      ({ page, origin } = session);
     });
 
     test("Recognize: the archive denoiser memorises a flower and the recogniser becomes certain", async () => {

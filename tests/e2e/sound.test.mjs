@@ -2,24 +2,14 @@
 // the CPU fallback: the forward process on the waveform (checked sample by
 // sample through an OfflineAudioContext) and on the spectrogram, generation
 // from noise, per-step playback, the WAV download and bad input.
-import { describe, test, before, after } from "node:test";
+import { describe, test, before } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { CONFIGS, SHOTS, useBrowser } from "./harness.mjs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
-import { serve } from "../../tools/serve.mjs";
 
-const SHOTS = "target/screenshots";
-mkdirSync(SHOTS, { recursive: true });
-const BASE_ARGS = ["--no-sandbox", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-  // A fake microphone (a beep) that needs no permission prompt.
-  "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"];
-const CONFIGS = [
-  // The software adapter is used only when asked for (?gpu): see www/js/lib/backend.js.
-  { name: "webgpu", args: ["--enable-unsafe-webgpu"], backend: "gpu", query: "?gpu" },
-  { name: "cpu-fallback", args: [], backend: "cpu", query: "" },
-];
+// A fake microphone (a beep) that needs no permission prompt.
+const MIC_ARGS = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"];
 const WINDOW = 131072;
 
 /** A 16-bit PCM WAV of `seconds` of a 440 Hz tone, stereo at 44.1 kHz. */
@@ -64,8 +54,6 @@ function readWav(bytes) {
 
 for (const config of CONFIGS) {
   describe(`Sounds Like Music with ${config.name}`, () => {
-    let server, browser, page, profile, origin;
-    const problems = [];
     const shot = (name) => page.screenshot({ path: join(SHOTS, `${config.name}-sound-${name}.png`), fullPage: true });
 
     async function open(hash = "") {
@@ -102,26 +90,11 @@ for (const config of CONFIGS) {
       return max - min;
     }, id);
 
+    const session = useBrowser({ args: [...MIC_ARGS, ...config.args], viewport: { width: 1280, height: 1100 }, acceptDownloads: true });
+    const problems = session.problems;
+    let page, origin;
     before(async () => {
-      server = await serve("www", 0);
-      origin = `http://127.0.0.1:${server.address().port}`;
-      profile = mkdtempSync(join(tmpdir(), "hypothetical-chromium-"));
-      browser = await chromium.launchPersistentContext(profile, {
-        executablePath: "/usr/bin/chromium",
-        headless: true,
-        args: [...BASE_ARGS, ...config.args],
-        viewport: { width: 1280, height: 1100 },
-        acceptDownloads: true,
-      });
-      page = browser.pages()[0] ?? (await browser.newPage());
-      page.on("console", (m) => { if (m.type() === "error") problems.push(`console: ${m.text()}`); });
-      page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-    });
-
-    after(async () => {
-      await browser?.close();
-      server?.close();
-      if (profile) rmSync(profile, { recursive: true, force: true });
+      ({ page, origin } = session);
     });
 
     test("the archive's 33 clips load and the chosen clip's spectrogram is drawn with its axes", async () => {

@@ -1,0 +1,51 @@
+// What every browser test file shares: the two backends, headless Chromium
+// (Debian's, never a download) on a fresh profile, the static server, and a
+// record of console errors and page errors.
+import { before, after } from "node:test";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+import { serve } from "../../tools/serve.mjs";
+
+export const SHOTS = "target/screenshots";
+mkdirSync(SHOTS, { recursive: true });
+
+const BASE_ARGS = ["--no-sandbox", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+
+/** The two paths every scene is tested on. */
+export const CONFIGS = [
+  // The software adapter is used only when asked for (?gpu): see www/js/lib/backend.js.
+  { name: "webgpu", args: ["--enable-unsafe-webgpu"], backend: "gpu", query: "?gpu" },
+  { name: "cpu-fallback", args: [], backend: "cpu", query: "" },
+];
+
+/**
+ * Registers hooks that serve www/ and open Chromium for the enclosing
+ * `describe`, and returns an object whose `page`, `origin` and `problems`
+ * are filled in before the first test. `options` go to the browser context
+ * (viewport, acceptDownloads …); `args` are extra Chromium flags.
+ */
+export function useBrowser({ args = [], ...options } = {}) {
+  const session = { page: null, origin: "", problems: [], browser: null, server: null, profile: null };
+  before(async () => {
+    session.server = await serve("www", 0);
+    session.origin = `http://127.0.0.1:${session.server.address().port}`;
+    session.profile = mkdtempSync(join(tmpdir(), "hypothetical-chromium-"));
+    session.browser = await chromium.launchPersistentContext(session.profile, {
+      executablePath: "/usr/bin/chromium",
+      headless: true,
+      args: [...BASE_ARGS, ...args],
+      ...options,
+    });
+    session.page = session.browser.pages()[0] ?? (await session.browser.newPage());
+    session.page.on("console", (m) => { if (m.type() === "error") session.problems.push(`console: ${m.text()}`); });
+    session.page.on("pageerror", (e) => session.problems.push(`page error: ${e.message}`));
+  });
+  after(async () => {
+    await session.browser?.close();
+    session.server?.close();
+    if (session.profile) rmSync(session.profile, { recursive: true, force: true });
+  });
+  return session;
+}
