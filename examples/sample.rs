@@ -173,16 +173,7 @@ fn main() {
     let rgba = {
         let mut small = vec![0u8; s * s * 4];
         hypothetical::image::write_rgba8(result, s * s, &mut small);
-        let k = args.scale as usize;
-        let big = s * k;
-        let mut out = vec![0u8; big * big * 4];
-        for y in 0..big {
-            for x in 0..big {
-                let src = ((y / k) * s + x / k) * 4;
-                out[(y * big + x) * 4..(y * big + x) * 4 + 4].copy_from_slice(&small[src..src + 4]);
-            }
-        }
-        out
+        hypothetical::image::upscale_nearest(&small, cfg.edge, args.scale)
     };
     let text = png_text(&settings, &sources, args.denoiser, &items);
     let text: Vec<(&str, &str)> = text.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();

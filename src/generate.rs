@@ -383,3 +383,40 @@ pub fn png_text(
         ("Source".into(), lines.join("\n")),
     ]
 }
+
+/// A distinct, stable colour per item index (golden-angle hues).
+pub fn source_colour(index: u32) -> [u8; 3] {
+    let h = (f64::from(index) * 137.507_764) % 360.0;
+    let (s, v) = (0.65, 0.95);
+    let c = v * s;
+    let x = c * (1.0 - ((h / 60.0) % 2.0 - 1.0).abs());
+    let (r, g, b) = match (h / 60.0) as u32 {
+        0 => (c, x, 0.0),
+        1 => (x, c, 0.0),
+        2 => (0.0, c, x),
+        3 => (0.0, x, c),
+        4 => (x, 0.0, c),
+        _ => (c, 0.0, x),
+    };
+    let m = v - c;
+    [r, g, b].map(|u| ((u + m) * 255.0).round() as u8)
+}
+
+/// A patch run's source map as RGBA8: each pixel in its item's colour,
+/// dimmed where that item's share of the pixel is small. None for the other
+/// denoisers.
+pub fn source_map_rgba(record: &StepRecord) -> Option<Vec<u8>> {
+    let (items, shares) = record.source.as_ref()?;
+    let mut out = Vec::with_capacity(items.len() * 4);
+    for (&i, &share) in items.iter().zip(shares) {
+        let [r, g, b] = source_colour(u32::from(i));
+        let k = 0.35 + 0.65 * share;
+        out.extend_from_slice(&[
+            (f32::from(r) * k) as u8,
+            (f32::from(g) * k) as u8,
+            (f32::from(b) * k) as u8,
+            255,
+        ]);
+    }
+    Some(out)
+}

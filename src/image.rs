@@ -174,6 +174,21 @@ pub fn write_rgba8(planar: &[f32], pixels: usize, out: &mut [u8]) {
     }
 }
 
+/// A square RGBA8 picture of `edge` pixels enlarged `k` times by repeating
+/// each pixel (nearest neighbour: small generated pictures stay crisp).
+pub fn upscale_nearest(rgba: &[u8], edge: u32, k: u32) -> Vec<u8> {
+    let (edge, k) = (edge as usize, k.max(1) as usize);
+    let big = edge * k;
+    let mut out = vec![0u8; big * big * 4];
+    for y in 0..big {
+        for x in 0..big {
+            let src = ((y / k) * edge + x / k) * 4;
+            out[(y * big + x) * 4..(y * big + x) * 4 + 4].copy_from_slice(&rgba[src..src + 4]);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -107,6 +107,16 @@ pub enum SamplerError {
     Finished,
 }
 
+/// What a step recorded of the picture: what the visitor scrubs back to.
+#[derive(Clone, Debug)]
+pub enum StepPicture {
+    /// RGB pictures: x_t (before the step) and the guided x̂0 as opaque RGBA8.
+    Rgb { x_t: Vec<u8>, x0: Vec<u8> },
+    /// One-channel pictures (spectrograms): the guided x̂0 as values, which
+    /// the sound scene turns back into sound.
+    Values { x0: Vec<f32> },
+}
+
 /// What the visitor can scrub back to: one entry per sampling step.
 #[derive(Clone, Debug)]
 pub struct StepRecord {
@@ -114,9 +124,7 @@ pub struct StepRecord {
     pub alpha_bar: f64,
     /// The patch size used, for the patch denoiser.
     pub patch: Option<u32>,
-    /// x_t and the guided x̂0 as opaque RGBA8.
-    pub x_t: Vec<u8>,
-    pub x0: Vec<u8>,
+    pub picture: StepPicture,
     /// The archive posterior p(item | x_t): the recogniser.
     pub posterior: Vec<f32>,
     /// The archive denoiser's effective coefficient of each item in x̂0:
@@ -125,9 +133,24 @@ pub struct StepRecord {
     /// Patch denoiser: for each pixel, the item with the largest (guided) share
     /// and that share.
     pub source: Option<(Vec<u16>, Vec<f32>)>,
-    /// One-channel pictures (spectrograms): the guided x̂0 as values, which the
-    /// sound scene turns back into sound; `x_t` and `x0` are then empty.
-    pub x0_values: Option<Vec<f32>>,
+}
+
+impl StepRecord {
+    /// x_t and x̂0 as RGBA8 (RGB pictures only).
+    pub fn rgba(&self) -> Option<(&[u8], &[u8])> {
+        match &self.picture {
+            StepPicture::Rgb { x_t, x0 } => Some((x_t, x0)),
+            StepPicture::Values { .. } => None,
+        }
+    }
+
+    /// The guided x̂0 as values (one-channel pictures only).
+    pub fn x0_values(&self) -> Option<&[f32]> {
+        match &self.picture {
+            StepPicture::Values { x0 } => Some(x0),
+            StepPicture::Rgb { .. } => None,
+        }
+    }
 }
 
 pub struct Sampler {
@@ -220,7 +243,7 @@ impl Sampler {
         self.schedule.steps()
     }
 
-    /// The current x_t (planar RGB); after the last step, x_0.
+    /// The current x_t (planar, one or three channels); after the last step, x_0.
     pub fn x_t(&self) -> &[f32] {
         &self.x
     }
@@ -247,6 +270,28 @@ impl Sampler {
         patch: Option<u32>,
     ) -> Result<(), SamplerError> {
         let t = self.t().ok_or(SamplerError::Finished)?;
+        let x0 = self.guided(denoised)?;
+        let a_t = self.schedule.alpha_bar(t);
+        let s = self.times.get(self.done + 1).copied().unwrap_or(0);
+        let a_s = self.schedule.alpha_bar(s);
+        let record = StepRecord {
+            t,
+            alpha_bar: a_t,
+            patch,
+            picture: self.picture(&x0),
+            posterior: denoised.posterior.clone(),
+            coefficients: self.coefficients(denoised, kind),
+            source: self.source_map(denoised),
+        };
+        self.records.push(record);
+        self.update(&x0, a_t, a_s);
+        self.x0 = Some(x0);
+        self.done += 1;
+        Ok(())
+    }
+
+    /// x̂0 = x̂0_all + w·(x̂0_tag − x̂0_all), clipped to [−1, 1].
+    fn guided(&self, denoised: &Denoised) -> Result<Vec<f32>, SamplerError> {
         let want = self.x.len();
         let check = |v: &[f32]| {
             if v.len() == want {
@@ -267,10 +312,13 @@ impl Sampler {
         for v in x0.iter_mut() {
             *v = v.clamp(-1.0, 1.0);
         }
-        let a_t = self.schedule.alpha_bar(t);
-        let s = self.times.get(self.done + 1).copied().unwrap_or(0);
-        let a_s = self.schedule.alpha_bar(s);
-        let coefficients = match (kind, denoised.posterior_tag.as_deref()) {
+        Ok(x0)
+    }
+
+    /// The archive denoiser's coefficient of each item in the guided x̂0.
+    fn coefficients(&self, denoised: &Denoised, kind: DenoiserKind) -> Vec<f32> {
+        let w = self.cfg.guidance;
+        match (kind, denoised.posterior_tag.as_deref()) {
             (DenoiserKind::Archive, Some(tagged)) => denoised
                 .posterior
                 .iter()
@@ -279,10 +327,15 @@ impl Sampler {
                 .collect(),
             (DenoiserKind::Archive, None) => denoised.posterior.clone(),
             _ => Vec::new(),
-        };
-        let source = denoised.pixel_shares.as_ref().map(|sh| {
+        }
+    }
+
+    /// Patch denoiser: per pixel, the item with the largest guided share.
+    fn source_map(&self, denoised: &Denoised) -> Option<(Vec<u16>, Vec<f32>)> {
+        let w = self.cfg.guidance;
+        let pixels = self.x.len() / self.channels;
+        denoised.pixel_shares.as_ref().map(|sh| {
             let n = sh.items;
-            let pixels = self.x.len() / self.channels;
             let mut item = vec![0u16; pixels];
             let mut share = vec![0.0f32; pixels];
             for p in 0..pixels {
@@ -302,27 +355,25 @@ impl Sampler {
                 share[p] = best.1.clamp(0.0, 1.0);
             }
             (item, share)
-        });
-        let pixels = want / self.channels;
-        let rgb = self.channels == CHANNELS;
-        let mut record = StepRecord {
-            t,
-            alpha_bar: a_t,
-            patch,
-            x_t: vec![0; if rgb { pixels * 4 } else { 0 }],
-            x0: vec![0; if rgb { pixels * 4 } else { 0 }],
-            posterior: denoised.posterior.clone(),
-            coefficients,
-            source,
-            x0_values: (!rgb).then(|| x0.clone()),
-        };
-        if rgb {
-            write_rgba8(&self.x, pixels, &mut record.x_t);
-            write_rgba8(&x0, pixels, &mut record.x0);
-        }
-        self.records.push(record);
+        })
+    }
 
-        // ε̂ from the clipped x̂0, then the update.
+    /// What the step records of the picture: RGBA8 for RGB, values otherwise.
+    fn picture(&self, x0: &[f32]) -> StepPicture {
+        let pixels = self.x.len() / self.channels;
+        if self.channels == CHANNELS {
+            let mut x_t = vec![0; pixels * 4];
+            let mut rgba = vec![0; pixels * 4];
+            write_rgba8(&self.x, pixels, &mut x_t);
+            write_rgba8(x0, pixels, &mut rgba);
+            StepPicture::Rgb { x_t, x0: rgba }
+        } else {
+            StepPicture::Values { x0: x0.to_vec() }
+        }
+    }
+
+    /// The DDIM or DDPM update from t to s, with ε̂ from the clipped x̂0.
+    fn update(&mut self, x0: &[f32], a_t: f64, a_s: f64) {
         let (sa_t, sn_t) = (a_t.sqrt() as f32, (1.0 - a_t).sqrt() as f32);
         let sa_s = a_s.sqrt() as f32;
         let sigma2 = match self.cfg.method {
@@ -333,11 +384,11 @@ impl Sampler {
         let sigma = (sigma2.sqrt() as f32) * self.cfg.temperature;
         let mut z = Vec::new();
         if sigma > 0.0 {
-            z = vec![0.0f32; want];
+            z = vec![0.0f32; self.x.len()];
             fill_gaussian_planar(
                 self.cfg.seed,
                 STREAM_SAMPLER_STEP + self.done as u32,
-                pixels,
+                self.x.len() / self.channels,
                 self.channels,
                 &mut z,
             );
@@ -350,8 +401,5 @@ impl Sampler {
             }
             *x = next;
         }
-        self.x0 = Some(x0);
-        self.done += 1;
-        Ok(())
     }
 }

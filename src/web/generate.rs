@@ -28,7 +28,8 @@ use crate::dataset::{encode_png, Dataset, SAMPLE_EDGES};
 use crate::denoise::patch::Border;
 use crate::denoise::{archive, DenoiserKind};
 use crate::generate::{
-    cpu_patch_items, describe_settings, png_text, provenance, CpuDenoiser, PendingPatch,
+    cpu_patch_items, describe_settings, png_text, provenance, source_colour, source_map_rgba,
+    CpuDenoiser, PendingPatch,
 };
 use crate::gpu::denoisers::GpuDenoiser;
 use crate::gpu::GpuContext;
@@ -515,14 +516,12 @@ impl Generator {
             .records()
             .get(k.wrapping_sub(1))
             .ok_or_else(|| err(format!("step {k} has not been computed")))?;
-        Ok(Uint8ClampedArray::from(
-            match which {
-                "xt" => &r.x_t,
-                "x0" => &r.x0,
-                _ => return Err(err("frame: use xt, x0 or result")),
-            }
-            .as_slice(),
-        ))
+        let (x_t, x0) = r.rgba().ok_or_else(|| err("this step kept no picture"))?;
+        Ok(Uint8ClampedArray::from(match which {
+            "xt" => x_t,
+            "x0" => x0,
+            _ => return Err(err("frame: use xt, x0 or result")),
+        }))
     }
 
     /// The recogniser at step k: the `limit` most probable tags, `[{tag, p}]`.
@@ -597,21 +596,9 @@ impl Generator {
             .records()
             .get(k.wrapping_sub(1))
             .ok_or_else(|| err("no such step"))?;
-        let Some((items, shares)) = r.source.as_ref() else {
-            return Ok(JsValue::NULL);
-        };
-        let mut out = Vec::with_capacity(items.len() * 4);
-        for (&i, &share) in items.iter().zip(shares) {
-            let [r, g, b] = source_colour(u32::from(i));
-            let k = 0.35 + 0.65 * share;
-            out.extend_from_slice(&[
-                (f32::from(r) * k) as u8,
-                (f32::from(g) * k) as u8,
-                (f32::from(b) * k) as u8,
-                255,
-            ]);
-        }
-        Ok(Uint8ClampedArray::from(out.as_slice()).into())
+        Ok(source_map_rgba(r).map_or(JsValue::NULL, |out| {
+            Uint8ClampedArray::from(out.as_slice()).into()
+        }))
     }
 
     /// The result (or the last x̂0 of a cancelled run) as a PNG scaled by
@@ -632,18 +619,11 @@ impl Generator {
             crate::image::write_rgba8(x, edge * edge, &mut out);
             out
         } else {
-            r.x0.clone()
+            r.rgba().map(|(_, x0)| x0.to_vec()).unwrap_or_default()
         };
-        let k = scale.clamp(1, 16) as usize;
-        let big = edge * k;
-        let mut rgba = vec![0u8; big * big * 4];
-        for y in 0..big {
-            for x in 0..big {
-                let src = ((y / k) * edge + x / k) * 4;
-                rgba[(y * big + x) * 4..(y * big + x) * 4 + 4]
-                    .copy_from_slice(&small[src..src + 4]);
-            }
-        }
+        let k = scale.clamp(1, 16);
+        let big = run.edge * k;
+        let rgba = crate::image::upscale_nearest(&small, run.edge, k);
         let kind = run.cpu.kind();
         let guidance = run.sampler.config().guidance;
         let sources = provenance(set, kind, run.cpu.mask(), guidance, r, 12);
@@ -658,7 +638,7 @@ impl Generator {
         let text = png_text(&settings, &sources, kind, &s.items);
         let text: Vec<(&str, &str)> = text.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         Ok(Uint8Array::from(
-            encode_png(&rgba, big as u32, big as u32, &text).as_slice(),
+            encode_png(&rgba, big, big, &text).as_slice(),
         ))
     }
 }
@@ -709,21 +689,4 @@ fn time_on_cpu(run: &Run, set: &Dataset, gpu_ms: f64) -> KernelTiming {
 #[wasm_bindgen(js_name = sourceColour)]
 pub fn source_colour_js(index: u32) -> Vec<u8> {
     source_colour(index).to_vec()
-}
-
-fn source_colour(index: u32) -> [u8; 3] {
-    let h = (f64::from(index) * 137.507_764) % 360.0;
-    let (s, v) = (0.65, 0.95);
-    let c = v * s;
-    let x = c * (1.0 - ((h / 60.0) % 2.0 - 1.0).abs());
-    let (r, g, b) = match (h / 60.0) as u32 {
-        0 => (c, x, 0.0),
-        1 => (x, c, 0.0),
-        2 => (0.0, c, x),
-        3 => (0.0, x, c),
-        4 => (x, 0.0, c),
-        _ => (c, 0.0, x),
-    };
-    let m = v - c;
-    [r, g, b].map(|u| ((u + m) * 255.0).round() as u8)
 }

@@ -672,8 +672,8 @@ impl SoundScene {
                 .collect());
         }
         records[k - 1]
-            .x0_values
-            .clone()
+            .x0_values()
+            .map(<[f32]>::to_vec)
             .ok_or_else(|| err("this step kept no picture"))
     }
 
