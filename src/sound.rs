@@ -21,7 +21,7 @@
 
 use crate::dataset::Dataset;
 use crate::denoise::rows::RowGaussian;
-use crate::denoise::{archive, Denoised};
+use crate::denoise::{archive, Denoised, DenoiserKind};
 use crate::griffin_lim::{griffin_lim, MOMENTUM};
 use crate::rng::fill_gaussian_planar;
 use crate::stft::{frame_count, Stft};
@@ -335,35 +335,43 @@ pub enum SoundDenoiser {
     Rows {
         all: RowGaussian,
         tag: Option<RowGaussian>,
+        mask: Option<Vec<bool>>,
     },
 }
 
 impl SoundDenoiser {
-    /// `kind` is "archive" or "gaussian"; None for an unknown kind or a tag
-    /// without clips.
-    pub fn new(set: &Dataset, kind: &str, tag: Option<&str>) -> Option<Self> {
+    /// The archive denoiser or the row Gaussian (`DenoiserKind::Gaussian`);
+    /// None for the patch denoiser or a tag without clips.
+    pub fn new(set: &Dataset, kind: DenoiserKind, tag: Option<&str>) -> Option<Self> {
         let mask = tag.map(|t| set.tag_mask(t));
         if mask.as_ref().is_some_and(|m| !m.contains(&true)) {
             return None;
         }
         match kind {
-            "archive" => Some(Self::Archive { mask }),
-            "gaussian" => {
+            DenoiserKind::Archive => Some(Self::Archive { mask }),
+            DenoiserKind::Gaussian => {
                 let all = RowGaussian::fit(set, None, false)?;
                 let tag = match mask.as_deref() {
                     Some(m) => Some(RowGaussian::fit(set, Some(m), false)?),
                     None => None,
                 };
-                Some(Self::Rows { all, tag })
+                Some(Self::Rows { all, tag, mask })
             }
-            _ => None,
+            DenoiserKind::Patch => None,
         }
     }
 
-    pub fn name(&self) -> &'static str {
+    pub fn kind(&self) -> DenoiserKind {
         match self {
-            Self::Archive { .. } => "archive",
-            Self::Rows { .. } => "gaussian",
+            Self::Archive { .. } => DenoiserKind::Archive,
+            Self::Rows { .. } => DenoiserKind::Gaussian,
+        }
+    }
+
+    /// The chosen tag's clips.
+    pub fn mask(&self) -> Option<&[bool]> {
+        match self {
+            Self::Archive { mask } | Self::Rows { mask, .. } => mask.as_deref(),
         }
     }
 
@@ -371,7 +379,7 @@ impl SoundDenoiser {
     pub fn denoise(&self, set: &Dataset, x_t: &[f32], alpha_bar: f64) -> Denoised {
         match self {
             Self::Archive { mask } => archive::denoise(set, x_t, alpha_bar, mask.as_deref()),
-            Self::Rows { all, tag } => Denoised {
+            Self::Rows { all, tag, .. } => Denoised {
                 x0_all: all.denoise(x_t, alpha_bar),
                 x0_tag: tag.as_ref().map(|g| g.denoise(x_t, alpha_bar)),
                 posterior: archive::posterior(set, x_t, alpha_bar),

@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 
 use hypothetical::dataset::Dataset;
 use hypothetical::denoise::rows::RowGaussian;
+use hypothetical::denoise::DenoiserKind;
 use hypothetical::griffin_lim::{convergence_of, griffin_lim, DEFAULT_ITERS, MOMENTUM};
 use hypothetical::sampler::{Sampler, SamplerConfig};
 use hypothetical::schedule::{Schedule, ScheduleKind};
@@ -392,7 +393,7 @@ fn per_row_statistics_are_about_equal_to_pooled_ones_until_the_noise_is_high() {
 #[test]
 fn the_archive_denoiser_on_spectrograms_returns_a_clip_of_the_tag() {
     let (set, _) = archive();
-    let den = SoundDenoiser::new(set, "archive", Some("techno")).unwrap();
+    let den = SoundDenoiser::new(set, DenoiserKind::Archive, Some("techno")).unwrap();
     let cfg = SamplerConfig {
         edge: EDGE as u32,
         steps: 10,
@@ -433,9 +434,9 @@ fn the_archive_denoiser_on_spectrograms_returns_a_clip_of_the_tag() {
 #[test]
 fn the_row_gaussian_generates_the_tags_average_spectrum() {
     let (set, _) = archive();
-    let den = SoundDenoiser::new(set, "gaussian", Some("drums")).unwrap();
-    assert!(SoundDenoiser::new(set, "gaussian", Some("no-such-tag")).is_none());
-    assert!(SoundDenoiser::new(set, "patch", None).is_none());
+    let den = SoundDenoiser::new(set, DenoiserKind::Gaussian, Some("drums")).unwrap();
+    assert!(SoundDenoiser::new(set, DenoiserKind::Gaussian, Some("no-such-tag")).is_none());
+    assert!(SoundDenoiser::new(set, DenoiserKind::Patch, None).is_none());
     let cfg = SamplerConfig {
         edge: EDGE as u32,
         steps: 10,

@@ -23,8 +23,9 @@ use super::{now_ms, open_gpu, to_js};
 use crate::archive::{Item, Kind, Manifest};
 use crate::calibration::{Calibrations, KernelTiming, Path};
 use crate::dataset::Dataset;
+use crate::denoise::patch::Border;
 use crate::denoise::{archive, DenoiserKind};
-use crate::generate::{credit_line, provenance, Source};
+use crate::generate::{credit_line, describe_settings, provenance, Source};
 use crate::gpu::denoisers::GpuDenoiser;
 use crate::gpu::griffin_lim::griffin_lim_gpu;
 use crate::gpu::GpuContext;
@@ -38,14 +39,6 @@ use crate::stft::{Stft, HOP, N_FFT};
 /// The kernels this scene times on both paths (see `calibration`).
 const ARCHIVE_KERNEL: &str = "the archive denoiser on spectrograms";
 const GRIFFIN_LIM_KERNEL: &str = "one Griffin–Lim iteration on spectrograms";
-
-/// The tag mask of the archive denoiser's question (None without a tag).
-fn set_mask(denoiser: &SoundDenoiser) -> Option<Vec<bool>> {
-    match denoiser {
-        SoundDenoiser::Archive { mask } => mask.clone(),
-        SoundDenoiser::Rows { .. } => None,
-    }
-}
 
 pub const SCENE_TAGS: [&str; 6] = ["techno", "chorale", "jazz", "voice", "drums", "static"];
 
@@ -424,15 +417,14 @@ impl SoundScene {
         let o: StartOptions = serde_wasm_bindgen::from_value(options).map_err(err)?;
         let method = Method::parse(&o.method)
             .ok_or_else(|| err(format!("unknown method “{}”", o.method)))?;
-        let kind = match o.denoiser.as_str() {
-            "archive" => DenoiserKind::Archive,
-            "gaussian" => DenoiserKind::Gaussian,
-            other => {
-                return Err(err(format!(
-                    "unknown denoiser “{other}”: use archive or gaussian"
-                )))
-            }
-        };
+        let kind = DenoiserKind::parse(&o.denoiser)
+            .filter(|&k| k != DenoiserKind::Patch)
+            .ok_or_else(|| {
+                err(format!(
+                    "unknown denoiser “{}”: use archive or gaussian",
+                    o.denoiser
+                ))
+            })?;
         let tag = o.tag.filter(|t| !t.is_empty());
         let mut s = self.inner.borrow_mut();
         if s.set.is_empty() {
@@ -448,13 +440,12 @@ impl SoundScene {
             temperature: o.temperature,
         };
         let sampler = Sampler::with_channels(cfg.clone(), 1).map_err(err)?;
-        let denoiser =
-            SoundDenoiser::new(&s.set, o.denoiser.as_str(), tag.as_deref()).ok_or_else(|| {
-                err(format!(
-                    "no archive clip carries the tag “{}”",
-                    tag.clone().unwrap_or_default()
-                ))
-            })?;
+        let denoiser = SoundDenoiser::new(&s.set, kind, tag.as_deref()).ok_or_else(|| {
+            err(format!(
+                "no archive clip carries the tag “{}”",
+                tag.clone().unwrap_or_default()
+            ))
+        })?;
         let mask = tag.as_deref().map(|t| s.set.tag_mask(t));
         // The archive kernel answers on the GPU (for the Gaussian it supplies
         // the recogniser; the row filter itself runs on the CPU).
@@ -468,14 +459,8 @@ impl SoundScene {
             && s.calibrations.get(ARCHIVE_KERNEL, EDGE as u32).is_none();
         let backend = if gpu.is_some() { "gpu" } else { "cpu" };
         let settings = format!(
-            "denoiser {}, tag {}, {} {} steps, cosine schedule, guidance {}, temperature {}, seed {}, spectrogram {EDGE}×{EDGE} (n_fft {N_FFT}, hop {HOP}, {}…{} dB), backend {backend}",
-            kind.name(),
-            tag.as_deref().unwrap_or("(none)"),
-            cfg.steps,
-            method.name(),
-            cfg.guidance,
-            cfg.temperature,
-            cfg.seed,
+            "{}; spectrogram pictures: n_fft {N_FFT}, hop {HOP}, {}…{} dB",
+            describe_settings(kind, tag.as_deref(), &cfg, Border::default(), backend),
             sound::FLOOR_DB,
             sound::TOP_DB,
         );
@@ -530,7 +515,10 @@ impl SoundScene {
                             if run.calibrate && run.sampler.steps_done() == 1 {
                                 // The GPU computes the archive posterior (and, for the
                                 // archive denoiser, x̂0); time the same on the CPU.
-                                let mask = set_mask(&run.denoiser);
+                                let mask = match &run.denoiser {
+                                    SoundDenoiser::Archive { mask } => mask.clone(),
+                                    SoundDenoiser::Rows { .. } => None,
+                                };
                                 let (mut reps, t1) = (0u32, now_ms());
                                 while reps < 20 && (reps == 0 || now_ms() - t1 < 5.0) {
                                     std::hint::black_box(archive::denoise(
@@ -550,7 +538,7 @@ impl SoundScene {
                                 });
                             }
                             used = "gpu";
-                            if let SoundDenoiser::Rows { all, tag } = &run.denoiser {
+                            if let SoundDenoiser::Rows { all, tag, .. } = &run.denoiser {
                                 d.x0_all = all.denoise(&x_t, a);
                                 d.x0_tag = tag.as_ref().map(|g| g.denoise(&x_t, a));
                                 d.posterior_tag = None;
@@ -564,10 +552,7 @@ impl SoundScene {
                     }
                 }
                 let d = answer.unwrap_or_else(|| run.denoiser.denoise(&set, &x_t, a));
-                let kind = match run.denoiser {
-                    SoundDenoiser::Archive { .. } => DenoiserKind::Archive,
-                    SoundDenoiser::Rows { .. } => DenoiserKind::Gaussian,
-                };
+                let kind = run.denoiser.kind();
                 if let Err(e) = run.sampler.advance(&d, kind, None) {
                     let mut s = inner.borrow_mut();
                     s.busy = false;
@@ -706,21 +691,9 @@ impl SoundScene {
         let r = records
             .get(k.clamp(1, records.len().max(1)) - 1)
             .ok_or_else(|| err("no step has been computed"))?;
-        let (kind, mask) = match &run.denoiser {
-            SoundDenoiser::Archive { mask } => (DenoiserKind::Archive, mask.clone()),
-            SoundDenoiser::Rows { .. } => (
-                DenoiserKind::Gaussian,
-                run.tag.as_deref().map(|t| s.set.tag_mask(t)),
-            ),
-        };
-        let sources: Vec<Source> = provenance(
-            &s.set,
-            kind,
-            mask.as_deref(),
-            run.sampler.config().guidance,
-            r,
-            limit,
-        );
+        let (kind, mask) = (run.denoiser.kind(), run.denoiser.mask());
+        let sources: Vec<Source> =
+            provenance(&s.set, kind, mask, run.sampler.config().guidance, r, limit);
         Ok(sources
             .into_iter()
             .map(|src| {
