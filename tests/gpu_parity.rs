@@ -459,7 +459,7 @@ mod denoisers {
 
 mod phase {
     use hypothetical::archive::read_flac;
-    use hypothetical::gpu::griffin_lim::griffin_lim_gpu;
+    use hypothetical::gpu::griffin_lim::{griffin_lim_gpu, GpuGriffinLim};
     use hypothetical::griffin_lim::{convergence_of, griffin_lim, MOMENTUM};
     use hypothetical::stft::{Stft, HOP, N_FFT};
 
@@ -512,6 +512,34 @@ mod phase {
             assert!((sc_cpu - sc_gpu).abs() < 1e-4, "{sc_cpu} vs {sc_gpu}");
             assert!(diff < 1e-3 * peak.max(1e-3), "{diff}");
         }
+    }
+
+    #[test]
+    fn a_griffin_lim_plan_reused_for_another_picture_keeps_nothing_of_the_first() {
+        let Some(g) = super::gpu() else { return };
+        let ctx = g.context().clone();
+        let read = |id: &str| {
+            read_flac(std::path::Path::new(&format!(
+                "www/archive/sounds/{id}.flac"
+            )))
+            .unwrap()
+            .samples[..22_050]
+                .to_vec()
+        };
+        let mut stft = Stft::standard();
+        let (a, b) = (
+            stft.forward(&read("techno-128-acid")).magnitudes(),
+            stft.forward(&read("chorale-bwv66-6-choir")).magnitudes(),
+        );
+        let plan = GpuGriffinLim::new(&ctx, N_FFT, HOP, 22_050);
+        let _ = pollster::block_on(plan.run(&a, 4, MOMENTUM)).unwrap();
+        let reused = pollster::block_on(plan.run(&b, 4, MOMENTUM)).unwrap();
+        let fresh =
+            pollster::block_on(griffin_lim_gpu(&ctx, &b, N_FFT, HOP, 22_050, 4, MOMENTUM)).unwrap();
+        assert_eq!(
+            reused, fresh,
+            "the second run starts from zero phase, as a fresh plan does"
+        );
     }
 }
 

@@ -2,7 +2,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use super::fft::GpuFft;
+use super::fft::{FftBindings, GpuFft};
 use super::{
     bind, dispatch, dispatch_grid, pipeline, read_f32, staging, storage, storage_init, uniform,
 };
@@ -26,8 +26,195 @@ struct Params {
     _pad: [u32; 3],
 }
 
+/// Fast Griffin–Lim planned once for one signal shape: the shader module,
+/// pipelines, FFT plan, buffers and bind groups are made in [`GpuGriffinLim::new`]
+/// and reused by every [`GpuGriffinLim::run`] (as realfft's planner reuses its
+/// plans), so hearing one step after another builds nothing anew.
+pub struct GpuGriffinLim {
+    ctx: GpuContext,
+    n_fft: usize,
+    hop: usize,
+    length: usize,
+    frames: usize,
+    bins: usize,
+    padded: usize,
+    params: wgpu::Buffer,
+    mags: wgpu::Buffer,
+    angles: wgpu::Buffer,
+    signal: wgpu::Buffer,
+    out: wgpu::Buffer,
+    fft: GpuFft,
+    fft_bind: FftBindings,
+    synth: (wgpu::ComputePipeline, wgpu::BindGroup),
+    overlap: (wgpu::ComputePipeline, wgpu::BindGroup),
+    analyse: (wgpu::ComputePipeline, wgpu::BindGroup),
+    update: (wgpu::ComputePipeline, wgpu::BindGroup),
+    grid_lines: (u32, u32),
+    pitch: u32,
+}
+
+impl GpuGriffinLim {
+    /// Plans Griffin–Lim for signals of `length` samples (STFT n_fft, hop).
+    pub fn new(ctx: &GpuContext, n_fft: usize, hop: usize, length: usize) -> Self {
+        let bins = n_fft / 2 + 1;
+        let frames = frame_count(length, n_fft, hop);
+        let padded = n_fft + hop * (frames - 1);
+        let window = hann_periodic(n_fft);
+        let mut norm = vec![0.0f32; padded];
+        for t in 0..frames {
+            for (k, w) in window.iter().enumerate() {
+                norm[t * hop + k] += w * w;
+            }
+        }
+        let module = ctx.shader("griffin_lim.wgsl", GRIFFIN_LIM_WGSL, false);
+        let params = uniform(ctx, "gl params", std::mem::size_of::<Params>() as u64);
+        let window_b = storage_init(ctx, "gl window", bytemuck::cast_slice(&window));
+        let mags = storage(ctx, "gl magnitudes", (frames * bins * 4) as u64);
+        let angles = storage(ctx, "gl angles", (frames * bins * 8) as u64);
+        let prev = storage(ctx, "gl previous", (frames * bins * 8) as u64);
+        let lines = storage(ctx, "gl lines", (frames * n_fft * 8) as u64);
+        let signal = storage(ctx, "gl signal", (padded * 4) as u64);
+        let norm_b = storage_init(ctx, "gl norm", bytemuck::cast_slice(&norm));
+        let out = staging(ctx, "gl staging", (length * 4) as u64);
+        let fft = GpuFft::new(ctx, n_fft as u32);
+        let fft_bind = fft.bind(ctx, &lines);
+        let make = |entry: &str, entries: &[(u32, &wgpu::Buffer)]| {
+            let p = pipeline(ctx, &module, entry);
+            let b = bind(ctx, &p, entries);
+            (p, b)
+        };
+        let synth = make(
+            "synth",
+            &[(0, &params), (2, &mags), (3, &angles), (5, &lines)],
+        );
+        let overlap = make(
+            "overlap_add",
+            &[
+                (0, &params),
+                (1, &window_b),
+                (5, &lines),
+                (6, &signal),
+                (7, &norm_b),
+            ],
+        );
+        let analyse = make(
+            "analyse",
+            &[(0, &params), (1, &window_b), (5, &lines), (6, &signal)],
+        );
+        let update = make(
+            "update",
+            &[(0, &params), (3, &angles), (4, &prev), (5, &lines)],
+        );
+        // All kernels are 1-D over at most frames·n_fft invocations: one pitch serves all.
+        let (gx, gy, pitch) = dispatch_grid((frames * n_fft) as u32);
+        Self {
+            ctx: ctx.clone(),
+            n_fft,
+            hop,
+            length,
+            frames,
+            bins,
+            padded,
+            params,
+            mags,
+            angles,
+            signal,
+            out,
+            fft,
+            fft_bind,
+            synth,
+            overlap,
+            analyse,
+            update,
+            grid_lines: (gx, gy),
+            pitch,
+        }
+    }
+
+    /// Reconstructs the planned length of samples from `magnitudes`
+    /// (frame-major, frames × (n_fft/2 + 1)) with `iters` iterations, as
+    /// `griffin_lim::griffin_lim` does (zero initial phase).
+    pub async fn run(
+        &self,
+        magnitudes: &[f32],
+        iters: usize,
+        momentum: f32,
+    ) -> Result<Vec<f32>, GpuError> {
+        let ctx = &self.ctx;
+        ctx.check_alive()?;
+        let (frames, bins, n_fft) = (self.frames, self.bins, self.n_fft);
+        assert_eq!(
+            magnitudes.len(),
+            frames * bins,
+            "magnitudes of another shape"
+        );
+        ctx.queue
+            .write_buffer(&self.mags, 0, bytemuck::cast_slice(magnitudes));
+        let ones: Vec<[f32; 2]> = vec![[1.0, 0.0]; frames * bins];
+        ctx.queue
+            .write_buffer(&self.angles, 0, bytemuck::cast_slice(&ones));
+        let pitch = self.pitch;
+        let grid = |count: usize| {
+            let groups = (count as u32).div_ceil(super::WORKGROUP_SIZE);
+            let x = pitch / super::WORKGROUP_SIZE;
+            (x.min(groups).max(1), groups.div_ceil(x))
+        };
+        let mut p = Params {
+            n_fft: n_fft as u32,
+            hop: self.hop as u32,
+            frames: frames as u32,
+            bins: bins as u32,
+            padded: self.padded as u32,
+            length: self.length as u32,
+            momentum: momentum / (1.0 + momentum),
+            has_prev: 0,
+            row_pitch: pitch,
+            _pad: [0; 3],
+        };
+        let synthesise = |encoder: &mut wgpu::CommandEncoder| {
+            dispatch(encoder, &self.synth.0, &self.synth.1, self.grid_lines);
+            self.fft
+                .encode_rows(encoder, &self.fft_bind, frames as u32, true);
+            dispatch(encoder, &self.overlap.0, &self.overlap.1, grid(self.padded));
+        };
+        for i in 0..iters {
+            p.has_prev = u32::from(i > 0);
+            ctx.queue
+                .write_buffer(&self.params, 0, bytemuck::bytes_of(&p));
+            let mut encoder = ctx.device.create_command_encoder(&Default::default());
+            synthesise(&mut encoder);
+            dispatch(
+                &mut encoder,
+                &self.analyse.0,
+                &self.analyse.1,
+                self.grid_lines,
+            );
+            self.fft
+                .encode_rows(&mut encoder, &self.fft_bind, frames as u32, false);
+            dispatch(
+                &mut encoder,
+                &self.update.0,
+                &self.update.1,
+                grid(frames * bins),
+            );
+            ctx.queue.submit([encoder.finish()]);
+        }
+        if iters == 0 {
+            ctx.queue
+                .write_buffer(&self.params, 0, bytemuck::bytes_of(&p));
+        }
+        let bytes = (self.length * 4) as u64;
+        let mut encoder = ctx.device.create_command_encoder(&Default::default());
+        synthesise(&mut encoder);
+        encoder.copy_buffer_to_buffer(&self.signal, (n_fft / 2 * 4) as u64, &self.out, 0, bytes);
+        ctx.queue.submit([encoder.finish()]);
+        read_f32(ctx, &self.out, bytes).await
+    }
+}
+
 /// Reconstructs `length` samples from `magnitudes` (frame-major, frames × (n_fft/2 + 1))
-/// with `iters` iterations of fast Griffin–Lim, as `griffin_lim::griffin_lim` does.
+/// with `iters` iterations of fast Griffin–Lim, as `griffin_lim::griffin_lim` does:
+/// plans and runs once (a scene that inverts repeatedly keeps a [`GpuGriffinLim`]).
 pub async fn griffin_lim_gpu(
     ctx: &GpuContext,
     magnitudes: &[f32],
@@ -38,106 +225,9 @@ pub async fn griffin_lim_gpu(
     momentum: f32,
 ) -> Result<Vec<f32>, GpuError> {
     ctx.check_alive()?;
-    let bins = n_fft / 2 + 1;
-    let frames = frame_count(length, n_fft, hop);
-    assert_eq!(
-        magnitudes.len(),
-        frames * bins,
-        "magnitudes of another shape"
-    );
-    let padded = n_fft + hop * (frames - 1);
-    let window = hann_periodic(n_fft);
-    let mut norm = vec![0.0f32; padded];
-    for t in 0..frames {
-        for (k, w) in window.iter().enumerate() {
-            norm[t * hop + k] += w * w;
-        }
-    }
-    let module = ctx.shader("griffin_lim.wgsl", GRIFFIN_LIM_WGSL, false);
-    let params = uniform(ctx, "gl params", std::mem::size_of::<Params>() as u64);
-    let window_b = storage_init(ctx, "gl window", bytemuck::cast_slice(&window));
-    let mags = storage_init(ctx, "gl magnitudes", bytemuck::cast_slice(magnitudes));
-    let ones: Vec<[f32; 2]> = vec![[1.0, 0.0]; frames * bins];
-    let angles = storage_init(ctx, "gl angles", bytemuck::cast_slice(&ones));
-    let prev = storage(ctx, "gl previous", (frames * bins * 8) as u64);
-    let lines = storage(ctx, "gl lines", (frames * n_fft * 8) as u64);
-    let signal = storage(ctx, "gl signal", (padded * 4) as u64);
-    let norm_b = storage_init(ctx, "gl norm", bytemuck::cast_slice(&norm));
-    let fft = GpuFft::new(ctx, n_fft as u32);
-    let fft_bind = fft.bind(ctx, &lines);
-    let make = |entry: &str, entries: &[(u32, &wgpu::Buffer)]| {
-        let p = pipeline(ctx, &module, entry);
-        let b = bind(ctx, &p, entries);
-        (p, b)
-    };
-    let synth = make(
-        "synth",
-        &[(0, &params), (2, &mags), (3, &angles), (5, &lines)],
-    );
-    let overlap = make(
-        "overlap_add",
-        &[
-            (0, &params),
-            (1, &window_b),
-            (5, &lines),
-            (6, &signal),
-            (7, &norm_b),
-        ],
-    );
-    let analyse = make(
-        "analyse",
-        &[(0, &params), (1, &window_b), (5, &lines), (6, &signal)],
-    );
-    let update = make(
-        "update",
-        &[(0, &params), (3, &angles), (4, &prev), (5, &lines)],
-    );
-    // All kernels are 1-D over at most frames·n_fft invocations: one pitch serves all.
-    let (gx_lines, gy_lines, pitch) = dispatch_grid((frames * n_fft) as u32);
-    let grid = |count: usize| {
-        let groups = (count as u32).div_ceil(super::WORKGROUP_SIZE);
-        let x = pitch / super::WORKGROUP_SIZE;
-        (x.min(groups).max(1), groups.div_ceil(x))
-    };
-    let mut p = Params {
-        n_fft: n_fft as u32,
-        hop: hop as u32,
-        frames: frames as u32,
-        bins: bins as u32,
-        padded: padded as u32,
-        length: length as u32,
-        momentum: momentum / (1.0 + momentum),
-        has_prev: 0,
-        row_pitch: pitch,
-        _pad: [0; 3],
-    };
-    let synthesise = |encoder: &mut wgpu::CommandEncoder| {
-        dispatch(encoder, &synth.0, &synth.1, (gx_lines, gy_lines));
-        fft.encode_rows(encoder, &fft_bind, frames as u32, true);
-        dispatch(encoder, &overlap.0, &overlap.1, grid(padded));
-    };
-    for i in 0..iters {
-        p.has_prev = u32::from(i > 0);
-        ctx.queue.write_buffer(&params, 0, bytemuck::bytes_of(&p));
-        let mut encoder = ctx.device.create_command_encoder(&Default::default());
-        synthesise(&mut encoder);
-        dispatch(&mut encoder, &analyse.0, &analyse.1, (gx_lines, gy_lines));
-        fft.encode_rows(&mut encoder, &fft_bind, frames as u32, false);
-        dispatch(&mut encoder, &update.0, &update.1, grid(frames * bins));
-        ctx.queue.submit([encoder.finish()]);
-    }
-    let out = staging(ctx, "gl staging", (length * 4) as u64);
-    let mut encoder = ctx.device.create_command_encoder(&Default::default());
-    synthesise(&mut encoder);
-    encoder.copy_buffer_to_buffer(
-        &signal,
-        (n_fft / 2 * 4) as u64,
-        &out,
-        0,
-        (length * 4) as u64,
-    );
-    ctx.queue.submit([encoder.finish()]);
-    read_f32(ctx, &out, (length * 4) as u64).await
+    GpuGriffinLim::new(ctx, n_fft, hop, length)
+        .run(magnitudes, iters, momentum)
+        .await
 }
 
 /// The STFT magnitudes of `signal` on the GPU (the `analyse` kernel, then the

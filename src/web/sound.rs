@@ -27,7 +27,7 @@ use crate::denoise::patch::Border;
 use crate::denoise::{archive, DenoiserKind};
 use crate::generate::{credit_line, describe_settings, provenance, Source};
 use crate::gpu::denoisers::GpuDenoiser;
-use crate::gpu::griffin_lim::griffin_lim_gpu;
+use crate::gpu::griffin_lim::GpuGriffinLim;
 use crate::gpu::GpuContext;
 use crate::griffin_lim::{DEFAULT_ITERS, MOMENTUM};
 use crate::sampler::{Method, Sampler, SamplerConfig};
@@ -77,6 +77,8 @@ struct State {
     source: Option<Clip>,
     run: Option<Run>,
     busy: bool,
+    /// Griffin–Lim planned once on the GPU for the scene's window (made on first use).
+    gl_plan: Option<Rc<GpuGriffinLim>>,
     /// Measure kernels on both paths (off when the page forces a path).
     calibrate: bool,
     calibrations: Calibrations,
@@ -190,6 +192,7 @@ impl SoundScene {
                 source: None,
                 run: None,
                 busy: false,
+                gl_plan: None,
                 calibrate: true,
                 calibrations: Calibrations::default(),
             })),
@@ -757,20 +760,23 @@ async fn invert(
     values: Vec<f32>,
     iters: usize,
 ) -> Result<JsValue, JsValue> {
-    let (gpu, calibrate, measured) = {
-        let s = inner.borrow();
-        (
-            s.gpu.clone(),
-            s.calibrate,
-            s.calibrations.path(GRIFFIN_LIM_KERNEL, EDGE as u32),
-        )
+    let (plan, calibrate, measured) = {
+        let mut s = inner.borrow_mut();
+        let measured = s.calibrations.path(GRIFFIN_LIM_KERNEL, EDGE as u32);
+        let plan = match (&s.gl_plan, &s.gpu) {
+            _ if measured == Some(Path::Cpu) => None,
+            (Some(plan), _) => Some(plan.clone()),
+            (None, Some(ctx)) => Some(Rc::new(GpuGriffinLim::new(ctx, N_FFT, HOP, WINDOW))),
+            (None, None) => None,
+        };
+        s.gl_plan.clone_from(&plan);
+        (plan, s.calibrate, measured)
     };
-    let gpu = gpu.filter(|_| measured != Some(Path::Cpu));
     let mags = sound::magnitudes(&values);
     let mut out = None;
-    if let Some(ctx) = gpu {
+    if let Some(plan) = plan {
         let t0 = now_ms();
-        match griffin_lim_gpu(&ctx, &mags, N_FFT, HOP, WINDOW, iters, MOMENTUM).await {
+        match plan.run(&mags, iters, MOMENTUM).await {
             Ok(x) => {
                 if calibrate && measured.is_none() {
                     // Per iteration on both paths: two CPU iterations, scaled.
@@ -813,6 +819,7 @@ async fn invert(
                 // The scene stays on the CPU from here on, and says so.
                 let mut s = inner.borrow_mut();
                 s.gpu = None;
+                s.gl_plan = None;
                 s.detail = format!("CPU (WebAssembly): the GPU failed ({e})");
             }
         }
