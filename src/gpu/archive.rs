@@ -122,3 +122,11 @@ impl GpuArchive {
         })
     }
 }
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    #[test]
+    fn params_have_the_layout_of_their_wgsl_twin() {
+        super::super::assert_layout::<super::Params>(super::ARCHIVE_WGSL, "Params", 8);
+    }
+}

@@ -14,8 +14,6 @@ struct Params {
     _pad1: u32,
 }
 
-const WORKGROUP: u32 = 256u;
-
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> data: array<f32>;
 @group(0) @binding(2) var<storage, read> x_t: array<f32>;
@@ -81,7 +79,7 @@ fn softmax() {
 
 @compute @workgroup_size(WORKGROUP)
 fn combine(@builtin(global_invocation_id) id: vec3<u32>) {
-    let d = id.y * params.row_pitch + id.x;
+    let d = flat_index(id, params.row_pitch);
     if (d >= params.dim) {
         return;
     }

@@ -128,3 +128,11 @@ impl GpuFft {
             .collect())
     }
 }
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    #[test]
+    fn params_have_the_layout_of_their_wgsl_twin() {
+        super::super::assert_layout::<super::FftParams>(super::FFT_WGSL, "FftParams", 4);
+    }
+}

@@ -3,7 +3,9 @@
 // Twiddles w_k = exp(−2πik/n), k < n/2, come from the host (computed in f64),
 // so that WGSL's own sin/cos never enter; the inverse uses their conjugates
 // and is unnormalised, like rustfft's.
-// Line l of a batch starts at line_base(l) and steps by `stride`.
+// Element j of line l of a batch is at element_index(l, j): rows are
+// contiguous lines, columns step by n through square planes of n × n.
+// `cmul` comes from common.wgsl.
 
 struct FftParams {
     n: u32,
@@ -21,10 +23,6 @@ const FFT_THREADS: u32 = 64u;
 @group(0) @binding(2) var<storage, read_write> lines: array<vec2<f32>>;
 
 var<workgroup> line: array<vec2<f32>, 1024>;
-
-fn cmul(a: vec2<f32>, b: vec2<f32>) -> vec2<f32> {
-    return vec2<f32>(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x);
-}
 
 fn element_index(l: u32, j: u32) -> u32 {
     let n = fft.n;

@@ -121,3 +121,11 @@ impl GpuGaussian {
             .collect())
     }
 }
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    #[test]
+    fn params_have_the_layout_of_their_wgsl_twin() {
+        super::super::assert_layout::<super::Params>(super::GAUSSIAN_WGSL, "Params", 4);
+    }
+}

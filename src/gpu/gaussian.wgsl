@@ -9,8 +9,6 @@ struct Params {
     row_pitch: u32,
 }
 
-const WORKGROUP: u32 = 256u;
-
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> x_t: array<f32>;
 @group(0) @binding(2) var<storage, read_write> spectrum: array<vec2<f32>>;
@@ -19,21 +17,13 @@ const WORKGROUP: u32 = 256u;
 @group(0) @binding(4) var<storage, read> cov: array<f32>;
 @group(0) @binding(5) var<storage, read_write> out: array<f32>;
 
-fn index(id: vec3<u32>) -> u32 {
-    return id.y * params.row_pitch + id.x;
-}
-
-fn cmul(a: vec2<f32>, b: vec2<f32>) -> vec2<f32> {
-    return vec2<f32>(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x);
-}
-
 fn conj(a: vec2<f32>) -> vec2<f32> {
     return vec2<f32>(a.x, -a.y);
 }
 
 @compute @workgroup_size(WORKGROUP)
 fn load(@builtin(global_invocation_id) id: vec3<u32>) {
-    let i = index(id);
+    let i = flat_index(id, params.row_pitch);
     if (i >= 3u * params.pixels) {
         return;
     }
@@ -42,7 +32,7 @@ fn load(@builtin(global_invocation_id) id: vec3<u32>) {
 
 @compute @workgroup_size(WORKGROUP)
 fn wiener(@builtin(global_invocation_id) id: vec3<u32>) {
-    let k = index(id);
+    let k = flat_index(id, params.row_pitch);
     let n = params.pixels;
     if (k >= n) {
         return;
@@ -85,7 +75,7 @@ fn wiener(@builtin(global_invocation_id) id: vec3<u32>) {
 
 @compute @workgroup_size(WORKGROUP)
 fn store(@builtin(global_invocation_id) id: vec3<u32>) {
-    let i = index(id);
+    let i = flat_index(id, params.row_pitch);
     if (i >= 3u * params.pixels) {
         return;
     }

@@ -295,3 +295,11 @@ pub async fn stft_magnitudes_gpu(
     }
     Ok(mags)
 }
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    #[test]
+    fn params_have_the_layout_of_their_wgsl_twin() {
+        super::super::assert_layout::<super::Params>(super::GRIFFIN_LIM_WGSL, "Params", 12);
+    }
+}

@@ -21,8 +21,6 @@ struct Params {
     _pad2: u32,
 }
 
-const WORKGROUP: u32 = 256u;
-
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> window: array<f32>;
 @group(0) @binding(2) var<storage, read> mags: array<f32>;
@@ -32,14 +30,10 @@ const WORKGROUP: u32 = 256u;
 @group(0) @binding(6) var<storage, read_write> signal: array<f32>;
 @group(0) @binding(7) var<storage, read> norm: array<f32>;
 
-fn invocation(id: vec3<u32>) -> u32 {
-    return id.y * params.row_pitch + id.x;
-}
-
 // lines[t][k] = S·e^{iφ} for k ≤ N/2, and its conjugate mirror above.
 @compute @workgroup_size(WORKGROUP)
 fn synth(@builtin(global_invocation_id) id: vec3<u32>) {
-    let i = invocation(id);
+    let i = flat_index(id, params.row_pitch);
     let n = params.n_fft;
     if (i >= params.frames * n) {
         return;
@@ -64,7 +58,7 @@ fn synth(@builtin(global_invocation_id) id: vec3<u32>) {
 // signal[i] = Σ_t Re(line_t[i − t·hop])/N · w[i − t·hop] / norm[i].
 @compute @workgroup_size(WORKGROUP)
 fn overlap_add(@builtin(global_invocation_id) id: vec3<u32>) {
-    let i = invocation(id);
+    let i = flat_index(id, params.row_pitch);
     if (i >= params.padded) {
         return;
     }
@@ -90,7 +84,7 @@ fn overlap_add(@builtin(global_invocation_id) id: vec3<u32>) {
 // lines[t][k] = x(t·hop + k − N/2)·w[k], zero outside the signal.
 @compute @workgroup_size(WORKGROUP)
 fn analyse(@builtin(global_invocation_id) id: vec3<u32>) {
-    let i = invocation(id);
+    let i = flat_index(id, params.row_pitch);
     let n = params.n_fft;
     if (i >= params.frames * n) {
         return;
@@ -108,7 +102,7 @@ fn analyse(@builtin(global_invocation_id) id: vec3<u32>) {
 // φ ← arg(R − α/(1+α)·R_prev), R_prev ← R.
 @compute @workgroup_size(WORKGROUP)
 fn update(@builtin(global_invocation_id) id: vec3<u32>) {
-    let j = invocation(id);
+    let j = flat_index(id, params.row_pitch);
     if (j >= params.frames * params.bins) {
         return;
     }

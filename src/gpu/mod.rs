@@ -19,6 +19,8 @@ use thiserror::Error;
 
 /// Shared by every kernel that draws random numbers: prepended to its source.
 pub const RNG_WGSL: &str = include_str!("rng.wgsl");
+/// Indexing and complex helpers every kernel shares (see the file's header).
+pub const COMMON_WGSL: &str = include_str!("common.wgsl");
 
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum GpuError {
@@ -140,11 +142,9 @@ impl GpuContext {
 
     /// Compiles a WGSL module; `with_rng` prepends the shared RNG functions.
     pub fn shader(&self, label: &str, source: &str, with_rng: bool) -> wgpu::ShaderModule {
-        let code = if with_rng {
-            format!("{RNG_WGSL}\n{source}")
-        } else {
-            source.to_string()
-        };
+        let rng = if with_rng { RNG_WGSL } else { "" };
+        let code =
+            format!("const WORKGROUP: u32 = {WORKGROUP_SIZE}u;\n{COMMON_WGSL}\n{rng}\n{source}");
         self.device
             .create_shader_module(wgpu::ShaderModuleDescriptor {
                 label: Some(label),
@@ -333,4 +333,38 @@ mod tests {
             assert_eq!(pitch, x * WORKGROUP_SIZE);
         }
     }
+}
+
+/// Checks a host struct against the WGSL struct `name` in `source` (with the
+/// prelude the host prepends): the same size and alignment, the same number
+/// of fields, and a size that a uniform buffer accepts (a multiple of 16).
+#[cfg(all(test, not(target_arch = "wasm32")))]
+pub(crate) fn assert_layout<T>(source: &str, name: &str, fields: usize) {
+    let code =
+        format!("const WORKGROUP: u32 = {WORKGROUP_SIZE}u;\n{COMMON_WGSL}\n{RNG_WGSL}\n{source}");
+    let module = naga::front::wgsl::parse_str(&code).expect("the shader parses");
+    let mut layouter = naga::proc::Layouter::default();
+    layouter.update(module.to_ctx()).expect("layout");
+    let (handle, ty) = module
+        .types
+        .iter()
+        .find(|(_, t)| t.name.as_deref() == Some(name))
+        .unwrap_or_else(|| panic!("no struct {name} in the shader"));
+    let layout = &layouter[handle];
+    let members = match &ty.inner {
+        naga::TypeInner::Struct { members, .. } => members.len(),
+        _ => panic!("{name} is not a struct"),
+    };
+    assert_eq!(std::mem::size_of::<T>() as u32, layout.size, "{name}: size");
+    assert_eq!(
+        std::mem::align_of::<T>() as u32,
+        layout.alignment.round_up(1),
+        "{name}: alignment"
+    );
+    assert_eq!(members, fields, "{name}: number of fields");
+    assert_eq!(
+        layout.size % 16,
+        0,
+        "{name}: a uniform's size is a multiple of 16"
+    );
 }

@@ -333,3 +333,11 @@ impl GpuNoiser {
         Ok(result)
     }
 }
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    #[test]
+    fn params_have_the_layout_of_their_wgsl_twin() {
+        super::super::assert_layout::<super::GpuParams>(super::NOISE_WGSL, "Params", 8);
+    }
+}

@@ -14,16 +14,10 @@ struct Params {
     row_pitch: u32,
 }
 
-const WORKGROUP: u32 = 256u;
-
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> x0: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out_f32: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out_u32: array<u32>;
-
-fn element(id: vec3<u32>) -> u32 {
-    return id.y * params.row_pitch + id.x;
-}
 
 fn pixel_count() -> u32 {
     return params.width * params.height;
@@ -50,7 +44,7 @@ fn noised(p: u32, n: u32) -> vec3<f32> {
 // x_t as opaque RGBA8, packed little-endian (R in the low byte): what the canvas shows.
 @compute @workgroup_size(WORKGROUP)
 fn noise_rgba(@builtin(global_invocation_id) id: vec3<u32>) {
-    let p = element(id);
+    let p = flat_index(id, params.row_pitch);
     let n = pixel_count();
     if (p >= n) {
         return;
@@ -62,7 +56,7 @@ fn noise_rgba(@builtin(global_invocation_id) id: vec3<u32>) {
 // x_t as planar f32: for parity tests against the CPU reference.
 @compute @workgroup_size(WORKGROUP)
 fn noise_field(@builtin(global_invocation_id) id: vec3<u32>) {
-    let p = element(id);
+    let p = flat_index(id, params.row_pitch);
     let n = pixel_count();
     if (p >= n) {
         return;
@@ -76,7 +70,7 @@ fn noise_field(@builtin(global_invocation_id) id: vec3<u32>) {
 // The raw Philox words of elements 0..n: for the integer-stream parity test.
 @compute @workgroup_size(WORKGROUP)
 fn philox_words(@builtin(global_invocation_id) id: vec3<u32>) {
-    let p = element(id);
+    let p = flat_index(id, params.row_pitch);
     if (p >= pixel_count()) {
         return;
     }
@@ -90,7 +84,7 @@ fn philox_words(@builtin(global_invocation_id) id: vec3<u32>) {
 // gaussian4 of elements 0..n: for the Gaussian parity test.
 @compute @workgroup_size(WORKGROUP)
 fn gaussian_words(@builtin(global_invocation_id) id: vec3<u32>) {
-    let p = element(id);
+    let p = flat_index(id, params.row_pitch);
     if (p >= pixel_count()) {
         return;
     }

@@ -190,3 +190,11 @@ impl GpuPatch {
         })
     }
 }
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    #[test]
+    fn params_have_the_layout_of_their_wgsl_twin() {
+        super::super::assert_layout::<super::Params>(super::PATCH_WGSL, "Params", 12);
+    }
+}

@@ -29,7 +29,6 @@ struct Params {
     _pad2: u32,
 }
 
-const WORKGROUP: u32 = 256u;
 // Per-pixel state: max, sum, value rgb (all items); the same for the tag's
 // items; the (max, sum) snapshots of both at the start of the current item.
 const STATE: u32 = 14u;
@@ -49,10 +48,6 @@ const NEG_INF: f32 = -3.0e38;
 // (S² · items each, pixel-major).
 @group(0) @binding(8) var<storage, read_write> out: array<f32>;
 
-fn invocation(id: vec3<u32>) -> u32 {
-    return id.y * params.row_pitch + id.x;
-}
-
 // Per (pair, pixel): Σ_c (x_t(p) − √ᾱ·item(p + d))², with wrap-around, into `boxed`
 // (used as scratch until box_columns overwrites it). S is a power of two, so
 // "mod S" is "& (S − 1)".
@@ -60,7 +55,7 @@ fn invocation(id: vec3<u32>) -> u32 {
 fn differences(@builtin(global_invocation_id) id: vec3<u32>) {
     let s = params.edge;
     let n = s * s;
-    let k = invocation(id);
+    let k = flat_index(id, params.row_pitch);
     if (k >= params.batch * n) {
         return;
     }
@@ -82,7 +77,7 @@ fn differences(@builtin(global_invocation_id) id: vec3<u32>) {
 @compute @workgroup_size(WORKGROUP)
 fn box_rows(@builtin(global_invocation_id) id: vec3<u32>) {
     let s = params.edge;
-    let k = invocation(id);
+    let k = flat_index(id, params.row_pitch);
     if (k >= params.batch * s) {
         return;
     }
@@ -104,7 +99,7 @@ fn box_rows(@builtin(global_invocation_id) id: vec3<u32>) {
 @compute @workgroup_size(WORKGROUP)
 fn box_columns(@builtin(global_invocation_id) id: vec3<u32>) {
     let s = params.edge;
-    let k = invocation(id);
+    let k = flat_index(id, params.row_pitch);
     if (k >= params.batch * s) {
         return;
     }
@@ -126,7 +121,7 @@ fn box_columns(@builtin(global_invocation_id) id: vec3<u32>) {
 
 @compute @workgroup_size(WORKGROUP)
 fn reset(@builtin(global_invocation_id) id: vec3<u32>) {
-    let p = invocation(id);
+    let p = flat_index(id, params.row_pitch);
     if (p >= params.edge * params.edge) {
         return;
     }
@@ -182,7 +177,7 @@ fn inside(v: u32) -> bool {
 fn accumulate(@builtin(global_invocation_id) id: vec3<u32>) {
     let s = params.edge;
     let n = s * s;
-    let p = invocation(id);
+    let p = flat_index(id, params.row_pitch);
     if (p >= n) {
         return;
     }
@@ -246,7 +241,7 @@ fn accumulate(@builtin(global_invocation_id) id: vec3<u32>) {
 @compute @workgroup_size(WORKGROUP)
 fn finish(@builtin(global_invocation_id) id: vec3<u32>) {
     let n = params.edge * params.edge;
-    let p = invocation(id);
+    let p = flat_index(id, params.row_pitch);
     if (p >= n) {
         return;
     }
