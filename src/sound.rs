@@ -333,8 +333,8 @@ pub enum SoundDenoiser {
     Archive { mask: Option<Vec<bool>> },
     /// The row-stationary Gaussian over all clips and over the tag's clips.
     Rows {
-        all: RowGaussian,
-        tag: Option<RowGaussian>,
+        all: Box<RowGaussian>,
+        tag: Option<Box<RowGaussian>>,
         mask: Option<Vec<bool>>,
     },
 }
@@ -350,9 +350,9 @@ impl SoundDenoiser {
         match kind {
             DenoiserKind::Archive => Some(Self::Archive { mask }),
             DenoiserKind::Gaussian => {
-                let all = RowGaussian::fit(set, None, false)?;
+                let all = Box::new(RowGaussian::fit(set, None, false)?);
                 let tag = match mask.as_deref() {
-                    Some(m) => Some(RowGaussian::fit(set, Some(m), false)?),
+                    Some(m) => Some(Box::new(RowGaussian::fit(set, Some(m), false)?)),
                     None => None,
                 };
                 Some(Self::Rows { all, tag, mask })

@@ -320,21 +320,6 @@ pub fn dispatch_grid(invocations: u32) -> (u32, u32, u32) {
     (x, y, x * WORKGROUP_SIZE)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dispatch_grid_covers_every_invocation_within_limits() {
-        for n in [1u32, 255, 256, 257, 1 << 20, 40_000_000] {
-            let (x, y, pitch) = dispatch_grid(n);
-            assert!(x <= MAX_GROUPS_PER_DIM && y <= MAX_GROUPS_PER_DIM);
-            assert!(u64::from(pitch) * u64::from(y) >= u64::from(n));
-            assert_eq!(pitch, x * WORKGROUP_SIZE);
-        }
-    }
-}
-
 /// Checks a host struct against the WGSL struct `name` in `source` (with the
 /// prelude the host prepends): the same size and alignment, the same number
 /// of fields, and a size that a uniform buffer accepts (a multiple of 16).
@@ -367,4 +352,19 @@ pub(crate) fn assert_layout<T>(source: &str, name: &str, fields: usize) {
         0,
         "{name}: a uniform's size is a multiple of 16"
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dispatch_grid_covers_every_invocation_within_limits() {
+        for n in [1u32, 255, 256, 257, 1 << 20, 40_000_000] {
+            let (x, y, pitch) = dispatch_grid(n);
+            assert!(x <= MAX_GROUPS_PER_DIM && y <= MAX_GROUPS_PER_DIM);
+            assert!(u64::from(pitch) * u64::from(y) >= u64::from(n));
+            assert_eq!(pitch, x * WORKGROUP_SIZE);
+        }
+    }
 }
