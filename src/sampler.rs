@@ -40,6 +40,27 @@ pub const MAX_STEPS: u32 = DEFAULT_STEPS;
 pub const MAX_GUIDANCE: f32 = 10.0;
 pub const MAX_TEMPERATURE: f32 = 2.0;
 
+/// The limits every page builds its controls from (one definition, here).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Limits {
+    pub min_steps: u32,
+    pub max_steps: u32,
+    pub max_guidance: f32,
+    pub max_temperature: f32,
+    pub max_seed: u32,
+}
+
+impl Limits {
+    pub const SAMPLER: Limits = Limits {
+        min_steps: MIN_STEPS,
+        max_steps: MAX_STEPS,
+        max_guidance: MAX_GUIDANCE,
+        max_temperature: MAX_TEMPERATURE,
+        max_seed: u32::MAX,
+    };
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Method {

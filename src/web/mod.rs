@@ -478,6 +478,12 @@ pub fn fit_within_max_edge(width: u32, height: u32) -> Vec<u32> {
 }
 
 /// The longest edge processed, in pixels.
+/// The sampler's limits for the controls: `{minSteps, maxSteps, maxGuidance, maxTemperature, maxSeed}`.
+#[wasm_bindgen(js_name = samplerLimits)]
+pub fn sampler_limits() -> JsValue {
+    to_js(&crate::sampler::Limits::SAMPLER)
+}
+
 #[wasm_bindgen(js_name = maxEdge)]
 pub fn max_edge() -> u32 {
     image::MAX_EDGE

@@ -244,6 +244,7 @@ for (const config of CONFIGS) {
         await page.waitForSelector("html[data-ready=true]", { timeout: 120_000 });
         assert.equal(await page.getAttribute("#backend", "data-kind"), "cpu");
         assert.match(await page.textContent("#backend"), /software emulation.*\?gpu/);
+        assert.equal(await page.evaluate(() => typeof window.__generator), "undefined", "no test hooks without ?test");
       });
 
       test("timed on both paths, a kernel moves to the faster CPU and the page says why", async () => {

@@ -16,8 +16,9 @@ const BASE_ARGS = ["--no-sandbox", "--disable-quic", "--no-first-run", "--disabl
 /** The two paths every scene is tested on. */
 export const CONFIGS = [
   // The software adapter is used only when asked for (?gpu): see www/js/lib/backend.js.
-  { name: "webgpu", args: ["--enable-unsafe-webgpu"], backend: "gpu", query: "?gpu" },
-  { name: "cpu-fallback", args: [], backend: "cpu", query: "" },
+  // ?test exposes the pages' test hooks (www/js/lib/test-hooks.js).
+  { name: "webgpu", args: ["--enable-unsafe-webgpu"], backend: "gpu", query: "?gpu&test" },
+  { name: "cpu-fallback", args: [], backend: "cpu", query: "?test" },
 ];
 
 /**

@@ -1,9 +1,11 @@
 // The generation scenes: "Recognize", "Ask for noise" and "The average".
 // One page; the scene comes from the address (#scene=noise&tag=static&…), so
 // every state can be shared as a link.
-import init, { Generator, sourceColour, randomSeed } from "../pkg/hypothetical.js";
+import init, { Generator, sourceColour, randomSeed, samplerLimits } from "../pkg/hypothetical.js";
 import { licenceName } from "./licences.js";
 import { renderRecogniser, recogniserSentence } from "./lib/recogniser.js";
+import { applyLimits, checkSettings } from "./lib/limits.js";
+import { expose } from "./lib/test-hooks.js";
 import { parseAddress, writeAddress, own } from "./lib/address.js";
 import { chooseBackend, showBackend, keepPathInLinks } from "./lib/backend.js";
 
@@ -66,6 +68,7 @@ const DENOISER_WORDS = {
 
 let gen;
 let backendChoice = null;
+let limits = null; // the sampler's limits, from the core
 let items = [];
 let sceneName = "recognize";
 let running = null; // { cancelled } while sampling
@@ -203,12 +206,6 @@ function settings() {
   };
 }
 
-function validate(s) {
-  if (!Number.isInteger(s.steps) || s.steps < 10 || s.steps > 1000) return "Steps must be a whole number from 10 to 1000.";
-  if (!Number.isInteger(s.seed) || s.seed < 0 || s.seed > 4294967295) return "The seed must be a whole number from 0 to 4294967295.";
-  return "";
-}
-
 /** Shows step k (1-based) of the current run in every panel. */
 function showStep(k) {
   if (k < 1 || k > steps) return;
@@ -263,7 +260,7 @@ let addressChanged = false; // the address changed while a run was going
 
 async function generate(override = {}) {
   const s = { ...settings(), ...override };
-  const bad = validate(s);
+  const bad = checkSettings(s, limits);
   if (bad) { showMessage(bad); return null; }
   showMessage("");
   let info;
@@ -378,9 +375,11 @@ async function main() {
   // ?cpu and ?gpu force a path; otherwise a software adapter is not used.
   backendChoice = await chooseBackend();
   keepPathInLinks();
+  limits = samplerLimits();
+  applyLimits(ui, limits);
   gen = await Generator.create(backendChoice.preferGpu, manifestText);
   gen.calibrate = !backendChoice.forced;
-  window.__generator = gen; // for the browser tests
+  expose("__generator", gen);
   showBackend(ui.backend, gen, backendChoice);
   await Promise.all(items.map(async (item) => {
     const bytes = new Uint8Array(await (await fetch(`archive/${item.file}`)).arrayBuffer());

@@ -3,6 +3,7 @@ import init, { Dissolve, sniffImage, fitWithinMaxEdge, maxEdge, randomSeed } fro
 import { decodePicture, loadBuiltin, InputError } from "./image-input.js";
 import { drawSpectrum } from "./spectrum-plot.js";
 import { licenceName } from "./licences.js";
+import { expose } from "./lib/test-hooks.js";
 import { parseAddress } from "./lib/address.js";
 import { chooseBackend, showBackend, keepPathInLinks } from "./lib/backend.js";
 
@@ -358,7 +359,7 @@ async function main() {
     requestFrame();
   }
   // A documented hook for the browser tests and the benchmark run.
-  window.hypothetical = Object.freeze({ scene, timings, state: () => ({ ...state }), chooseFile });
+  expose("hypothetical", Object.freeze({ scene, timings, state: () => ({ ...state }), chooseFile }));
   document.documentElement.dataset.ready = "true";
 }
 

@@ -1,15 +1,18 @@
 // "Sounds Like Music": music dissolved into white noise on the waveform and on
 // the spectrogram, and a tagged "hypothetical" clip carved out of noise.
 // The address keeps the state (#clip=…&t=…&tag=…&denoiser=…&steps=…&seed=…).
-import init, { SoundScene, limiterCurve } from "../pkg/hypothetical.js";
+import init, { SoundScene, limiterCurve, samplerLimits } from "../pkg/hypothetical.js";
 import { Mix, buffer, SAMPLE_RATE, expectedMix, renderOffline } from "./audio-graph.js";
 import { licenceName } from "./licences.js";
 import { renderRecogniser } from "./lib/recogniser.js";
+import { applyLimits, checkSettings } from "./lib/limits.js";
+import { expose } from "./lib/test-hooks.js";
 import { parseAddress } from "./lib/address.js";
 import { chooseBackend, showBackend, keepPathInLinks } from "./lib/backend.js";
 
 const $ = (id) => document.getElementById(id);
 let backendChoice = null;
+let limits = null; // the sampler's limits, from the core
 const ui = Object.fromEntries([
   "backend", "paths", "enable-sound", "sound-state", "volume", "clip", "file", "mic", "source-info", "start-row",
   "start", "start-out", "spec", "t", "t-out", "play-mix", "hear-picture", "stop", "power", "power-sentence",
@@ -88,7 +91,7 @@ async function playSamples(kind, samples, loop = false) {
   node.connect(master);
   setPlaying(kind, node);
   node.start();
-  window.__sound.lastPlayed = { kind, length: samples.length, rms: rms(samples), peak: peak(samples) };
+  if (window.__sound) window.__sound.lastPlayed = { kind, length: samples.length, rms: rms(samples), peak: peak(samples) };
 }
 
 const rms = (x) => Math.sqrt(x.reduce((a, v) => a + v * v, 0) / Math.max(1, x.length));
@@ -361,12 +364,6 @@ function settings() {
   };
 }
 
-function validate(s) {
-  if (!Number.isInteger(s.steps) || s.steps < 10 || s.steps > 1000) return "Steps must be a whole number from 10 to 1000.";
-  if (!Number.isInteger(s.seed) || s.seed < 0 || s.seed > 4294967295) return "The seed must be a whole number from 0 to 4294967295.";
-  return null;
-}
-
 function showStep(k) {
   drawSpectrogram(ui.genSpec, scene.stepPicture(k));
   ui.scrub.value = k;
@@ -393,7 +390,7 @@ function showStep(k) {
 
 async function generate() {
   const s = settings();
-  const bad = validate(s);
+  const bad = checkSettings(s, limits);
   if (bad) { showMessage(bad); return; }
   showMessage("");
   let info;
@@ -567,12 +564,14 @@ async function main() {
   // ?cpu and ?gpu force a path; otherwise a software adapter is not used.
   backendChoice = await chooseBackend();
   keepPathInLinks();
+  limits = samplerLimits();
+  applyLimits(ui, limits);
   scene = await SoundScene.create(backendChoice.preferGpu, manifestText);
   scene.calibrate = !backendChoice.forced;
   showBackend(ui.backend, scene, backendChoice);
   curve = new Float32Array(limiterCurve(4097));
   noise = scene.noise(SEED);
-  window.__sound = {
+  expose("__sound", {
     scene, items, lastPlayed: null, timings,
     offline: async (t, seconds) => {
       const levels = scene.levels(t);
@@ -583,7 +582,7 @@ async function main() {
       for (let i = 0; i < out.length; i++) worst = Math.max(worst, Math.abs(out[i] - want[i]));
       return { worst, length: out.length, rms: rms(out), peak: peak(out), levels };
     },
-  };
+  });
   wire();
   drawSpectrogram(ui.spec, null);
   drawSpectrogram(ui.genSpec, null);

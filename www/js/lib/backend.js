@@ -44,14 +44,12 @@ export function showBackend(element, scene, choice) {
     : scene.backendDetail;
 }
 
-/** Keeps ?cpu or ?gpu on the links between the project's pages, so a forced path stays forced. */
+/** Keeps the address's query (?cpu, ?gpu, ?test) on the links between the project's pages. */
 export function keepPathInLinks(search = location.search) {
-  const q = new URLSearchParams(search);
-  const flag = q.has("cpu") ? "cpu" : q.has("gpu") ? "gpu" : null;
-  if (!flag) return;
+  if (!search) return;
   for (const a of document.querySelectorAll("a[href]")) {
     const url = new URL(a.getAttribute("href"), location.href);
     if (url.origin !== location.origin || !/\.html$|\/$/.test(url.pathname)) continue;
-    a.href = `${url.pathname.split("/").pop() || "./"}?${flag}${url.hash}`;
+    a.href = `${url.pathname.split("/").pop() || "./"}${search}${url.hash}`;
   }
 }

@@ -1,0 +1,22 @@
+// The sampler's controls take their limits from the core (samplerLimits() in
+// the wasm, sampler::Limits in Rust), so the page and the sampler agree.
+
+/** Sets min/max on the steps, guidance, temperature and seed inputs of `ui`. */
+export function applyLimits(ui, limits) {
+  const set = (el, min, max) => { if (el) { el.min = String(min); el.max = String(max); } };
+  set(ui.steps, limits.minSteps, limits.maxSteps);
+  set(ui.guidance, 0, limits.maxGuidance);
+  set(ui.temperature, 0, limits.maxTemperature);
+  set(ui.seed, 0, limits.maxSeed);
+}
+
+/** A sentence for the first setting outside the limits, or "" when all fit. */
+export function checkSettings(s, limits) {
+  if (!Number.isInteger(s.steps) || s.steps < limits.minSteps || s.steps > limits.maxSteps) {
+    return `Steps must be a whole number from ${limits.minSteps} to ${limits.maxSteps}.`;
+  }
+  if (!Number.isInteger(s.seed) || s.seed < 0 || s.seed > limits.maxSeed) {
+    return `The seed must be a whole number from 0 to ${limits.maxSeed}.`;
+  }
+  return "";
+}
