@@ -1,5 +1,6 @@
 // The Archive page: every item of archive/manifest.json, filterable by kind and tag.
 import { licenceName, licenceUrl } from "./licences.js";
+import { parseAddress } from "./lib/address.js";
 
 const $ = (id) => document.getElementById(id);
 const ui = { about: $("about"), tags: $("tags"), count: $("count"), message: $("message"), items: $("items") };
@@ -17,11 +18,20 @@ function el(tag, props = {}, ...children) {
   return node;
 }
 
+const ADDRESS = {
+  kind: { kind: "choice", values: ["image", "sound"] },
+  tag: { kind: "text" },
+  item: { kind: "text" },
+};
+let addressNotes = [];
+
+/** Reads the address with the shared rules (lib/address.js); returns the item asked for. */
 function readHash() {
-  const p = new URLSearchParams(location.hash.slice(1));
-  state.kind = ["image", "sound"].includes(p.get("kind")) ? p.get("kind") : "";
-  state.tag = p.get("tag") ?? "";
-  return p.get("item");
+  const { values, corrections } = parseAddress(location.hash, ADDRESS);
+  state.kind = values.kind ?? "";
+  state.tag = values.tag ?? "";
+  addressNotes = corrections;
+  return values.item;
 }
 
 function writeHash() {
@@ -153,11 +163,12 @@ async function main() {
     });
   }
   const fromAddress = (focusId) => {
-    ui.message.textContent = "";
+    const notes = [...addressNotes];
     if (state.tag && !counts.has(state.tag)) {
-      ui.message.textContent = `No item is tagged “${state.tag}”; showing everything.`;
+      notes.push(`No item is tagged “${state.tag}”; showing everything.`);
       state.tag = "";
     }
+    ui.message.textContent = notes.join(" ");
     apply();
     for (const li of document.querySelectorAll("#items > li.target")) li.classList.remove("target");
     const target = focusId && cards.get(focusId);
