@@ -26,9 +26,10 @@ use crate::griffin_lim::{griffin_lim, MOMENTUM};
 use crate::rng::fill_gaussian_planar;
 use crate::stft::{frame_count, Stft};
 
-pub const SAMPLE_RATE: u32 = 22_050;
-/// Samples per clip: 2^17, 5.94 s at 22,050 Hz.
-pub const WINDOW: usize = 131_072;
+/// The archive's sample rate (Hz), defined once in `archive`.
+pub use crate::archive::SAMPLE_RATE;
+/// Samples per window: the archive's clip length, 2^17, 5.94 s at 22,050 Hz.
+pub const WINDOW: usize = crate::archive::CLIP_SAMPLES as usize;
 /// The picture's side: frequency bins and frames kept.
 pub const EDGE: usize = 512;
 pub const TOP_DB: f32 = 40.0;

@@ -40,6 +40,23 @@ use crate::stft::{Stft, HOP, N_FFT};
 const ARCHIVE_KERNEL: &str = "the archive denoiser on spectrograms";
 const GRIFFIN_LIM_KERNEL: &str = "one Griffin–Lim iteration on spectrograms";
 
+/// The sound constants the page needs: `{sampleRate, window, hop}` (one definition, in Rust).
+#[wasm_bindgen(js_name = soundConstants)]
+pub fn sound_constants() -> JsValue {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Constants {
+        sample_rate: u32,
+        window: usize,
+        hop: usize,
+    }
+    to_js(&Constants {
+        sample_rate: SAMPLE_RATE,
+        window: WINDOW,
+        hop: HOP,
+    })
+}
+
 pub const SCENE_TAGS: [&str; 6] = ["techno", "chorale", "jazz", "voice", "drums", "static"];
 
 fn err(msg: impl std::fmt::Display) -> JsError {

@@ -10,7 +10,10 @@
 // identity up to 0.5, then a soft knee that never passes 0.95. Gains glide
 // with `setTargetAtTime` so that dragging the timestep does not click.
 
-export const SAMPLE_RATE = 22050;
+// The scene's sample rate (Hz), from the Rust core (soundConstants): set by
+// useSampleRate before any buffer is made.
+export let SAMPLE_RATE = 0;
+export function useSampleRate(rate) { SAMPLE_RATE = rate; }
 const GLIDE = 0.015; // seconds: the time constant of a gain change
 
 export function buffer(ctx, samples) {

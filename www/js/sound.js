@@ -1,8 +1,8 @@
 // "Sounds Like Music": music dissolved into white noise on the waveform and on
 // the spectrogram, and a tagged "hypothetical" clip carved out of noise.
 // The address keeps the state (#clip=…&t=…&tag=…&denoiser=…&steps=…&seed=…).
-import init, { SoundScene, limiterCurve, samplerLimits } from "../pkg/hypothetical.js";
-import { Mix, buffer, SAMPLE_RATE, expectedMix, renderOffline } from "./audio-graph.js";
+import init, { SoundScene, limiterCurve, samplerLimits, soundConstants } from "../pkg/hypothetical.js";
+import { Mix, buffer, SAMPLE_RATE, useSampleRate, expectedMix, renderOffline } from "./audio-graph.js";
 import { licenceName } from "./licences.js";
 import { renderRecogniser } from "./lib/recogniser.js";
 import { applyLimits, checkSettings } from "./lib/limits.js";
@@ -13,6 +13,7 @@ import { chooseBackend, showBackend, keepPathInLinks } from "./lib/backend.js";
 const $ = (id) => document.getElementById(id);
 let backendChoice = null;
 let limits = null; // the sampler's limits, from the core
+let SOUND = null; // {sampleRate, window, hop}, from the core
 const ui = Object.fromEntries([
   "backend", "paths", "enable-sound", "sound-state", "volume", "clip", "file", "mic", "source-info", "start-row",
   "start", "start-out", "spec", "t", "t-out", "play-mix", "hear-picture", "stop", "power", "power-sentence",
@@ -127,7 +128,7 @@ function drawSpectrogram(canvas, rgba) {
   g.restore();
   g.textAlign = "center";
   g.textBaseline = "top";
-  const secondsPerFrame = 256 / SAMPLE_RATE;
+  const secondsPerFrame = SOUND.hop / SAMPLE_RATE;
   for (let s = 0; s <= 5; s++) {
     const x = PAD.left + s / secondsPerFrame;
     g.fillRect(x, PAD.top + 512, 1, 5);
@@ -206,8 +207,8 @@ function updateForward() {
 
 function sourceChanged(info) {
   const bits = [`${info.label}: ${info.seconds.toFixed(1)} s`];
-  if (info.padded > 0) bits.push(`shorter than the 5.9 s window, so it was padded with ${(info.padded / SAMPLE_RATE).toFixed(1)} s of silence`);
-  else if (info.seconds > 131072 / SAMPLE_RATE + 0.05) bits.push(`the window starts at ${(info.start / SAMPLE_RATE).toFixed(1)} s`);
+  if (info.padded > 0) bits.push(`shorter than the ${(SOUND.window / SAMPLE_RATE).toFixed(1)} s window, so it was padded with ${(info.padded / SAMPLE_RATE).toFixed(1)} s of silence`);
+  else if (info.seconds > SOUND.window / SAMPLE_RATE + 0.05) bits.push(`the window starts at ${(info.start / SAMPLE_RATE).toFixed(1)} s`);
   ui.sourceInfo.textContent = bits.join("; ") + ".";
   if (mix) { mix.stop(); mix = null; }
   if (playing?.kind === "mix") stopAll();
@@ -233,10 +234,10 @@ function useClip(id) {
 
 function useDecoded(startSeconds = 0) {
   const info = scene.setSource(decoded.samples, Math.round(startSeconds * SAMPLE_RATE), decoded.label);
-  const longer = decoded.samples.length > 131072;
+  const longer = decoded.samples.length > SOUND.window;
   ui.startRow.hidden = !longer;
   if (longer) {
-    ui.start.max = ((decoded.samples.length - 131072) / SAMPLE_RATE).toFixed(1);
+    ui.start.max = ((decoded.samples.length - SOUND.window) / SAMPLE_RATE).toFixed(1);
     ui.startOut.textContent = `${(info.start / SAMPLE_RATE).toFixed(1)} s`;
   }
   ui.clip.value = "";
@@ -565,6 +566,8 @@ async function main() {
   backendChoice = await chooseBackend();
   keepPathInLinks();
   limits = samplerLimits();
+  SOUND = soundConstants();
+  useSampleRate(SOUND.sampleRate);
   applyLimits(ui, limits);
   scene = await SoundScene.create(backendChoice.preferGpu, manifestText);
   scene.calibrate = !backendChoice.forced;
