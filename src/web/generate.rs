@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use super::{now_ms, open_gpu, to_js};
+use super::{now_ms, open_gpu, to_js, HoldsRun, TakenRun};
 use crate::archive::{Item, Kind, Manifest};
 use crate::calibration::{Calibrations, KernelTiming, Path};
 use crate::dataset::{encode_png, Dataset, SAMPLE_EDGES};
@@ -111,6 +111,13 @@ struct State {
     /// Measure kernels on both paths (off when the page forces a path).
     calibrate: bool,
     calibrations: Calibrations,
+}
+
+impl HoldsRun for State {
+    type Run = Run;
+    fn slot(&mut self) -> (&mut bool, &mut Option<Run>) {
+        (&mut self.busy, &mut self.run)
+    }
 }
 
 impl State {
@@ -338,17 +345,8 @@ impl Generator {
                 Some(Err(e)) => return Err(e.into()),
                 None => return Err(err("press Generate first").into()),
             };
-            let mut run = {
-                let mut s = inner.borrow_mut();
-                if s.busy {
-                    return Err(err("a step is already running").into());
-                }
-                let Some(run) = s.run.take() else {
-                    return Err(err("press Generate first").into());
-                };
-                s.busy = true;
-                run
-            };
+            let mut taken = TakenRun::take(&inner)?;
+            let run = &mut *taken;
             let mut fell_back = None;
             let mut used = "cpu";
             let mut timing = None;
@@ -366,7 +364,7 @@ impl Generator {
                         Ok(d) => {
                             let gpu_ms = now_ms() - t0;
                             if run.calibrate && run.sampler.steps_done() == 1 {
-                                timing = Some(time_on_cpu(&run, &set, gpu_ms));
+                                timing = Some(time_on_cpu(run, &set, gpu_ms));
                             }
                             answer = Some(d);
                             used = "gpu";
@@ -407,21 +405,13 @@ impl Generator {
                                 partial: Some([done, total]),
                                 calibration: None,
                             };
-                            let mut s = inner.borrow_mut();
-                            s.busy = false;
-                            s.run = Some(run);
                             return Ok(to_js(&info));
                         }
                         pending.finish()
                     }
                     None => run.cpu.denoise(&set, &run.sampler),
                 };
-                if let Err(e) = run.sampler.advance(&d, kind, patch) {
-                    let mut s = inner.borrow_mut();
-                    s.busy = false;
-                    s.run = Some(run);
-                    return Err(err(e).into());
-                }
+                run.sampler.advance(&d, kind, patch).map_err(err)?;
             }
             if let Some(t) = timing {
                 run.calibrate = false;
@@ -446,13 +436,11 @@ impl Generator {
                 partial: None,
                 calibration,
             };
-            let mut s = inner.borrow_mut();
             if info.fell_back.is_some() {
+                let mut s = inner.borrow_mut();
                 s.detail = "CPU (WebAssembly): the GPU failed during a run".into();
                 s.gpu = None;
             }
-            s.busy = false;
-            s.run = Some(run);
             Ok(to_js(&info))
         })
     }

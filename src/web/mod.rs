@@ -411,6 +411,63 @@ pub(crate) fn now_ms() -> f64 {
     performance_now()
 }
 
+/// A scene whose state holds one sampling run and a flag for a step in flight.
+pub(crate) trait HoldsRun {
+    type Run;
+    /// The busy flag and the run's slot.
+    fn slot(&mut self) -> (&mut bool, &mut Option<Self::Run>);
+}
+
+/// The run taken out of its scene for one step. Dropping the guard puts the
+/// run back and marks the scene idle, on every exit path of the step (early
+/// returns and errors included), so no branch has to remember to.
+pub(crate) struct TakenRun<S: HoldsRun> {
+    inner: Rc<RefCell<S>>,
+    run: Option<S::Run>,
+}
+
+impl<S: HoldsRun> TakenRun<S> {
+    /// Takes the run; refuses while another step is in flight or before a run exists.
+    pub(crate) fn take(inner: &Rc<RefCell<S>>) -> Result<Self, JsValue> {
+        let mut s = inner.borrow_mut();
+        let (busy, slot) = s.slot();
+        if *busy {
+            return Err(JsError::new("a step is already running").into());
+        }
+        let run = slot
+            .take()
+            .ok_or_else(|| JsValue::from(JsError::new("press Generate first")))?;
+        *busy = true;
+        drop(s);
+        Ok(Self {
+            inner: inner.clone(),
+            run: Some(run),
+        })
+    }
+}
+
+impl<S: HoldsRun> std::ops::Deref for TakenRun<S> {
+    type Target = S::Run;
+    fn deref(&self) -> &S::Run {
+        self.run.as_ref().expect("held until dropped")
+    }
+}
+
+impl<S: HoldsRun> std::ops::DerefMut for TakenRun<S> {
+    fn deref_mut(&mut self) -> &mut S::Run {
+        self.run.as_mut().expect("held until dropped")
+    }
+}
+
+impl<S: HoldsRun> Drop for TakenRun<S> {
+    fn drop(&mut self) {
+        let mut s = self.inner.borrow_mut();
+        let (busy, slot) = s.slot();
+        *busy = false;
+        *slot = self.run.take();
+    }
+}
+
 /// Why there is no GPU, in words for visitors (the adapter error's details go to the console).
 pub(crate) fn plain_reason(err: &GpuError) -> String {
     match err {

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use super::{now_ms, open_gpu, to_js};
+use super::{now_ms, open_gpu, to_js, HoldsRun, TakenRun};
 use crate::archive::{Item, Kind, Manifest};
 use crate::calibration::{Calibrations, KernelTiming, Path};
 use crate::dataset::Dataset;
@@ -99,6 +99,13 @@ struct State {
     /// Measure kernels on both paths (off when the page forces a path).
     calibrate: bool,
     calibrations: Calibrations,
+}
+
+impl HoldsRun for State {
+    type Run = Run;
+    fn slot(&mut self) -> (&mut bool, &mut Option<Run>) {
+        (&mut self.busy, &mut self.run)
+    }
 }
 
 impl State {
@@ -510,17 +517,9 @@ impl SoundScene {
     pub fn step(&self) -> Promise {
         let inner = self.inner.clone();
         future_to_promise(async move {
-            let (mut run, set) = {
-                let mut s = inner.borrow_mut();
-                if s.busy {
-                    return Err(err("a step is already running").into());
-                }
-                let Some(run) = s.run.take() else {
-                    return Err(err("press Generate first").into());
-                };
-                s.busy = true;
-                (run, s.set.clone())
-            };
+            let mut taken = TakenRun::take(&inner)?;
+            let run = &mut *taken;
+            let set = inner.borrow().set.clone();
             let mut used = "cpu";
             let mut fell_back = None;
             let mut timing = None;
@@ -573,12 +572,7 @@ impl SoundScene {
                 }
                 let d = answer.unwrap_or_else(|| run.denoiser.denoise(&set, &x_t, a));
                 let kind = run.denoiser.kind();
-                if let Err(e) = run.sampler.advance(&d, kind, None) {
-                    let mut s = inner.borrow_mut();
-                    s.busy = false;
-                    s.run = Some(run);
-                    return Err(err(e).into());
-                }
+                run.sampler.advance(&d, kind, None).map_err(err)?;
             }
             let calibration = timing.map(|t| {
                 run.calibrate = false;
@@ -597,13 +591,11 @@ impl SoundScene {
                 fell_back,
                 calibration,
             };
-            let mut s = inner.borrow_mut();
             if info.fell_back.is_some() {
+                let mut s = inner.borrow_mut();
                 s.detail = "CPU (WebAssembly): the GPU failed during a run".into();
                 s.gpu = None;
             }
-            s.busy = false;
-            s.run = Some(run);
             Ok(to_js(&info))
         })
     }
