@@ -205,6 +205,15 @@ for (const config of CONFIGS) {
       await page.click("#stop-gen");
       await shot("generated-techno");
 
+      // Changing the controls after the run changes nothing about it: the
+      // step shown, its words and the download follow the run's own settings.
+      await page.selectOption("#denoiser", "gaussian");
+      await page.fill("#seed", "99");
+      await page.selectOption("#tag", "jazz");
+      await page.focus("#scrub");
+      await page.keyboard.press("Home");
+      assert.match(await page.textContent("#provenance-intro"), /weighted mix of whole archive clips/);
+      assert.equal(await page.textContent("#recogniser li.chosen .name"), "techno");
       const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download")]);
       assert.match(download.suggestedFilename(), /^hypothetical-techno-archive-seed3\.wav$/);
       const wav = readWav(readFileSync(await download.path()));

@@ -396,7 +396,7 @@ async function generate() {
   showMessage("");
   let info;
   try { info = scene.start(s); } catch (e) { showMessage(e.message ?? String(e)); return; }
-  run = { cancelled: false, tag: s.tag, denoiser: s.denoiser };
+  run = { cancelled: false, tag: s.tag, denoiser: s.denoiser, settings: s };
   rendered = new Map();
   resultSamples = null;
   steps = 0;
@@ -482,7 +482,8 @@ function download() {
   const blob = new Blob([bytes], { type: "audio/wav" });
   const a = document.createElement("a");
   a.href = URL.createObjectURL(blob);
-  a.download = `hypothetical-${run?.tag || "clip"}-${ui.denoiser.value}-seed${ui.seed.value}.wav`;
+  // Named after the run's own settings, not the controls' current values.
+  a.download = `hypothetical-${run.settings.tag || "clip"}-${run.settings.denoiser}-seed${run.settings.seed}.wav`;
   document.body.append(a);
   a.click();
   a.remove();
