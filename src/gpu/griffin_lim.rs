@@ -230,10 +230,112 @@ pub async fn griffin_lim_gpu(
         .await
 }
 
-/// The STFT magnitudes of `signal` on the GPU (the `analyse` kernel, then the
-/// FFT kernel along each frame): frames × (n_fft/2 + 1), frame-major, with the
-/// conventions of `stft::Stft` (centred, zero padding). The complex frames come
-/// back to the host, which takes their magnitudes.
+/// The STFT magnitudes on the GPU (the `analyse` kernel, then the FFT kernel
+/// along each frame), planned once for one signal length: frames × (n_fft/2 + 1),
+/// frame-major, with the conventions of `stft::Stft` (centred, zero padding).
+/// The complex frames come back to the host, which takes their magnitudes.
+pub struct GpuStft {
+    ctx: GpuContext,
+    n_fft: usize,
+    length: usize,
+    frames: usize,
+    staged_len: usize,
+    signal: wgpu::Buffer,
+    lines: wgpu::Buffer,
+    out: wgpu::Buffer,
+    fft: GpuFft,
+    fft_bind: FftBindings,
+    analyse: (wgpu::ComputePipeline, wgpu::BindGroup),
+    grid: (u32, u32),
+}
+
+impl GpuStft {
+    /// Plans the STFT of signals of `length` samples.
+    pub fn new(ctx: &GpuContext, n_fft: usize, hop: usize, length: usize) -> Self {
+        let bins = n_fft / 2 + 1;
+        let frames = frame_count(length, n_fft, hop);
+        let padded = n_fft + hop * (frames - 1);
+        let staged_len = padded.max(n_fft / 2 + length);
+        let module = ctx.shader("griffin_lim.wgsl", GRIFFIN_LIM_WGSL, false);
+        let params = uniform(ctx, "stft params", std::mem::size_of::<Params>() as u64);
+        let window_b = storage_init(
+            ctx,
+            "stft window",
+            bytemuck::cast_slice(&hann_periodic(n_fft)),
+        );
+        let signal = storage(ctx, "stft signal", (staged_len * 4) as u64);
+        let lines = storage(ctx, "stft lines", (frames * n_fft * 8) as u64);
+        let out = staging(ctx, "stft staging", (frames * n_fft * 8) as u64);
+        let fft = GpuFft::new(ctx, n_fft as u32);
+        let fft_bind = fft.bind(ctx, &lines);
+        let analyse = pipeline(ctx, &module, "analyse");
+        let analyse_bind = bind(
+            ctx,
+            &analyse,
+            &[(0, &params), (1, &window_b), (5, &lines), (6, &signal)],
+        );
+        let (gx, gy, pitch) = dispatch_grid((frames * n_fft) as u32);
+        let p = Params {
+            n_fft: n_fft as u32,
+            hop: hop as u32,
+            frames: frames as u32,
+            bins: bins as u32,
+            padded: padded as u32,
+            length: length as u32,
+            momentum: 0.0,
+            has_prev: 0,
+            row_pitch: pitch,
+            _pad: [0; 3],
+        };
+        ctx.queue.write_buffer(&params, 0, bytemuck::bytes_of(&p));
+        Self {
+            ctx: ctx.clone(),
+            n_fft,
+            length,
+            frames,
+            staged_len,
+            signal,
+            lines,
+            out,
+            fft,
+            fft_bind,
+            analyse: (analyse, analyse_bind),
+            grid: (gx, gy),
+        }
+    }
+
+    /// The magnitudes of `signal` (of the planned length).
+    pub async fn run(&self, signal: &[f32]) -> Result<Vec<f32>, GpuError> {
+        let ctx = &self.ctx;
+        ctx.check_alive()?;
+        assert_eq!(signal.len(), self.length, "a signal of another length");
+        let (n_fft, frames) = (self.n_fft, self.frames);
+        let bins = n_fft / 2 + 1;
+        let mut staged = vec![0.0f32; self.staged_len];
+        staged[n_fft / 2..n_fft / 2 + self.length].copy_from_slice(signal);
+        ctx.queue
+            .write_buffer(&self.signal, 0, bytemuck::cast_slice(&staged));
+        let bytes = (frames * n_fft * 8) as u64;
+        let mut encoder = ctx.device.create_command_encoder(&Default::default());
+        dispatch(&mut encoder, &self.analyse.0, &self.analyse.1, self.grid);
+        self.fft
+            .encode_rows(&mut encoder, &self.fft_bind, frames as u32, false);
+        encoder.copy_buffer_to_buffer(&self.lines, 0, &self.out, 0, bytes);
+        ctx.queue.submit([encoder.finish()]);
+        let v = read_f32(ctx, &self.out, bytes).await?;
+        let mut mags = vec![0.0f32; frames * bins];
+        for t in 0..frames {
+            for b in 0..bins {
+                let j = 2 * (t * n_fft + b);
+                mags[t * bins + b] = v[j].hypot(v[j + 1]);
+            }
+        }
+        Ok(mags)
+    }
+}
+
+/// The STFT magnitudes of `signal` on the GPU, planned and run once (keep a
+/// [`GpuStft`] to transform several signals).
 pub async fn stft_magnitudes_gpu(
     ctx: &GpuContext,
     signal: &[f32],
@@ -241,65 +343,7 @@ pub async fn stft_magnitudes_gpu(
     hop: usize,
 ) -> Result<Vec<f32>, GpuError> {
     ctx.check_alive()?;
-    let length = signal.len();
-    let bins = n_fft / 2 + 1;
-    let frames = frame_count(length, n_fft, hop);
-    let padded = n_fft + hop * (frames - 1);
-    let mut staged = vec![0.0f32; padded.max(n_fft / 2 + length)];
-    staged[n_fft / 2..n_fft / 2 + length].copy_from_slice(signal);
-    let module = ctx.shader("griffin_lim.wgsl", GRIFFIN_LIM_WGSL, false);
-    let params = uniform(ctx, "stft params", std::mem::size_of::<Params>() as u64);
-    let window_b = storage_init(
-        ctx,
-        "stft window",
-        bytemuck::cast_slice(&hann_periodic(n_fft)),
-    );
-    let signal_b = storage_init(ctx, "stft signal", bytemuck::cast_slice(&staged));
-    let lines = storage(ctx, "stft lines", (frames * n_fft * 8) as u64);
-    let fft = GpuFft::new(ctx, n_fft as u32);
-    let fft_bind = fft.bind(ctx, &lines);
-    let analyse = pipeline(ctx, &module, "analyse");
-    let analyse_bind = bind(
-        ctx,
-        &analyse,
-        &[(0, &params), (1, &window_b), (5, &lines), (6, &signal_b)],
-    );
-    let (gx, gy, pitch) = dispatch_grid((frames * n_fft) as u32);
-    let p = Params {
-        n_fft: n_fft as u32,
-        hop: hop as u32,
-        frames: frames as u32,
-        bins: bins as u32,
-        padded: padded as u32,
-        length: length as u32,
-        momentum: 0.0,
-        has_prev: 0,
-        row_pitch: pitch,
-        _pad: [0; 3],
-    };
-    ctx.queue.write_buffer(&params, 0, bytemuck::bytes_of(&p));
-    let bytes = (frames * n_fft * 8) as u64;
-    let out = staging(ctx, "stft staging", bytes);
-    let mut encoder = ctx.device.create_command_encoder(&Default::default());
-    dispatch(&mut encoder, &analyse, &analyse_bind, (gx, gy));
-    fft.encode_rows(&mut encoder, &fft_bind, frames as u32, false);
-    encoder.copy_buffer_to_buffer(&lines, 0, &out, 0, bytes);
-    ctx.queue.submit([encoder.finish()]);
-    let v = read_f32(ctx, &out, bytes).await?;
-    let mut mags = vec![0.0f32; frames * bins];
-    for t in 0..frames {
-        for b in 0..bins {
-            let j = 2 * (t * n_fft + b);
-            mags[t * bins + b] = v[j].hypot(v[j + 1]);
-        }
-    }
-    Ok(mags)
-}
-
-#[cfg(all(test, not(target_arch = "wasm32")))]
-mod tests {
-    #[test]
-    fn params_have_the_layout_of_their_wgsl_twin() {
-        super::super::assert_layout::<super::Params>(super::GRIFFIN_LIM_WGSL, "Params", 12);
-    }
+    GpuStft::new(ctx, n_fft, hop, signal.len())
+        .run(signal)
+        .await
 }

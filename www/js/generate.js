@@ -2,10 +2,10 @@
 // One page; the scene comes from the address (#scene=noise&tag=static&…), so
 // every state can be shared as a link.
 import init, { Generator, sourceColour, randomSeed, samplerLimits } from "../pkg/hypothetical.js";
-import { licenceName } from "./licences.js";
 import { renderRecogniser, recogniserSentence } from "./lib/recogniser.js";
 import { applyLimits, checkSettings } from "./lib/limits.js";
 import { expose } from "./lib/test-hooks.js";
+import { messenger, shortCredit, fullCredit } from "./lib/page.js";
 import { parseAddress, writeAddress, own } from "./lib/address.js";
 import { chooseBackend, showBackend, keepPathInLinks } from "./lib/backend.js";
 
@@ -76,10 +76,7 @@ let steps = 0; // steps recorded in the current run
 let runSettings = null; // the settings the current run started with
 const stepMs = [];
 
-function showMessage(text, kind = "error") {
-  ui.message.textContent = text;
-  ui.message.dataset.kind = text ? kind : "";
-}
+const showMessage = messenger(ui.message, "error");
 
 function readAddress() {
   return parseAddress(location.hash, addressSchema());
@@ -246,7 +243,7 @@ function showProvenance(k) {
     text.innerHTML = `<strong></strong> <span class="share"></span><br><span class="credit"></span>`;
     text.querySelector("strong").textContent = item.title;
     text.querySelector(".share").textContent = share;
-    text.querySelector(".credit").textContent = `${item.creator}${item.year ? ` (${item.year})` : ""}, ${licenceName(item.licence)}`;
+    text.querySelector(".credit").textContent = shortCredit(item);
     li.append(a, text);
     return li;
   }));

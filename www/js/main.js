@@ -2,8 +2,8 @@
 import init, { Dissolve, sniffImage, fitWithinMaxEdge, maxEdge, randomSeed } from "../pkg/hypothetical.js";
 import { decodePicture, loadBuiltin, InputError } from "./image-input.js";
 import { drawSpectrum } from "./spectrum-plot.js";
-import { licenceName } from "./licences.js";
 import { expose } from "./lib/test-hooks.js";
+import { messenger, shortCredit, fullCredit } from "./lib/page.js";
 import { parseAddress } from "./lib/address.js";
 import { chooseBackend, showBackend, keepPathInLinks } from "./lib/backend.js";
 
@@ -26,10 +26,7 @@ let spectrum = null; // the current picture's spectrum: fixed per picture, fetch
 let items = [];
 const timings = []; // ms per frame, most recent last
 
-function showMessage(text, kind = "note") {
-  ui.message.textContent = text;
-  ui.message.dataset.kind = text ? kind : "";
-}
+const showMessage = messenger(ui.message, "note");
 
 const ADDRESS = {
   image: { kind: "text" },
@@ -177,7 +174,7 @@ function useImage({ rgba, width, height }, id, label, credit) {
 
 function creditLine(item) {
   const span = document.createElement("span");
-  span.textContent = `${item.title} · ${item.creator}${item.year ? `, ${item.year}` : ""} · ${licenceName(item.licence)} · ${item.attribution} `;
+  span.textContent = `${fullCredit(item)} `;
   const more = document.createElement("a");
   more.href = `archive.html#item=${encodeURIComponent(item.id)}`;
   more.textContent = "In the archive";
@@ -238,7 +235,7 @@ function buildPicker() {
     title.textContent = item.title;
     const who = document.createElement("span");
     who.className = "who";
-    who.textContent = `${item.creator} · ${licenceName(item.licence)}`;
+    who.textContent = shortCredit(item);
     button.append(img, title, who);
     button.addEventListener("click", () => chooseBuiltin(item));
     li.append(button);

@@ -3,10 +3,10 @@
 // The address keeps the state (#clip=…&t=…&tag=…&denoiser=…&steps=…&seed=…).
 import init, { SoundScene, limiterCurve, samplerLimits, soundConstants } from "../pkg/hypothetical.js";
 import { Mix, buffer, SAMPLE_RATE, useSampleRate, expectedMix, renderOffline } from "./audio-graph.js";
-import { licenceName } from "./licences.js";
 import { renderRecogniser } from "./lib/recogniser.js";
 import { applyLimits, checkSettings } from "./lib/limits.js";
 import { expose } from "./lib/test-hooks.js";
+import { messenger, shortCredit, fullCredit } from "./lib/page.js";
 import { parseAddress } from "./lib/address.js";
 import { chooseBackend, showBackend, keepPathInLinks } from "./lib/backend.js";
 
@@ -43,10 +43,7 @@ let rendered = new Map(); // step k (0: result) → Float32Array
 let resultSamples = null;
 const timings = { steps: [], render: [] };
 
-function showMessage(text, kind = "error") {
-  ui.message.textContent = text;
-  ui.message.dataset.kind = text ? kind : "";
-}
+const showMessage = messenger(ui.message, "error");
 
 // ---- sound only after a gesture ----
 async function enableSound() {
@@ -383,7 +380,7 @@ function showStep(k) {
     a.href = `archive.html#item=${encodeURIComponent(s.id)}`;
     a.textContent = s.title;
     const item = items.find((i) => i.id === s.id);
-    li.append(a, ` · ${(100 * s.weight).toFixed(1)}% · `, item ? `${item.creator}, ${licenceName(item.licence)}` : s.id);
+    li.append(a, ` · ${(100 * s.weight).toFixed(1)}% · `, item ? shortCredit(item) : s.id);
     li.dataset.id = s.id;
     return li;
   }));
