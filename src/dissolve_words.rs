@@ -21,8 +21,8 @@ pub const ABOUT_EQUAL: f64 = 1.25;
 pub const FAR_STRONGER: f64 = 10.0;
 pub const FAR_WEAKER: f64 = 0.1;
 pub const TRACE: f64 = 1.0 / 300.0;
-/// Broad shapes versus fine detail: the geometric mean power of the coarser
-/// half of the spectrum's bins against the finer half, worded "about as much" within a
+/// Broad shapes versus fine detail: the median power of the coarser half of
+/// the spectrum's bins against the finer half, worded "about as much" within a
 /// factor of 1.5 and "far more" beyond a factor of 10.
 pub const SPECTRUM_ABOUT: f64 = 1.5;
 pub const SPECTRUM_FAR: f64 = 10.0;
@@ -157,8 +157,8 @@ fn px(period: f64) -> String {
 }
 
 /// How the picture's power is spread between broad shapes and fine detail,
-/// from the ratio of the geometric mean power of the coarser half of the bins
-/// to that of the finer half.
+/// from the ratio of the median power of the coarser half of the bins to
+/// that of the finer half.
 pub fn spread_words(spectrum: &RadialSpectrum) -> Option<String> {
     let k = spectrum.power.len();
     if k < 2 {
@@ -167,10 +167,21 @@ pub fn spread_words(spectrum: &RadialSpectrum) -> Option<String> {
     if spectrum.power.iter().all(|&p| p <= 1e-12) {
         return None;
     }
-    // Geometric means: the spectrum spans decades, and an arithmetic mean
-    // would be decided by its few largest bins.
-    let log_mean = |v: &[f64]| v.iter().map(|p| p.max(1e-30).ln()).sum::<f64>() / v.len() as f64;
-    let r = (log_mean(&spectrum.power[..k / 2]) - log_mean(&spectrum.power[k / 2..])).exp();
+    // Medians: the spectrum spans decades, an arithmetic mean is decided by
+    // its few largest bins and a geometric mean by bins where the picture
+    // has almost no power (a blocky picture has many).
+    let median = |v: &[f64]| {
+        let mut v = v.to_vec();
+        v.sort_by(f64::total_cmp);
+        let m = v.len() / 2;
+        let mid = if v.len() % 2 == 1 {
+            v[m]
+        } else {
+            0.5 * (v[m - 1] + v[m])
+        };
+        mid.max(1e-30)
+    };
+    let r = median(&spectrum.power[..k / 2]) / median(&spectrum.power[k / 2..]);
     Some(if r >= SPECTRUM_FAR {
         format!(" This picture has {} more power per frequency in broad shapes than in fine detail, while the noise has the same power at every scale, so fine detail drowns first.", times(r))
     } else if r >= SPECTRUM_ABOUT {
@@ -202,6 +213,13 @@ pub fn spectrum_sentence(spectrum: &RadialSpectrum, alpha_bar: f64, crossing: &C
                 .is_some_and(|r| (r[0] - 1.0 / spectrum.freq[0]).abs() < 1e-9);
             let larger = if ranges.len() == 1 && coarsest_above {
                 "every larger scale still stands out.".to_string()
+            } else if ranges.len() > 3 {
+                format!(
+                    "of the larger scales, {} separate bands between {} and {} still stand out, with gaps where this picture has little power.",
+                    ranges.len(),
+                    px(ranges[0][0]),
+                    px(ranges[ranges.len() - 1][1])
+                )
             } else {
                 let list: Vec<String> = ranges
                     .iter()
@@ -313,6 +331,19 @@ mod tests {
         let s = spectrum_sentence(&dip, a, &c);
         assert!(!s.contains("every larger scale"), "{s}");
         assert!(s.contains("only shapes of") && s.contains(" and "), "{s}");
+        // Many bands: counted, not listed.
+        let comb = spectrum(&[9.0, 0.1, 9.0, 0.1, 9.0, 0.1, 9.0, 0.1, 9.0, 0.1, 0.1]);
+        let s = spectrum_sentence(&comb, a, &crate::spectrum::crossing(&comb, a));
+        assert!(s.contains("5 separate bands"), "{s}");
+        // A few empty coarse bins do not turn broad shapes into fine detail.
+        let blocky = spectrum(&[
+            1e3, 1e-8, 1e2, 1e-8, 50.0, 20.0, 0.1, 0.05, 0.02, 0.01, 0.01, 0.01,
+        ]);
+        let w = spread_words(&blocky).unwrap();
+        assert!(
+            w.contains("more power per frequency in broad shapes"),
+            "{w}"
+        );
         assert_eq!(scales_above_noise(&dip, a).len(), 2);
         // Flat in frequency within a factor 1.5: "about as much".
         let even = spectrum(&[2.2, 2.1, 1.9, 2.0, 1.8, 1.9]);
