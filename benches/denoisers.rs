@@ -2,7 +2,7 @@
 //! Read the figures as ratios within one run (these machines are noisy).
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use hypothetical::dataset::{load_archive, Dataset};
+use hypothetical::archive::dataset::{load_archive, Dataset};
 use hypothetical::denoise::gaussian::GaussianDenoiser;
 use hypothetical::denoise::{archive, patch};
 use hypothetical::rng::fill_gaussian_planar;

@@ -4,7 +4,7 @@ Run by `./build.sh bench` in its own pinned environment (benches/librosa_require
     python benches/librosa_griffinlim.py www/archive tests/data/librosa_griffinlim.json
 For each clip it computes S = |STFT| (n_fft 1024, hop 256, periodic Hann, centred with
 zero padding), runs librosa.griffinlim with momentum 0.99 and init=None (zero phase, as
-src/griffin_lim.rs), and records the spectral convergence ||(|STFT(y)| - S)||_F / ||S||_F
+src/audio/griffin_lim.rs), and records the spectral convergence ||(|STFT(y)| - S)||_F / ||S||_F
 of the result after 8 and 32 iterations, and the median time per iteration.
 tests/audio.rs checks that the Rust implementation reaches at most these values.
 """

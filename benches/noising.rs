@@ -3,9 +3,9 @@
 //! spectrum computed once per picture. Compare ratios, not absolute times.
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use hypothetical::diffusion::noising::{noise_field, CpuNoiser, NoiseParams};
+use hypothetical::image::power_spectrum::radial_power_spectrum;
 use hypothetical::image::ImageField;
-use hypothetical::noising::{noise_field, CpuNoiser, NoiseParams};
-use hypothetical::spectrum::radial_power_spectrum;
 
 fn picture(size: u32) -> ImageField {
     let n = (size * size) as usize;

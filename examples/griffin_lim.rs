@@ -11,9 +11,9 @@
 use std::time::Instant;
 
 use hypothetical::archive::read_flac;
-use hypothetical::griffin_lim::{griffin_lim, DEFAULT_ITERS, MOMENTUM};
-use hypothetical::stft::Stft;
-use hypothetical::wav::{read_wav, resample, write_wav};
+use hypothetical::audio::griffin_lim::{griffin_lim, DEFAULT_ITERS, MOMENTUM};
+use hypothetical::audio::stft::Stft;
+use hypothetical::audio::wav::{read_wav, resample, write_wav};
 
 const RATE: u32 = 22_050;
 
@@ -114,7 +114,7 @@ fn main() {
     for (i, sc) in report {
         println!("  iteration {i:>4}: spectral convergence {sc:.4}");
     }
-    let final_sc = hypothetical::griffin_lim::convergence_of(&mut stft, &y, &mags);
+    let final_sc = hypothetical::audio::griffin_lim::convergence_of(&mut stft, &y, &mags);
     println!("backend {}", if gpu { "gpu" } else { "cpu" });
     println!(
         "final spectral convergence {final_sc:.4} after {iters} iterations (momentum {momentum})"

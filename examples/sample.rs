@@ -14,18 +14,17 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use hypothetical::archive::dataset::{encode_png, load_archive};
 use hypothetical::archive::{Kind, Manifest};
-use hypothetical::dataset::{encode_png, load_archive};
 use hypothetical::denoise::patch::Border;
 use hypothetical::denoise::{archive as archive_denoiser, DenoiserKind};
-use hypothetical::generate::{
-    cpu_patch_items, describe_settings, png_text, provenance, CpuDenoiser,
-};
+use hypothetical::diffusion::cpu::{cpu_patch_items, CpuDenoiser};
+use hypothetical::diffusion::provenance::{describe_settings, png_text, provenance};
 
+use hypothetical::diffusion::sampler::{Method, Sampler, SamplerConfig};
+use hypothetical::diffusion::schedule::ScheduleKind;
 use hypothetical::gpu::denoisers::GpuDenoiser;
 use hypothetical::gpu::GpuContext;
-use hypothetical::sampler::{Method, Sampler, SamplerConfig};
-use hypothetical::schedule::ScheduleKind;
 
 struct Args {
     denoiser: DenoiserKind,

@@ -1,31 +1,28 @@
 //! Hypothetical: how diffusion models turn culture into noise and noise into
 //! "hypothetical" images and sounds, computed live on the visitor's device.
 //!
-//! Every module but `web` is pure Rust without any web dependency (pictures,
-//! spectra and Dissolve's words; the archive and its datasets; denoisers and
-//! the sampler; sound: STFT, Griffin–Lim, WAV, spectrogram pictures). `gpu` holds the wgpu context and one
-//! host file per WGSL kernel; `backend` chooses between GPU and CPU; `web` is the
-//! only module that touches wasm-bindgen.
+//! - [`archive`]: the credited archive and its items as sampler datasets.
+//! - [`image`]: picture fields, their power spectrum and Dissolve's words,
+//!   and the sniffing of a visitor's image file.
+//! - [`audio`]: STFT, Griffin–Lim, WAV, sound as a spectrogram picture.
+//! - [`diffusion`]: schedules, forward noising, the sampler, sampling runs and
+//!   their provenance.
+//! - [`denoise`]: the denoisers (x̂0 given x_t) as CPU references.
+//! - [`gpu`]: the wgpu context and one host file beside each WGSL kernel.
+//! - [`backend`]: forward noising on either path, and the measurements that
+//!   choose a path per kernel.
+//! - [`rng`]: counter-based random numbers identical on CPU and GPU.
+//! - `web` (wasm32 only): the wasm-bindgen bindings, the only module that
+//!   touches the browser.
 
 pub mod archive;
+pub mod audio;
 pub mod backend;
-pub mod calibration;
-pub mod dataset;
 pub mod denoise;
-pub mod dissolve_words;
-pub mod generate;
+pub mod diffusion;
 pub mod gpu;
-pub mod griffin_lim;
 pub mod image;
-pub mod noising;
 pub mod rng;
-pub mod sampler;
-pub mod schedule;
-pub mod sniff;
-pub mod sound;
-pub mod spectrum;
-pub mod stft;
-pub mod wav;
 
 #[cfg(target_arch = "wasm32")]
 pub mod web;

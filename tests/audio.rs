@@ -1,8 +1,8 @@
 //! STFT and Griffin–Lim on the archive's clips, against librosa 0.11's figures.
 
 use hypothetical::archive::read_flac;
-use hypothetical::griffin_lim::{convergence_of, griffin_lim, MOMENTUM};
-use hypothetical::stft::Stft;
+use hypothetical::audio::griffin_lim::{convergence_of, griffin_lim, MOMENTUM};
+use hypothetical::audio::stft::Stft;
 use serde_json::Value;
 
 fn clip(id: &str) -> Vec<f32> {

@@ -1,13 +1,14 @@
 //! The three denoisers and the sampler against closed forms and slow references.
 
-use hypothetical::dataset::{load_archive, Dataset};
+use hypothetical::archive::dataset::{load_archive, Dataset};
 use hypothetical::denoise::gaussian::{CrossSpectrum, GaussianModel};
 use hypothetical::denoise::patch::{Border, PatchShape};
 use hypothetical::denoise::{archive, patch, DenoiserKind};
-use hypothetical::generate::{cpu_patch_items, patch_candidates, provenance, CpuDenoiser};
+use hypothetical::diffusion::cpu::{cpu_patch_items, patch_candidates, CpuDenoiser};
+use hypothetical::diffusion::provenance::provenance;
+use hypothetical::diffusion::sampler::{Method, Sampler, SamplerConfig};
 use hypothetical::image::ImageField;
 use hypothetical::rng::fill_gaussian_planar;
-use hypothetical::sampler::{Method, Sampler, SamplerConfig};
 
 /// A deterministic pseudo-random field in [−1, 1].
 fn field(edge: u32, seed: u64) -> ImageField {

@@ -10,10 +10,10 @@
 //! Without an adapter these tests fail, saying so, unless
 //! HYPOTHETICAL_ALLOW_NO_GPU=1 is set (for machines with no Vulkan driver).
 
+use hypothetical::diffusion::noising::{noise_image, NoiseParams};
 use hypothetical::gpu::noise::{GpuNoiser, NoiseEntry};
 use hypothetical::gpu::GpuContext;
 use hypothetical::image::ImageField;
-use hypothetical::noising::{noise_image, NoiseParams};
 use hypothetical::rng::{gaussian4, words};
 
 const GAUSS_TOLERANCE: f32 = 1e-5;
@@ -197,16 +197,16 @@ fn a_destroyed_device_reports_loss_instead_of_hanging() {
 // forward by every later step.
 
 mod denoisers {
-    use hypothetical::dataset::{load_archive, Dataset};
+    use hypothetical::archive::dataset::{load_archive, Dataset};
     use hypothetical::denoise::patch::{Border, PatchShape};
     use hypothetical::denoise::{archive, gaussian::GaussianDenoiser, patch, DenoiserKind};
-    use hypothetical::generate::CpuDenoiser;
+    use hypothetical::diffusion::cpu::CpuDenoiser;
+    use hypothetical::diffusion::sampler::{Sampler, SamplerConfig};
     use hypothetical::gpu::denoisers::GpuDenoiser;
     use hypothetical::gpu::fft::GpuFft;
     use hypothetical::gpu::GpuContext;
     use hypothetical::image::ImageField;
     use hypothetical::rng::fill_gaussian_planar;
-    use hypothetical::sampler::{Sampler, SamplerConfig};
     use rustfft::num_complex::Complex;
 
     fn ctx() -> Option<GpuContext> {
@@ -290,7 +290,7 @@ mod denoisers {
                 let s = n as usize;
                 for p in want.chunks_exact_mut(s * s) {
                     let mut column = vec![Complex::new(0.0, 0.0); s];
-                    hypothetical::spectrum::fft_2d(
+                    hypothetical::image::power_spectrum::fft_2d(
                         p,
                         &mut column,
                         s,
@@ -459,9 +459,9 @@ mod denoisers {
 
 mod phase {
     use hypothetical::archive::read_flac;
+    use hypothetical::audio::griffin_lim::{convergence_of, griffin_lim, MOMENTUM};
+    use hypothetical::audio::stft::{Stft, HOP, N_FFT};
     use hypothetical::gpu::griffin_lim::{griffin_lim_gpu, GpuGriffinLim};
-    use hypothetical::griffin_lim::{convergence_of, griffin_lim, MOMENTUM};
-    use hypothetical::stft::{Stft, HOP, N_FFT};
 
     #[test]
     fn griffin_lim_on_the_gpu_matches_the_cpu() {
@@ -550,8 +550,8 @@ mod phase {
 
 mod stft_gpu {
     use hypothetical::archive::read_flac;
+    use hypothetical::audio::stft::{Stft, HOP, N_FFT};
     use hypothetical::gpu::griffin_lim::stft_magnitudes_gpu;
-    use hypothetical::stft::{Stft, HOP, N_FFT};
 
     #[test]
     fn the_stft_on_the_gpu_matches_the_cpu() {

@@ -5,14 +5,15 @@
 use std::path::Path;
 use std::sync::OnceLock;
 
-use hypothetical::dataset::Dataset;
+use hypothetical::archive::dataset::Dataset;
+use hypothetical::audio::griffin_lim::{convergence_of, griffin_lim, DEFAULT_ITERS, MOMENTUM};
+use hypothetical::audio::spectrogram::*;
+use hypothetical::audio::stft::{spectral_convergence, Stft};
 use hypothetical::denoise::rows::RowGaussian;
 use hypothetical::denoise::DenoiserKind;
-use hypothetical::griffin_lim::{convergence_of, griffin_lim, DEFAULT_ITERS, MOMENTUM};
-use hypothetical::sampler::{Sampler, SamplerConfig};
-use hypothetical::schedule::{Schedule, ScheduleKind};
-use hypothetical::sound::*;
-use hypothetical::stft::{spectral_convergence, Stft};
+use hypothetical::diffusion::cpu::CpuDenoiser;
+use hypothetical::diffusion::sampler::{Sampler, SamplerConfig};
+use hypothetical::diffusion::schedule::{Schedule, ScheduleKind};
 
 fn archive() -> &'static (Dataset, Vec<SoundItem>) {
     static SET: OnceLock<(Dataset, Vec<SoundItem>)> = OnceLock::new();
@@ -103,7 +104,7 @@ fn a_picture_becomes_levelled_sound_close_to_the_clip() {
     let target = stft.forward(&c.samples).magnitudes();
     let rebuilt = stft.forward(&sound);
     let gain = rms(&c.samples) / rms(&sound);
-    let scaled = hypothetical::stft::Spectrogram {
+    let scaled = hypothetical::audio::stft::Spectrogram {
         frames: rebuilt.frames,
         bins: rebuilt.bins,
         data: rebuilt.data.iter().map(|c| c * gain).collect(),
@@ -393,7 +394,7 @@ fn per_row_statistics_are_about_equal_to_pooled_ones_until_the_noise_is_high() {
 #[test]
 fn the_archive_denoiser_on_spectrograms_returns_a_clip_of_the_tag() {
     let (set, _) = archive();
-    let den = SoundDenoiser::new(set, DenoiserKind::Archive, Some("techno")).unwrap();
+    let den = CpuDenoiser::new(set, DenoiserKind::Archive, Some("techno")).unwrap();
     let cfg = SamplerConfig {
         edge: EDGE as u32,
         steps: 10,
@@ -403,7 +404,7 @@ fn the_archive_denoiser_on_spectrograms_returns_a_clip_of_the_tag() {
     };
     let mut s = Sampler::with_channels(cfg, 1).unwrap();
     while !s.is_done() {
-        let d = den.denoise(set, s.x_t(), s.alpha_bar());
+        let d = den.denoise(set, &s);
         s.advance(&d, hypothetical::denoise::DenoiserKind::Archive, None)
             .unwrap();
     }
@@ -434,9 +435,12 @@ fn the_archive_denoiser_on_spectrograms_returns_a_clip_of_the_tag() {
 #[test]
 fn the_row_gaussian_generates_the_tags_average_spectrum() {
     let (set, _) = archive();
-    let den = SoundDenoiser::new(set, DenoiserKind::Gaussian, Some("drums")).unwrap();
-    assert!(SoundDenoiser::new(set, DenoiserKind::Gaussian, Some("no-such-tag")).is_none());
-    assert!(SoundDenoiser::new(set, DenoiserKind::Patch, None).is_none());
+    let den = CpuDenoiser::new(set, DenoiserKind::Gaussian, Some("drums")).unwrap();
+    assert!(CpuDenoiser::new(set, DenoiserKind::Gaussian, Some("no-such-tag")).is_none());
+    assert!(
+        CpuDenoiser::new(set, DenoiserKind::Patch, None).is_none(),
+        "no patch denoiser on spectrograms yet"
+    );
     let cfg = SamplerConfig {
         edge: EDGE as u32,
         steps: 10,
@@ -446,7 +450,7 @@ fn the_row_gaussian_generates_the_tags_average_spectrum() {
     };
     let mut s = Sampler::with_channels(cfg, 1).unwrap();
     while !s.is_done() {
-        let d = den.denoise(set, s.x_t(), s.alpha_bar());
+        let d = den.denoise(set, &s);
         s.advance(&d, hypothetical::denoise::DenoiserKind::Gaussian, None)
             .unwrap();
     }
@@ -487,7 +491,7 @@ fn the_forty_decibel_ceiling_costs_little_spectral_convergence() {
     let (_, items) = archive();
     let mut stft = Stft::standard();
     let top = 10f32.powf(TOP_DB / 20.0);
-    let frames = hypothetical::sound::window_frames();
+    let frames = hypothetical::audio::spectrogram::window_frames();
     let mut worst: f64 = 0.0;
     for item in items {
         let mags = stft.forward(&item.samples).magnitudes();

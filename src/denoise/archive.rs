@@ -12,7 +12,7 @@
 use serde::Serialize;
 
 use super::{masked_softmax, weighted_items, Denoised};
-use crate::dataset::Dataset;
+use crate::archive::dataset::Dataset;
 
 /// log p(i | x_t) up to a constant: −‖x_t − √ᾱ·x_i‖² / (2(1 − ᾱ)), accumulated in f64.
 pub fn log_weights(set: &Dataset, x_t: &[f32], alpha_bar: f64) -> Vec<f64> {

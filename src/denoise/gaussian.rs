@@ -17,9 +17,9 @@
 use rustfft::num_complex::Complex;
 use rustfft::FftPlanner;
 
-use crate::dataset::Dataset;
+use crate::archive::dataset::Dataset;
+use crate::image::power_spectrum::fft_2d;
 use crate::image::CHANNELS;
-use crate::spectrum::fft_2d;
 
 type C32 = Complex<f32>;
 

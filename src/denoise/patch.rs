@@ -43,7 +43,7 @@
 //!   result does not depend on the order of the items.
 
 use super::{Denoised, PixelShares};
-use crate::dataset::Dataset;
+use crate::archive::dataset::Dataset;
 use crate::image::CHANNELS;
 
 /// Log-weights this far below their accumulator's running maximum are not
@@ -85,8 +85,8 @@ impl Border {
     /// What the page says about the candidates.
     pub fn describe(self) -> &'static str {
         match self {
-            Self::Interior => "candidate patches lie wholly inside each archive picture, as in Kamb & Ganguli's machine",
-            Self::Wrap => "candidate patches may wrap around each archive picture's edges (joining opposite edges)",
+            Self::Interior => "Candidate patches lie wholly inside each archive picture, as in Kamb & Ganguli's machine; only the noisy picture wraps around.",
+            Self::Wrap => "Candidate patches may wrap around each archive picture's edges, joining opposite edges (an option of ours).",
         }
     }
 }

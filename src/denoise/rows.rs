@@ -18,7 +18,7 @@ use std::sync::Arc;
 use realfft::num_complex::Complex;
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 
-use crate::dataset::Dataset;
+use crate::archive::dataset::Dataset;
 
 /// A fitted row model of `rows` × `cols` one-channel pictures.
 pub struct RowGaussian {

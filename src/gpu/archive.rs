@@ -6,7 +6,7 @@ use super::{
     bind, dispatch, dispatch_grid, pipeline, read_f32, staging, storage, storage_init, uniform,
 };
 use super::{GpuContext, GpuError};
-use crate::dataset::Dataset;
+use crate::archive::dataset::Dataset;
 
 const ARCHIVE_WGSL: &str = include_str!("archive.wgsl");
 

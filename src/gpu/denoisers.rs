@@ -1,5 +1,5 @@
 //! The three denoisers on the GPU behind one call, answering the sampler's
-//! questions as `generate::CpuDenoiser` does on the CPU. The archive kernel runs
+//! questions as `diffusion::cpu::CpuDenoiser` does on the CPU. The archive kernel runs
 //! at every step whichever denoiser makes the image: its weights are the
 //! recogniser p(tag | x_t).
 
@@ -7,7 +7,7 @@ use super::archive::GpuArchive;
 use super::gaussian::GpuGaussian;
 use super::patch::GpuPatch;
 use super::{storage, GpuContext, GpuError};
-use crate::dataset::Dataset;
+use crate::archive::dataset::Dataset;
 use crate::denoise::gaussian::GaussianDenoiser;
 use crate::denoise::patch::PatchShape;
 use crate::denoise::{Denoised, DenoiserKind, PixelShares};

@@ -7,7 +7,7 @@ use super::{
     bind, dispatch, dispatch_grid, pipeline, read_f32, staging, storage, storage_init, uniform,
 };
 use super::{GpuContext, GpuError};
-use crate::stft::{frame_count, hann_periodic};
+use crate::audio::stft::{frame_count, hann_periodic};
 
 const GRIFFIN_LIM_WGSL: &str = include_str!("griffin_lim.wgsl");
 

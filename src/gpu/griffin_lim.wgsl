@@ -1,4 +1,4 @@
-// Fast Griffin–Lim on the GPU, twin of src/griffin_lim.rs and src/stft.rs.
+// Fast Griffin–Lim on the GPU, twin of src/audio/griffin_lim.rs and src/audio/stft.rs.
 // Frames are full complex lines of n_fft points (the real signal's spectrum
 // made Hermitian), transformed by fft.wgsl. One iteration:
 //   synth → inverse FFT → overlap_add → analyse → forward FFT → update.

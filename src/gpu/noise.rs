@@ -4,8 +4,8 @@ use bytemuck::{Pod, Zeroable};
 use wgpu::util::DeviceExt;
 
 use super::{dispatch_grid, GpuContext, GpuError};
+use crate::diffusion::noising::NoiseParams;
 use crate::image::{ImageField, CHANNELS};
-use crate::noising::NoiseParams;
 use crate::rng::STREAM_FORWARD_NOISE;
 
 const NOISE_WGSL: &str = include_str!("noise.wgsl");

@@ -7,7 +7,7 @@ use super::{
     bind, dispatch, dispatch_grid, pipeline, read_f32, staging, storage, storage_init, uniform,
 };
 use super::{GpuContext, GpuError};
-use crate::dataset::Dataset;
+use crate::archive::dataset::Dataset;
 use crate::denoise::patch::{Border, PatchShape, CUTOFF};
 
 const PATCH_WGSL: &str = include_str!("patch.wgsl");

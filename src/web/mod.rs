@@ -1,91 +1,118 @@
-//! The page's API: the only module that touches wasm-bindgen.
+//! The page's API: the only module that touches wasm-bindgen. One file per
+//! scene (`dissolve`, `generation`, `sound`), each a thin layer over the core;
+//! here, what they share: opening the GPU, the clock, errors and values for
+//! JavaScript, and the small free functions the pages call.
 //!
 //! ```js
-//! import init, { Dissolve, sniffImage, fitWithinMaxEdge } from "./pkg/hypothetical.js";
+//! import init, { Dissolve, Generator, SoundScene, samplerLimits } from "./pkg/hypothetical.js";
 //! await init();
-//! const scene = await Dissolve.create(true);     // true: try WebGPU first
-//! scene.setImage(rgbaBytes, width, height);      // throws on bad sizes
-//! const rgba = await scene.render(t, "cosine", seed); // Uint8ClampedArray
-//! scene.backend;                                 // "gpu" | "cpu"
 //! ```
-//!
-//! `render` calls must not overlap (the page waits for one before the next);
-//! an overlapping call is refused with an error rather than queued.
 
-pub mod generate;
+pub mod dissolve;
+pub mod generation;
 pub mod sound;
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Promise, Uint8ClampedArray};
+use js_sys::Promise;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use crate::backend::Backend;
-use crate::calibration::{KernelTiming, Path};
-use crate::dissolve_words::{self, PicturePower};
-use crate::gpu::GpuError;
-use crate::image::{self, ImageField};
-use crate::noising::NoiseParams;
-use crate::schedule::{Schedule, ScheduleKind, DEFAULT_STEPS};
-use crate::sniff;
-use crate::spectrum::{self, RadialSpectrum};
+use crate::archive::dataset::Dataset;
+use crate::backend::calibration::Calibrations;
+use crate::diffusion::run::{Run, RunOptions, RunSlot, TakenRun};
+use crate::gpu::{GpuContext, GpuError};
+use crate::image::{self, sniff};
+
+/// What every generating scene keeps, in one shape: its GPU (if any), the
+/// words for its backend, its run, and the kernel timings that choose paths.
+pub(crate) struct Runs {
+    pub gpu: Option<GpuContext>,
+    pub detail: String,
+    pub slot: RunSlot,
+    /// Measure kernels on both paths (off when the page forces a path).
+    pub calibrate: bool,
+    pub calibrations: Calibrations,
+}
+
+impl Runs {
+    /// Opens the GPU when asked and available.
+    pub async fn open(prefer_gpu: bool) -> Self {
+        let (gpu, detail) = open_gpu(prefer_gpu).await;
+        Self {
+            gpu,
+            detail,
+            slot: RunSlot::default(),
+            calibrate: true,
+            calibrations: Calibrations::default(),
+        }
+    }
+
+    /// Starts a run on `set`: the start info for the page, or the reason in words.
+    pub fn start(&mut self, set: Rc<Dataset>, o: &RunOptions) -> Result<JsValue, JsError> {
+        let (run, info) = Run::start(
+            set,
+            o,
+            self.gpu.as_ref(),
+            &self.calibrations,
+            self.calibrate,
+        )
+        .map_err(err)?;
+        self.slot.replace(run).map_err(err)?;
+        Ok(to_js(&info))
+    }
+}
+
+/// A scene whose state keeps [`Runs`].
+pub(crate) trait Scene: 'static {
+    fn runs(&mut self) -> &mut Runs;
+}
+
+fn slot_of<S: Scene>(s: &mut S) -> &mut RunSlot {
+    &mut s.runs().slot
+}
+
+/// One step of a scene's run, shared by the scenes' `step`: records a kernel
+/// timing and acts on it, and moves the scene to the CPU after a GPU failure.
+/// The CPU patch denoiser returns after `slice_ms` with `{partial}`.
+pub(crate) fn step_run<S: Scene>(inner: Rc<RefCell<S>>, slice_ms: f64) -> Promise {
+    future_to_promise(async move {
+        let mut run = TakenRun::take(&inner, slot_of::<S>).map_err(err)?;
+        let mut report = run.step(&now_ms, slice_ms).await.map_err(err)?;
+        if let Some(timing) = report.timing.take() {
+            let decided = inner
+                .borrow_mut()
+                .runs()
+                .calibrations
+                .record(timing)
+                .clone();
+            report.calibration = Some(run.settle(&decided));
+        }
+        if report.fell_back.is_some() {
+            let mut s = inner.borrow_mut();
+            let runs = s.runs();
+            runs.detail = "CPU (WebAssembly): the GPU failed during a run".into();
+            runs.gpu = None;
+        }
+        Ok(to_js(&report))
+    })
+}
 
 #[wasm_bindgen(start)]
 pub fn start() {
     console_error_panic_hook::set_once();
 }
 
+pub(crate) fn err(msg: impl std::fmt::Display) -> JsError {
+    JsError::new(&msg.to_string())
+}
+
 pub(crate) fn to_js<T: Serialize>(value: &T) -> JsValue {
     value
         .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
         .unwrap_or(JsValue::NULL)
-}
-
-fn parse_schedule(name: &str) -> Result<ScheduleKind, JsError> {
-    ScheduleKind::parse(name)
-        .ok_or_else(|| JsError::new(&format!("unknown schedule “{name}”: use linear or cosine")))
-}
-
-struct Engine {
-    /// None while a render is in flight (it owns the backend then).
-    backend: Option<Backend>,
-    /// A GPU backend re-created after a device loss, swapped in before the next frame.
-    recovered: Option<Backend>,
-    image: Option<ImageField>,
-    /// The image changed while a frame was in flight: upload it before the next frame.
-    backend_stale: bool,
-    spectrum: Option<RadialSpectrum>,
-    power: Option<PicturePower>,
-    linear: Schedule,
-    cosine: Schedule,
-    frame: Vec<u8>,
-    /// Why the page is on the CPU, or which adapter it uses.
-    detail: String,
-}
-
-impl Engine {
-    fn schedule(&self, kind: ScheduleKind) -> &Schedule {
-        match kind {
-            ScheduleKind::Linear => &self.linear,
-            ScheduleKind::Cosine => &self.cosine,
-        }
-    }
-
-    fn describe(backend: &Backend) -> String {
-        match backend.gpu_context() {
-            Some(ctx) => format!("WebGPU on {}", ctx.adapter_name()),
-            None => "CPU (WebAssembly)".to_string(),
-        }
-    }
-}
-
-/// The "Dissolve" scene: forward noising of one picture, on the GPU or the CPU.
-#[wasm_bindgen]
-pub struct Dissolve {
-    inner: Rc<RefCell<Engine>>,
 }
 
 fn browser_has_webgpu() -> bool {
@@ -119,287 +146,6 @@ pub(crate) async fn gpu_backend_context() -> Result<crate::gpu::GpuContext, GpuE
     crate::gpu::GpuContext::new().await
 }
 
-async fn gpu_backend() -> Result<Backend, GpuError> {
-    if !browser_has_webgpu() {
-        return Err(GpuError::NoWebGpu);
-    }
-    Backend::gpu().await
-}
-
-#[wasm_bindgen]
-impl Dissolve {
-    /// Opens the scene; with `prefer_gpu` it tries WebGPU and falls back to the CPU.
-    pub async fn create(prefer_gpu: bool) -> Dissolve {
-        let (backend, detail) = if prefer_gpu {
-            match gpu_backend().await {
-                Ok(b) => {
-                    let d = Engine::describe(&b);
-                    (b, d)
-                }
-                Err(e) => (
-                    Backend::cpu(),
-                    format!("CPU (WebAssembly): {}", plain_reason(&e)),
-                ),
-            }
-        } else {
-            (
-                Backend::cpu(),
-                "CPU (WebAssembly), chosen by the page".to_string(),
-            )
-        };
-        Dissolve {
-            inner: Rc::new(RefCell::new(Engine {
-                backend: Some(backend),
-                recovered: None,
-                image: None,
-                backend_stale: false,
-                spectrum: None,
-                power: None,
-                linear: Schedule::new(ScheduleKind::Linear, DEFAULT_STEPS),
-                cosine: Schedule::new(ScheduleKind::Cosine, DEFAULT_STEPS),
-                frame: Vec::new(),
-                detail,
-            })),
-        }
-    }
-
-    /// "gpu" or "cpu": the backend that renders the next frame.
-    #[wasm_bindgen(getter)]
-    pub fn backend(&self) -> String {
-        let e = self.inner.borrow();
-        e.recovered
-            .as_ref()
-            .or(e.backend.as_ref())
-            .map_or("busy", |b| b.kind().name())
-            .to_string()
-    }
-
-    /// A sentence for people: the adapter in use, or why the CPU is used.
-    #[wasm_bindgen(getter, js_name = backendDetail)]
-    pub fn backend_detail(&self) -> String {
-        self.inner.borrow().detail.clone()
-    }
-
-    /// The last timestep T.
-    #[wasm_bindgen(getter)]
-    pub fn steps(&self) -> u32 {
-        DEFAULT_STEPS
-    }
-
-    /// Takes a new clean image as RGBA bytes (alpha is ignored: composite first).
-    /// Computes its spectrum and uploads it to the backend.
-    #[wasm_bindgen(js_name = setImage)]
-    pub fn set_image(&self, rgba: &[u8], width: u32, height: u32) -> Result<(), JsError> {
-        let field = ImageField::from_rgba8(rgba, width, height)
-            .map_err(|e| JsError::new(&e.to_string()))?;
-        let spectrum = spectrum::radial_power_spectrum(&field);
-        let mut e = self.inner.borrow_mut();
-        // A frame in flight owns the backend: the new image is kept here and
-        // uploaded before the next frame (the in-flight one is of the old image).
-        e.backend_stale = e.backend.is_none();
-        let uploaded = e.backend.as_mut().map(|b| b.set_image(&field));
-        if let Some(Err(err)) = uploaded {
-            // The GPU failed while uploading: continue on the CPU with this image.
-            fall_back_to_cpu(&self.inner, &mut e, &err);
-            if let Some(b) = e.backend.as_mut() {
-                let _ = b.set_image(&field);
-            }
-        }
-        if let Some(b) = e.recovered.as_mut() {
-            let _ = b.set_image(&field);
-        }
-        e.power = Some(PicturePower::of(&field));
-        e.image = Some(field);
-        e.spectrum = Some(spectrum);
-        Ok(())
-    }
-
-    /// Renders x_t for timestep `t` of `schedule` ("linear" | "cosine") with the
-    /// noise of `seed`. Resolves to opaque RGBA bytes for `ImageData`.
-    pub fn render(&self, t: u32, schedule: &str, seed: u32) -> Promise {
-        let inner = self.inner.clone();
-        let kind = parse_schedule(schedule);
-        future_to_promise(async move {
-            let kind = kind.map_err(JsValue::from)?;
-            let (mut backend, mut frame, params, upload) = {
-                let mut e = inner.borrow_mut();
-                if e.image.is_none() {
-                    return Err(JsError::new("no image has been chosen yet").into());
-                }
-                if let Some(fresh) = e.recovered.take() {
-                    e.detail = format!(
-                        "{} (re-created after the device was lost)",
-                        Engine::describe(&fresh)
-                    );
-                    e.backend = Some(fresh);
-                }
-                let Some(mut backend) = e.backend.take() else {
-                    return Err(JsError::new("a frame is already rendering").into());
-                };
-                let mut upload = Ok(());
-                if std::mem::take(&mut e.backend_stale) {
-                    if let Some(img) = e.image.as_ref() {
-                        upload = backend.set_image(img);
-                    }
-                }
-                let params =
-                    NoiseParams::from_alpha_bar(u64::from(seed), e.schedule(kind).alpha_bar(t));
-                (backend, std::mem::take(&mut e.frame), params, upload)
-            };
-            let result = match upload {
-                Ok(()) => backend.render_rgba(params, &mut frame).await,
-                Err(err) => Err(err),
-            };
-            let mut e = inner.borrow_mut();
-            e.backend = Some(backend);
-            match result {
-                Ok(true) => {}
-                Ok(false) => return Err(JsError::new("no image has been chosen yet").into()),
-                Err(err) => {
-                    fall_back_to_cpu(&inner, &mut e, &err);
-                    let b = e.backend.as_mut().expect("just set");
-                    // The CPU backend renders synchronously: finish this frame with it.
-                    let _ = render_on_cpu(b, params, &mut frame);
-                }
-            }
-            let out = Uint8ClampedArray::from(frame.as_slice());
-            e.frame = frame;
-            Ok(out.into())
-        })
-    }
-
-    /// √ᾱ, √(1−ᾱ), ᾱ and SNR in dB at timestep t: `{alphaBar, signal, noise, snrDb}`.
-    #[wasm_bindgen(js_name = mixAt)]
-    pub fn mix_at(&self, schedule: &str, t: u32) -> Result<JsValue, JsError> {
-        let kind = parse_schedule(schedule)?;
-        Ok(to_js(&self.inner.borrow().schedule(kind).mix(t)))
-    }
-
-    /// The clean image's radially averaged power spectrum: `{freq, power, count}`
-    /// (cycles per pixel; power per pixel, channel-averaged). Null before an image.
-    pub fn spectrum(&self) -> JsValue {
-        self.inner
-            .borrow()
-            .spectrum
-            .as_ref()
-            .map_or(JsValue::NULL, to_js)
-    }
-
-    /// Where the noise floor meets the image's spectrum at t:
-    /// `{kind: "at", freq, period}` | `{kind: "allAboveNoise"}` | `{kind: "allBelowNoise"}`.
-    pub fn crossing(&self, schedule: &str, t: u32) -> Result<JsValue, JsError> {
-        let kind = parse_schedule(schedule)?;
-        let e = self.inner.borrow();
-        let Some(s) = e.spectrum.as_ref() else {
-            return Ok(JsValue::NULL);
-        };
-        Ok(to_js(&spectrum::crossing(s, e.schedule(kind).alpha_bar(t))))
-    }
-
-    /// Times one frame of the current picture on WebGPU (after one to warm
-    /// it up) and on the CPU, and keeps the faster backend from now on.
-    /// Resolves to the decision in words; on the CPU, or with no picture or a
-    /// frame in flight, to null.
-    pub fn calibrate(&self) -> Promise {
-        let inner = self.inner.clone();
-        future_to_promise(async move {
-            let (mut backend, image) = {
-                let mut e = inner.borrow_mut();
-                let ready = e.image.is_some()
-                    && !e.backend_stale
-                    && e.backend
-                        .as_ref()
-                        .is_some_and(|b| b.gpu_context().is_some());
-                if !ready {
-                    return Ok(JsValue::NULL);
-                }
-                (
-                    e.backend.take().expect("checked"),
-                    e.image.clone().expect("checked"),
-                )
-            };
-            let params = NoiseParams::from_alpha_bar(1, 0.5);
-            let (w, h) = (image.width(), image.height());
-            let mut frame = Vec::new();
-            let mut gpu_ms = f64::INFINITY;
-            for _ in 0..2 {
-                let t0 = now_ms();
-                if backend.render_rgba(params, &mut frame).await.is_err() {
-                    break;
-                }
-                gpu_ms = now_ms() - t0;
-            }
-            let mut cpu = Backend::cpu();
-            let _ = cpu.set_image(&image);
-            let t0 = now_ms();
-            let _ = render_on_cpu(&mut cpu, params, &mut frame);
-            let cpu_ms = now_ms() - t0;
-            let timing = KernelTiming {
-                kernel: "one Dissolve frame".into(),
-                size: w.max(h),
-                gpu_ms,
-                cpu_ms,
-                exact_on_cpu: true,
-            };
-            let mut e = inner.borrow_mut();
-            if timing.choice() == Path::Cpu {
-                e.detail = format!(
-                    "CPU (WebAssembly): measured faster here ({cpu_ms:.1} ms per frame, WebGPU {gpu_ms:.1} ms)"
-                );
-                e.backend = Some(cpu);
-            } else {
-                e.backend = Some(backend);
-            }
-            e.backend_stale = true; // upload the current picture before the next frame
-            Ok(JsValue::from_str(&timing.sentence()))
-        })
-    }
-
-    /// The picture's and the noise's power at t, with the sentence worded from
-    /// them: `{picture, noise, snrDb, scheduleSnrDb, sentence}`. Null before an image.
-    #[wasm_bindgen(js_name = powerAt)]
-    pub fn power_at(&self, schedule: &str, t: u32) -> Result<JsValue, JsError> {
-        let kind = parse_schedule(schedule)?;
-        let e = self.inner.borrow();
-        Ok(e.power.as_ref().map_or(JsValue::NULL, |p| {
-            to_js(&dissolve_words::power_readout(
-                e.schedule(kind).alpha_bar(t),
-                p,
-            ))
-        }))
-    }
-
-    /// The spectrum panel's sentence at t (empty before an image).
-    #[wasm_bindgen(js_name = spectrumSentence)]
-    pub fn spectrum_sentence(&self, schedule: &str, t: u32) -> Result<String, JsError> {
-        let kind = parse_schedule(schedule)?;
-        let e = self.inner.borrow();
-        let Some(s) = e.spectrum.as_ref() else {
-            return Ok(String::new());
-        };
-        let a = e.schedule(kind).alpha_bar(t);
-        Ok(dissolve_words::spectrum_sentence(
-            s,
-            a,
-            &spectrum::crossing(s, a),
-        ))
-    }
-
-    /// Destroys the GPU device, as a driver reset would (for tests of recovery).
-    /// Returns false on the CPU backend.
-    #[wasm_bindgen(js_name = loseDevice)]
-    pub fn lose_device(&self) -> bool {
-        let e = self.inner.borrow();
-        match e.backend.as_ref().and_then(Backend::gpu_context) {
-            Some(ctx) => {
-                ctx.destroy_device();
-                true
-            }
-            None => false,
-        }
-    }
-}
-
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(js_namespace = performance, js_name = now)]
@@ -409,63 +155,6 @@ extern "C" {
 /// Milliseconds from the page's clock (sub-millisecond where the browser allows).
 pub(crate) fn now_ms() -> f64 {
     performance_now()
-}
-
-/// A scene whose state holds one sampling run and a flag for a step in flight.
-pub(crate) trait HoldsRun {
-    type Run;
-    /// The busy flag and the run's slot.
-    fn slot(&mut self) -> (&mut bool, &mut Option<Self::Run>);
-}
-
-/// The run taken out of its scene for one step. Dropping the guard puts the
-/// run back and marks the scene idle, on every exit path of the step (early
-/// returns and errors included), so no branch has to remember to.
-pub(crate) struct TakenRun<S: HoldsRun> {
-    inner: Rc<RefCell<S>>,
-    run: Option<S::Run>,
-}
-
-impl<S: HoldsRun> TakenRun<S> {
-    /// Takes the run; refuses while another step is in flight or before a run exists.
-    pub(crate) fn take(inner: &Rc<RefCell<S>>) -> Result<Self, JsValue> {
-        let mut s = inner.borrow_mut();
-        let (busy, slot) = s.slot();
-        if *busy {
-            return Err(JsError::new("a step is already running").into());
-        }
-        let run = slot
-            .take()
-            .ok_or_else(|| JsValue::from(JsError::new("press Generate first")))?;
-        *busy = true;
-        drop(s);
-        Ok(Self {
-            inner: inner.clone(),
-            run: Some(run),
-        })
-    }
-}
-
-impl<S: HoldsRun> std::ops::Deref for TakenRun<S> {
-    type Target = S::Run;
-    fn deref(&self) -> &S::Run {
-        self.run.as_ref().expect("held until dropped")
-    }
-}
-
-impl<S: HoldsRun> std::ops::DerefMut for TakenRun<S> {
-    fn deref_mut(&mut self) -> &mut S::Run {
-        self.run.as_mut().expect("held until dropped")
-    }
-}
-
-impl<S: HoldsRun> Drop for TakenRun<S> {
-    fn drop(&mut self) {
-        let mut s = self.inner.borrow_mut();
-        let (busy, slot) = s.slot();
-        *busy = false;
-        *slot = self.run.take();
-    }
 }
 
 /// Why there is no GPU, in words for visitors (the adapter error's details go to the console).
@@ -478,47 +167,6 @@ pub(crate) fn plain_reason(err: &GpuError) -> String {
         }
         other => other.to_string(),
     }
-}
-
-/// Renders on a backend that is known to be the CPU (no await needed).
-fn render_on_cpu(backend: &mut Backend, params: NoiseParams, out: &mut Vec<u8>) -> bool {
-    match backend {
-        Backend::Cpu(c) => c.render_rgba(params, out),
-        Backend::Gpu(_) => false,
-    }
-}
-
-/// Moves the engine to the CPU after a GPU failure and starts re-creating the
-/// GPU device in the background; the next frame after it is ready uses it.
-fn fall_back_to_cpu(inner: &Rc<RefCell<Engine>>, e: &mut Engine, err: &GpuError) {
-    let mut cpu = Backend::cpu();
-    if let Some(img) = e.image.as_ref() {
-        let _ = cpu.set_image(img);
-    }
-    e.backend = Some(cpu);
-    e.backend_stale = false;
-    e.detail = format!("CPU (WebAssembly): {err}; re-creating the GPU device…");
-    web_sys::console::warn_1(&JsValue::from_str(&format!(
-        "Hypothetical: {err}; continuing on the CPU"
-    )));
-    let weak = Rc::downgrade(inner);
-    wasm_bindgen_futures::spawn_local(async move {
-        let result = gpu_backend().await;
-        let Some(inner) = weak.upgrade() else { return };
-        let mut e = inner.borrow_mut();
-        match result {
-            Ok(mut fresh) => {
-                if let Some(img) = e.image.as_ref() {
-                    if fresh.set_image(img).is_err() {
-                        e.detail = "CPU (WebAssembly): the re-created GPU device failed too".into();
-                        return;
-                    }
-                }
-                e.recovered = Some(fresh);
-            }
-            Err(again) => e.detail = format!("CPU (WebAssembly): {}", plain_reason(&again)),
-        }
-    });
 }
 
 /// What an image file's header says: `{format, width, height, bitDepth, animated, truncated}`.
@@ -538,7 +186,7 @@ pub fn fit_within_max_edge(width: u32, height: u32) -> Vec<u32> {
 /// The sampler's limits for the controls: `{minSteps, maxSteps, maxGuidance, maxTemperature, maxSeed}`.
 #[wasm_bindgen(js_name = samplerLimits)]
 pub fn sampler_limits() -> JsValue {
-    to_js(&crate::sampler::Limits::SAMPLER)
+    to_js(&crate::diffusion::sampler::Limits::SAMPLER)
 }
 
 #[wasm_bindgen(js_name = maxEdge)]

@@ -9,35 +9,30 @@
 //! scene.start({denoiser, tag, steps, guidance, temperature, seed, method});
 //! while (!(await scene.step()).done) {}  // then picture(k), render(k), wav(k)
 //! ```
-//! Sound comes back levelled to −20 dBFS RMS and limited (`sound::level`).
+//! Sound comes back levelled to −20 dBFS RMS and limited (`spectrogram::level`).
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::{Float32Array, Promise, Uint8Array, Uint8ClampedArray};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use super::{now_ms, open_gpu, to_js, HoldsRun, TakenRun};
+use super::{err, now_ms, step_run, to_js, Runs, Scene};
+use crate::archive::dataset::Dataset;
 use crate::archive::{Item, Kind, Manifest};
-use crate::calibration::{Calibrations, KernelTiming, Path};
-use crate::dataset::Dataset;
-use crate::denoise::patch::Border;
-use crate::denoise::{archive, DenoiserKind};
-use crate::generate::{credit_line, describe_settings, provenance, Source};
-use crate::gpu::denoisers::GpuDenoiser;
+use crate::audio::griffin_lim::{DEFAULT_ITERS, MOMENTUM};
+use crate::audio::spectrogram::{self, Fit, EDGE, SAMPLE_RATE, WINDOW};
+use crate::audio::stft::{Stft, HOP, N_FFT};
+use crate::backend::calibration::{KernelTiming, Path};
+use crate::diffusion::provenance::result_wav;
+use crate::diffusion::run::{Run, RunError, RunOptions};
+use crate::diffusion::schedule::{Schedule, ScheduleKind, DEFAULT_STEPS};
 use crate::gpu::griffin_lim::GpuGriffinLim;
-use crate::gpu::GpuContext;
-use crate::griffin_lim::{DEFAULT_ITERS, MOMENTUM};
-use crate::sampler::{Method, Sampler, SamplerConfig};
-use crate::schedule::{Schedule, ScheduleKind, DEFAULT_STEPS};
-use crate::sound::{self, Fit, SoundDenoiser, EDGE, SAMPLE_RATE, WINDOW};
-use crate::stft::{Stft, HOP, N_FFT};
 
-/// The tags the scene offers (each has clips in the archive).
-/// The kernels this scene times on both paths (see `calibration`).
-const ARCHIVE_KERNEL: &str = "the archive denoiser on spectrograms";
+/// The Griffin–Lim kernel as this scene times it on both paths (see
+/// `backend::calibration`; the denoisers' kernels are timed by their run).
 const GRIFFIN_LIM_KERNEL: &str = "one Griffin–Lim iteration on spectrograms";
 
 /// The sound constants the page needs: `{sampleRate, window, hop}` (one definition, in Rust).
@@ -57,11 +52,8 @@ pub fn sound_constants() -> JsValue {
     })
 }
 
+/// The tags the scene offers (each has clips in the archive).
 pub const SCENE_TAGS: [&str; 6] = ["techno", "chorale", "jazz", "voice", "drums", "static"];
-
-fn err(msg: impl std::fmt::Display) -> JsError {
-    JsError::new(&msg.to_string())
-}
 
 struct Clip {
     label: String,
@@ -72,39 +64,23 @@ struct Clip {
     power: Vec<f32>,
 }
 
-struct Run {
-    sampler: Sampler,
-    denoiser: SoundDenoiser,
-    gpu: Option<GpuDenoiser>,
-    /// Time the archive kernel on both paths at the second step.
-    calibrate: bool,
-    tag: Option<String>,
-    settings: String,
-}
-
 struct State {
     items: Vec<Item>,
     /// Shared so that a step can hold it across an await without a copy.
     set: Rc<Dataset>,
     clips: Vec<(String, Vec<f32>)>,
-    gpu: Option<GpuContext>,
-    detail: String,
+    /// The GPU, the run and the kernel timings (shared shape, `web::Runs`).
+    runs: Runs,
     stft: Stft,
     schedule: Schedule,
     source: Option<Clip>,
-    run: Option<Run>,
-    busy: bool,
     /// Griffin–Lim planned once on the GPU for the scene's window (made on first use).
     gl_plan: Option<Rc<GpuGriffinLim>>,
-    /// Measure kernels on both paths (off when the page forces a path).
-    calibrate: bool,
-    calibrations: Calibrations,
 }
 
-impl HoldsRun for State {
-    type Run = Run;
-    fn slot(&mut self) -> (&mut bool, &mut Option<Run>) {
-        (&mut self.busy, &mut self.run)
+impl Scene for State {
+    fn runs(&mut self) -> &mut Runs {
+        &mut self.runs
     }
 }
 
@@ -122,18 +98,6 @@ impl State {
 #[wasm_bindgen]
 pub struct SoundScene {
     inner: Rc<RefCell<State>>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct StartOptions {
-    denoiser: String,
-    tag: Option<String>,
-    steps: u32,
-    guidance: f32,
-    temperature: f32,
-    seed: u32,
-    method: String,
 }
 
 #[derive(Serialize)]
@@ -171,28 +135,6 @@ struct SpectrumInfo {
     sentence: String,
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct StepInfo {
-    done: bool,
-    index: usize,
-    total: usize,
-    t: u32,
-    backend: &'static str,
-    fell_back: Option<String>,
-    /// Set on the step that timed the kernel on both paths: the decision, in words.
-    calibration: Option<String>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Credit {
-    id: String,
-    weight: f32,
-    title: String,
-    credit: String,
-}
-
 #[wasm_bindgen]
 impl SoundScene {
     /// Opens the scene with the archive manifest (JSON text); tries WebGPU when asked.
@@ -203,29 +145,24 @@ impl SoundScene {
             .into_iter()
             .filter(|i| i.kind == Kind::Sound)
             .collect();
-        let (gpu, detail) = open_gpu(prefer_gpu).await;
+        let runs = Runs::open(prefer_gpu).await;
         Ok(SoundScene {
             inner: Rc::new(RefCell::new(State {
                 items,
                 set: Rc::new(Dataset::single_channel(EDGE as u32)),
                 clips: Vec::new(),
-                gpu,
-                detail,
+                runs,
                 stft: Stft::standard(),
                 schedule: Schedule::new(ScheduleKind::Cosine, DEFAULT_STEPS),
                 source: None,
-                run: None,
-                busy: false,
                 gl_plan: None,
-                calibrate: true,
-                calibrations: Calibrations::default(),
             })),
         })
     }
 
     #[wasm_bindgen(getter)]
     pub fn backend(&self) -> String {
-        if self.inner.borrow().gpu.is_some() {
+        if self.inner.borrow().runs.gpu.is_some() {
             "gpu"
         } else {
             "cpu"
@@ -235,7 +172,7 @@ impl SoundScene {
 
     #[wasm_bindgen(getter, js_name = backendDetail)]
     pub fn backend_detail(&self) -> String {
-        self.inner.borrow().detail.clone()
+        self.inner.borrow().runs.detail.clone()
     }
 
     /// T, the schedule's last timestep.
@@ -257,8 +194,8 @@ impl SoundScene {
         if s.set.index_of(id).is_some() {
             return Ok(());
         }
-        let (window, _) = sound::fit_window(&samples, 0);
-        let picture = sound::picture(&mut s.stft, &window);
+        let (window, _) = spectrogram::fit_window(&samples, 0);
+        let picture = spectrogram::picture(&mut s.stft, &window);
         Rc::make_mut(&mut s.set)
             .push_values(id, &tags, &picture)
             .map_err(err)?;
@@ -328,10 +265,10 @@ impl SoundScene {
             return Err(err("the sound contains values that are not numbers"));
         }
         let mut s = self.inner.borrow_mut();
-        let (window, Fit { start, padded }) = sound::fit_window(&samples, start);
-        let rms = sound::rms(&window);
-        let picture = sound::picture(&mut s.stft, &window);
-        let power = sound::power_spectrum(&mut s.stft, &sound::standardise(&window));
+        let (window, Fit { start, padded }) = spectrogram::fit_window(&samples, start);
+        let rms = spectrogram::rms(&window);
+        let picture = spectrogram::picture(&mut s.stft, &window);
+        let power = spectrogram::power_spectrum(&mut s.stft, &spectrogram::standardise(&window));
         let info = SourceInfo {
             label: label.clone(),
             start,
@@ -384,21 +321,21 @@ impl SoundScene {
             alpha_bar: a,
             music,
             noise: (1.0 - a).max(0.0).sqrt() as f32,
-            level: sound::TARGET_RMS,
+            level: spectrogram::TARGET_RMS,
         }))
     }
 
     /// Seeded N(0, 1) noise, one window long, for the page's noise buffer.
     pub fn noise(&self, seed: u32) -> Float32Array {
-        Float32Array::from(sound::noise(u64::from(seed), WINDOW).as_slice())
+        Float32Array::from(spectrogram::noise(u64::from(seed), WINDOW).as_slice())
     }
 
     /// Power spectra of the music and the noise at t, and the sentence.
     pub fn spectrum(&self, t: u32) -> Result<JsValue, JsError> {
         let s = self.inner.borrow();
         let (src, a) = s.source_at(t)?;
-        let n = sound::noise_power(&s.stft);
-        let d = sound::drowned(&src.power, n, a);
+        let n = spectrogram::noise_power(&s.stft);
+        let d = spectrogram::drowned(&src.power, n, a);
         Ok(to_js(&SpectrumInfo {
             alpha_bar: a,
             hz_per_bin: SAMPLE_RATE as f32 / N_FFT as f32,
@@ -414,8 +351,8 @@ impl SoundScene {
     pub fn picture(&self, t: u32, seed: u32) -> Result<Uint8ClampedArray, JsError> {
         let s = self.inner.borrow();
         let (src, a) = s.source_at(t)?;
-        let p = sound::noised_picture(&src.picture, a, u64::from(seed));
-        Ok(Uint8ClampedArray::from(sound::colour(&p).as_slice()))
+        let p = spectrogram::noised_picture(&src.picture, a, u64::from(seed));
+        Ok(Uint8ClampedArray::from(spectrogram::colour(&p).as_slice()))
     }
 
     /// The noised picture at t turned back into sound (Griffin–Lim, 32
@@ -426,7 +363,7 @@ impl SoundScene {
             let s = self.inner.borrow();
             s.source.as_ref().map(|src| {
                 let a = s.schedule.alpha_bar(t.min(DEFAULT_STEPS));
-                sound::noised_picture(&src.picture, a, u64::from(seed))
+                spectrogram::noised_picture(&src.picture, a, u64::from(seed))
             })
         };
         let inner = self.inner.clone();
@@ -438,186 +375,33 @@ impl SoundScene {
 
     /// Prepares a generation run; throws with a readable message on bad options.
     pub fn start(&self, options: JsValue) -> Result<JsValue, JsError> {
-        if self.inner.borrow().busy {
-            return Err(err("a step is still running; wait for it"));
-        }
-        let o: StartOptions = serde_wasm_bindgen::from_value(options).map_err(err)?;
-        let method = Method::parse(&o.method)
-            .ok_or_else(|| err(format!("unknown method “{}”", o.method)))?;
-        let kind = DenoiserKind::parse(&o.denoiser)
-            .filter(|&k| k != DenoiserKind::Patch)
-            .ok_or_else(|| {
-                err(format!(
-                    "unknown denoiser “{}”: use archive or gaussian",
-                    o.denoiser
-                ))
-            })?;
-        let tag = o.tag.filter(|t| !t.is_empty());
+        let o: RunOptions = serde_wasm_bindgen::from_value(options).map_err(err)?;
         let mut s = self.inner.borrow_mut();
-        if s.set.is_empty() {
-            return Err(err("no archive clips have been loaded yet"));
-        }
-        let cfg = SamplerConfig {
-            edge: EDGE as u32,
-            method,
-            steps: o.steps,
-            seed: u64::from(o.seed),
-            schedule: ScheduleKind::Cosine,
-            guidance: o.guidance,
-            temperature: o.temperature,
-        };
-        let sampler = Sampler::with_channels(cfg.clone(), 1).map_err(err)?;
-        let denoiser = SoundDenoiser::new(&s.set, kind, tag.as_deref()).ok_or_else(|| {
-            err(format!(
-                "no archive clip carries the tag “{}”",
-                tag.clone().unwrap_or_default()
-            ))
-        })?;
-        let mask = tag.as_deref().map(|t| s.set.tag_mask(t));
-        // The archive kernel answers on the GPU (for the Gaussian it supplies
-        // the recogniser; the row filter itself runs on the CPU).
-        let gpu = s
-            .gpu
-            .clone()
-            .filter(|_| s.calibrations.path(ARCHIVE_KERNEL, EDGE as u32) != Some(Path::Cpu))
-            .map(|ctx| GpuDenoiser::new(ctx, &s.set, DenoiserKind::Archive, mask.as_deref(), None));
-        let calibrate = gpu.is_some()
-            && s.calibrate
-            && s.calibrations.get(ARCHIVE_KERNEL, EDGE as u32).is_none();
-        let backend = if gpu.is_some() { "gpu" } else { "cpu" };
-        let settings = format!(
-            "{}; spectrogram pictures: n_fft {N_FFT}, hop {HOP}, {}…{} dB",
-            describe_settings(kind, tag.as_deref(), &cfg, Border::default(), backend),
-            sound::FLOOR_DB,
-            sound::TOP_DB,
-        );
-        let steps = sampler.total_steps();
-        s.run = Some(Run {
-            sampler,
-            denoiser,
-            gpu,
-            calibrate,
-            tag,
-            settings: settings.clone(),
-        });
-        #[derive(Serialize)]
-        struct StartInfo {
-            steps: usize,
-            backend: &'static str,
-            settings: String,
-        }
-        Ok(to_js(&StartInfo {
-            steps,
-            backend,
-            settings,
-        }))
+        let set = s.set.clone();
+        s.runs.start(set, &o)
     }
 
-    /// One sampling step: `{done, index, total, t, backend, fellBack}`.
+    /// One sampling step: `{done, index, total, t, backend, fellBack, calibration}`.
     pub fn step(&self) -> Promise {
-        let inner = self.inner.clone();
-        future_to_promise(async move {
-            let mut taken = TakenRun::take(&inner)?;
-            let run = &mut *taken;
-            let set = inner.borrow().set.clone();
-            let mut used = "cpu";
-            let mut fell_back = None;
-            let mut timing = None;
-            if !run.sampler.is_done() {
-                let (x_t, a) = (run.sampler.x_t().to_vec(), run.sampler.alpha_bar());
-                let mut answer = None;
-                if let Some(gpu) = run.gpu.as_mut() {
-                    let t0 = now_ms();
-                    match gpu.denoise(&x_t, a, None).await {
-                        Ok(mut d) => {
-                            let gpu_ms = now_ms() - t0;
-                            if run.calibrate && run.sampler.steps_done() == 1 {
-                                // The GPU computes the archive posterior (and, for the
-                                // archive denoiser, x̂0); time the same on the CPU.
-                                let mask = match &run.denoiser {
-                                    SoundDenoiser::Archive { mask } => mask.clone(),
-                                    SoundDenoiser::Rows { .. } => None,
-                                };
-                                let (mut reps, t1) = (0u32, now_ms());
-                                while reps < 20 && (reps == 0 || now_ms() - t1 < 5.0) {
-                                    std::hint::black_box(archive::denoise(
-                                        &set,
-                                        &x_t,
-                                        a,
-                                        mask.as_deref(),
-                                    ));
-                                    reps += 1;
-                                }
-                                timing = Some(KernelTiming {
-                                    kernel: ARCHIVE_KERNEL.into(),
-                                    size: EDGE as u32,
-                                    gpu_ms,
-                                    cpu_ms: (now_ms() - t1) / f64::from(reps),
-                                    exact_on_cpu: true,
-                                });
-                            }
-                            used = "gpu";
-                            if let SoundDenoiser::Rows { all, tag, .. } = &run.denoiser {
-                                d.x0_all = all.denoise(&x_t, a);
-                                d.x0_tag = tag.as_ref().map(|g| g.denoise(&x_t, a));
-                                d.posterior_tag = None;
-                            }
-                            answer = Some(d);
-                        }
-                        Err(e) => {
-                            fell_back = Some(format!("{e}; this run continues on the CPU"));
-                            run.gpu = None;
-                        }
-                    }
-                }
-                let d = answer.unwrap_or_else(|| run.denoiser.denoise(&set, &x_t, a));
-                let kind = run.denoiser.kind();
-                run.sampler.advance(&d, kind, None).map_err(err)?;
-            }
-            let calibration = timing.map(|t| {
-                run.calibrate = false;
-                let decided = inner.borrow_mut().calibrations.record(t).clone();
-                if decided.choice() == Path::Cpu {
-                    run.gpu = None;
-                }
-                decided.sentence()
-            });
-            let info = StepInfo {
-                done: run.sampler.is_done(),
-                index: run.sampler.steps_done(),
-                total: run.sampler.total_steps(),
-                t: run.sampler.records().last().map_or(0, |r| r.t),
-                backend: used,
-                fell_back,
-                calibration,
-            };
-            if info.fell_back.is_some() {
-                let mut s = inner.borrow_mut();
-                s.detail = "CPU (WebAssembly): the GPU failed during a run".into();
-                s.gpu = None;
-            }
-            Ok(to_js(&info))
-        })
+        step_run(self.inner.clone(), f64::INFINITY)
     }
 
     /// Whether kernels are timed on both paths (the page turns it off when
     /// the address forces a path).
     #[wasm_bindgen(setter)]
     pub fn set_calibrate(&self, on: bool) {
-        self.inner.borrow_mut().calibrate = on;
+        self.inner.borrow_mut().runs.calibrate = on;
     }
 
     /// Which path each timed kernel takes and why, as sentences.
     #[wasm_bindgen(getter)]
     pub fn paths(&self) -> Vec<String> {
         let s = self.inner.borrow();
-        [ARCHIVE_KERNEL, GRIFFIN_LIM_KERNEL]
+        s.runs
+            .calibrations
+            .all()
             .iter()
-            .filter_map(|k| {
-                s.calibrations
-                    .get(k, EDGE as u32)
-                    .map(KernelTiming::sentence)
-            })
+            .map(KernelTiming::sentence)
             .collect()
     }
 
@@ -626,7 +410,8 @@ impl SoundScene {
     #[wasm_bindgen(js_name = loseDevice)]
     pub fn lose_device(&self) -> bool {
         let s = self.inner.borrow();
-        s.gpu
+        s.runs
+            .gpu
             .as_ref()
             .map(crate::gpu::GpuContext::destroy_device)
             .is_some()
@@ -635,95 +420,42 @@ impl SoundScene {
     /// Steps recorded in the current run.
     #[wasm_bindgen(getter)]
     pub fn recorded(&self) -> usize {
-        self.inner
-            .borrow()
-            .run
-            .as_ref()
-            .map_or(0, |r| r.sampler.records().len())
+        self.with_run(|r| Ok(r.sampler().records().len()))
+            .unwrap_or(0)
     }
 
     /// Settings of the current run, in words.
     #[wasm_bindgen(getter)]
     pub fn settings(&self) -> Option<String> {
-        self.inner.borrow().run.as_ref().map(|r| r.settings.clone())
+        self.with_run(|r| Ok(r.settings().to_string())).ok()
     }
 
     /// Step k's x̂0 (1-based) as a coloured picture; k = 0 or past the end: the
     /// current x_t (the result once finished).
     #[wasm_bindgen(js_name = stepPicture)]
     pub fn step_picture(&self, k: usize) -> Result<Uint8ClampedArray, JsError> {
-        let values = self.step_values(k)?;
-        Ok(Uint8ClampedArray::from(sound::colour(&values).as_slice()))
-    }
-
-    fn step_values(&self, k: usize) -> Result<Vec<f32>, JsError> {
-        let s = self.inner.borrow();
-        let run = s.run.as_ref().ok_or_else(|| err("no run yet"))?;
-        let records = run.sampler.records();
-        if k == 0 || k > records.len() {
-            return Ok(run
-                .sampler
-                .x_t()
-                .iter()
-                .map(|v| v.clamp(-1.0, 1.0))
-                .collect());
-        }
-        records[k - 1]
-            .x0_values()
-            .map(<[f32]>::to_vec)
-            .ok_or_else(|| err("this step kept no picture"))
+        let values = self.with_run(|r| r.values(k))?;
+        Ok(Uint8ClampedArray::from(
+            spectrogram::colour(&values).as_slice(),
+        ))
     }
 
     /// The recogniser at step k: the `limit` most probable tags, `[{tag, p}]`.
     pub fn recogniser(&self, k: usize, limit: usize) -> Result<JsValue, JsError> {
-        let s = self.inner.borrow();
-        let run = s.run.as_ref().ok_or_else(|| err("no run yet"))?;
-        let r = run
-            .sampler
-            .records()
-            .get(k.wrapping_sub(1))
-            .ok_or_else(|| err("no such step"))?;
-        Ok(to_js(&archive::recogniser_bars(
-            &s.set,
-            &r.posterior,
-            limit,
-            Some(&SCENE_TAGS),
-        )))
+        self.with_run(|r| r.recogniser(k, limit, Some(&SCENE_TAGS)).map(|b| to_js(&b)))
     }
 
     /// The clips step k's x̂0 came from, with credits: `[{id, weight, title, credit}]`.
     pub fn provenance(&self, k: usize, limit: usize) -> Result<JsValue, JsError> {
-        Ok(to_js(&self.credits(k, limit)?))
-    }
-
-    fn credits(&self, k: usize, limit: usize) -> Result<Vec<Credit>, JsError> {
         let s = self.inner.borrow();
-        let run = s.run.as_ref().ok_or_else(|| err("no run yet"))?;
-        let records = run.sampler.records();
-        let r = records
-            .get(k.clamp(1, records.len().max(1)) - 1)
-            .ok_or_else(|| err("no step has been computed"))?;
-        let (kind, mask) = (run.denoiser.kind(), run.denoiser.mask());
-        let sources: Vec<Source> =
-            provenance(&s.set, kind, mask, run.sampler.config().guidance, r, limit);
-        Ok(sources
-            .into_iter()
-            .map(|src| {
-                let item = s.items.iter().find(|i| i.id == src.id);
-                Credit {
-                    title: item.map_or_else(|| src.id.clone(), |i| i.title.clone()),
-                    credit: item.map(credit_line).unwrap_or_default(),
-                    id: src.id,
-                    weight: src.weight,
-                }
-            })
-            .collect())
+        let run = s.runs.slot.get().map_err(err)?;
+        Ok(to_js(&run.credits(&s.items, k, limit).map_err(err)?))
     }
 
     /// Step k's x̂0 (k = 0: the result) turned into sound with `iters`
     /// Griffin–Lim iterations: resolves to a Float32Array.
     pub fn render(&self, k: usize, iters: usize) -> Promise {
-        let values = self.step_values(k);
+        let values = self.with_run(|r| r.values(k));
         let inner = self.inner.clone();
         future_to_promise(async move {
             let values = values.map_err(JsValue::from)?;
@@ -734,31 +466,17 @@ impl SoundScene {
     /// A WAV (16-bit, 22,050 Hz) of `samples`, with INFO naming the run's
     /// settings and the archive clips step k came from.
     pub fn wav(&self, samples: Vec<f32>, k: usize) -> Result<Uint8Array, JsError> {
-        let credits = self.credits(k, 12)?;
-        let settings = self.settings().unwrap_or_default();
-        let tag = self.inner.borrow().run.as_ref().and_then(|r| r.tag.clone());
-        let title = match tag {
-            Some(t) => format!("A hypothetical {t} clip"),
-            None => "A hypothetical clip".to_string(),
-        };
-        let from: Vec<String> = credits
-            .iter()
-            .map(|c| format!("{} ({:.3}): {}", c.id, c.weight, c.credit))
-            .collect();
-        let comment = format!("{settings}. Made from: {}", from.join(" | "));
-        let bytes = crate::wav::write_wav(
-            &samples,
-            SAMPLE_RATE,
-            &[
-                ("INAM", title.as_str()),
-                (
-                    "ISFT",
-                    "Hypothetical (reverse diffusion on spectrograms, fast Griffin-Lim)",
-                ),
-                ("ICMT", comment.as_str()),
-            ],
-        );
+        let s = self.inner.borrow();
+        let run = s.runs.slot.get().map_err(err)?;
+        let credits = run.credits(&s.items, k, 12).map_err(err)?;
+        let bytes = result_wav(&samples, run.tag(), run.settings(), &credits);
         Ok(Uint8Array::from(bytes.as_slice()))
+    }
+
+    /// Calls `f` with the current run (between steps).
+    fn with_run<T>(&self, f: impl FnOnce(&Run) -> Result<T, RunError>) -> Result<T, JsError> {
+        let s = self.inner.borrow();
+        f(s.runs.slot.get().map_err(err)?).map_err(err)
     }
 }
 
@@ -771,17 +489,17 @@ async fn invert(
 ) -> Result<JsValue, JsValue> {
     let (plan, calibrate, measured) = {
         let mut s = inner.borrow_mut();
-        let measured = s.calibrations.path(GRIFFIN_LIM_KERNEL, EDGE as u32);
-        let plan = match (&s.gl_plan, &s.gpu) {
+        let measured = s.runs.calibrations.path(GRIFFIN_LIM_KERNEL, EDGE as u32);
+        let plan = match (&s.gl_plan, &s.runs.gpu) {
             _ if measured == Some(Path::Cpu) => None,
             (Some(plan), _) => Some(plan.clone()),
             (None, Some(ctx)) => Some(Rc::new(GpuGriffinLim::new(ctx, N_FFT, HOP, WINDOW))),
             (None, None) => None,
         };
         s.gl_plan.clone_from(&plan);
-        (plan, s.calibrate, measured)
+        (plan, s.runs.calibrate, measured)
     };
-    let mags = sound::magnitudes(&values);
+    let mags = spectrogram::magnitudes(&values);
     let mut out = None;
     if let Some(plan) = plan {
         let t0 = now_ms();
@@ -793,10 +511,10 @@ async fn invert(
                     let t1 = now_ms();
                     {
                         let mut s = inner.borrow_mut();
-                        std::hint::black_box(crate::griffin_lim::griffin_lim(
+                        std::hint::black_box(crate::audio::griffin_lim::griffin_lim(
                             &mut s.stft,
                             &mags,
-                            sound::window_frames(),
+                            spectrogram::window_frames(),
                             WINDOW,
                             2,
                             MOMENTUM,
@@ -806,6 +524,7 @@ async fn invert(
                     let cpu_ms = (now_ms() - t1) / 2.0;
                     let decided = inner
                         .borrow_mut()
+                        .runs
                         .calibrations
                         .record(KernelTiming {
                             kernel: GRIFFIN_LIM_KERNEL.into(),
@@ -827,9 +546,9 @@ async fn invert(
                 )));
                 // The scene stays on the CPU from here on, and says so.
                 let mut s = inner.borrow_mut();
-                s.gpu = None;
+                s.runs.gpu = None;
                 s.gl_plan = None;
-                s.detail = format!("CPU (WebAssembly): the GPU failed ({e})");
+                s.runs.detail = format!("CPU (WebAssembly): the GPU failed ({e})");
             }
         }
     }
@@ -837,10 +556,10 @@ async fn invert(
         Some(x) => x,
         None => {
             let mut s = inner.borrow_mut();
-            crate::griffin_lim::griffin_lim(
+            crate::audio::griffin_lim::griffin_lim(
                 &mut s.stft,
                 &mags,
-                sound::window_frames(),
+                spectrogram::window_frames(),
                 WINDOW,
                 iters,
                 MOMENTUM,
@@ -848,12 +567,12 @@ async fn invert(
             )
         }
     };
-    sound::level(&mut x);
+    spectrogram::level(&mut x);
     Ok(Float32Array::from(x.as_slice()).into())
 }
 
 /// The limiter as a `WaveShaperNode` curve of `n` points over inputs [−2, 2].
 #[wasm_bindgen(js_name = limiterCurve)]
 pub fn limiter_curve_js(n: usize) -> Vec<f32> {
-    sound::limiter_curve(n)
+    spectrogram::limiter_curve(n)
 }

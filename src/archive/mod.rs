@@ -7,6 +7,8 @@
 //! count and length, licences in [`LICENCES`], and the archive's total size.
 //! Every problem found is reported, each naming the item and what is wrong.
 
+pub mod dataset;
+
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeSet, HashSet};
@@ -416,8 +418,8 @@ fn check_image(item: &Item, contents: Option<&[Vec<u8>]>, report: &mut impl FnMu
         files.push((large.file.as_str(), large.width, large.height));
     }
     for ((file, w, h), bytes) in files.into_iter().zip(contents) {
-        let header = crate::sniff::sniff(bytes);
-        if header.format != crate::sniff::Format::Png {
+        let header = crate::image::sniff::sniff(bytes);
+        if header.format != crate::image::sniff::Format::Png {
             report(format!("{file} is not a PNG"));
         } else if (header.width, header.height) != (Some(w), Some(h)) {
             report(format!(

@@ -17,7 +17,7 @@
 
 use realfft::num_complex::Complex;
 
-use crate::stft::{spectral_convergence, Spectrogram, Stft};
+use crate::audio::stft::{spectral_convergence, Spectrogram, Stft};
 
 /// Perraudin et al.'s recommended momentum (librosa's default).
 pub const MOMENTUM: f32 = 0.99;

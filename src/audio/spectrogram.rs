@@ -19,12 +19,9 @@
 //! the Nyquist bin is silent and the last frame repeats the one before), fast
 //! Griffin–Lim finds phases, and [`level`] sets the loudness.
 
-use crate::dataset::Dataset;
-use crate::denoise::rows::RowGaussian;
-use crate::denoise::{archive, Denoised, DenoiserKind};
-use crate::griffin_lim::{griffin_lim, MOMENTUM};
+use crate::audio::griffin_lim::{griffin_lim, MOMENTUM};
+use crate::audio::stft::{frame_count, Stft, HOP, N_FFT};
 use crate::rng::fill_gaussian_planar;
-use crate::stft::{frame_count, Stft};
 
 /// The archive's sample rate (Hz), defined once in `archive`.
 pub use crate::archive::SAMPLE_RATE;
@@ -34,6 +31,11 @@ pub const WINDOW: usize = crate::archive::CLIP_SAMPLES as usize;
 pub const EDGE: usize = 512;
 pub const TOP_DB: f32 = 40.0;
 pub const FLOOR_DB: f32 = -50.0;
+
+/// How the pictures are made, for a run's settings line.
+pub fn describe_pictures() -> String {
+    format!("spectrogram pictures: n_fft {N_FFT}, hop {HOP}, {FLOOR_DB}…{TOP_DB} dB")
+}
 /// Iterations of fast Griffin–Lim for a finished result (the steps' previews
 /// use `griffin_lim::DEFAULT_ITERS` = 32). On the archive's clips 64 iterations
 /// reach a spectral convergence of 0.03–0.06 (32: 0.046–0.075).
@@ -51,7 +53,7 @@ pub const STREAM_PICTURE_NOISE: u32 = 0x5000_0001;
 
 /// Frames of the full STFT of one window (513).
 pub fn window_frames() -> usize {
-    frame_count(WINDOW, crate::stft::N_FFT, crate::stft::HOP)
+    frame_count(WINDOW, N_FFT, HOP)
 }
 
 /// Where a longer sound was cut, or how much a shorter one was padded.
@@ -110,7 +112,7 @@ pub fn picture(stft: &mut Stft, window: &[f32]) -> Vec<f32> {
 pub fn magnitudes(picture: &[f32]) -> Vec<f32> {
     assert_eq!(picture.len(), EDGE * EDGE, "a spectrogram picture");
     let frames = window_frames();
-    let bins = crate::stft::N_FFT / 2 + 1;
+    let bins = N_FFT / 2 + 1;
     let mut out = vec![0.0f32; frames * bins];
     for f in 0..frames {
         let src = f.min(EDGE - 1);
@@ -221,7 +223,7 @@ pub fn power_spectrum(stft: &mut Stft, window: &[f32]) -> Vec<f32> {
 /// E|X(f)|² of white Gaussian noise of variance 1 under the STFT's window:
 /// Σ w[n]² (384 for the periodic Hann of 1024), the same in every bin.
 pub fn noise_power(stft: &Stft) -> f32 {
-    crate::stft::hann_periodic(stft.n_fft())
+    crate::audio::stft::hann_periodic(stft.n_fft())
         .iter()
         .map(|w| w * w)
         .sum()
@@ -328,69 +330,6 @@ pub fn colour(picture: &[f32]) -> Vec<u8> {
     out
 }
 
-/// The denoisers the sound scene offers on spectrogram pictures.
-pub enum SoundDenoiser {
-    /// The archive's clips themselves (memorisation), see `denoise::archive`.
-    Archive { mask: Option<Vec<bool>> },
-    /// The row-stationary Gaussian over all clips and over the tag's clips.
-    Rows {
-        all: Box<RowGaussian>,
-        tag: Option<Box<RowGaussian>>,
-        mask: Option<Vec<bool>>,
-    },
-}
-
-impl SoundDenoiser {
-    /// The archive denoiser or the row Gaussian (`DenoiserKind::Gaussian`);
-    /// None for the patch denoiser or a tag without clips.
-    pub fn new(set: &Dataset, kind: DenoiserKind, tag: Option<&str>) -> Option<Self> {
-        let mask = tag.map(|t| set.tag_mask(t));
-        if mask.as_ref().is_some_and(|m| !m.contains(&true)) {
-            return None;
-        }
-        match kind {
-            DenoiserKind::Archive => Some(Self::Archive { mask }),
-            DenoiserKind::Gaussian => {
-                let all = Box::new(RowGaussian::fit(set, None, false)?);
-                let tag = match mask.as_deref() {
-                    Some(m) => Some(Box::new(RowGaussian::fit(set, Some(m), false)?)),
-                    None => None,
-                };
-                Some(Self::Rows { all, tag, mask })
-            }
-            DenoiserKind::Patch => None,
-        }
-    }
-
-    pub fn kind(&self) -> DenoiserKind {
-        match self {
-            Self::Archive { .. } => DenoiserKind::Archive,
-            Self::Rows { .. } => DenoiserKind::Gaussian,
-        }
-    }
-
-    /// The chosen tag's clips.
-    pub fn mask(&self) -> Option<&[bool]> {
-        match self {
-            Self::Archive { mask } | Self::Rows { mask, .. } => mask.as_deref(),
-        }
-    }
-
-    /// x̂0 at ᾱ, with the archive posterior (the recogniser) in every case.
-    pub fn denoise(&self, set: &Dataset, x_t: &[f32], alpha_bar: f64) -> Denoised {
-        match self {
-            Self::Archive { mask } => archive::denoise(set, x_t, alpha_bar, mask.as_deref()),
-            Self::Rows { all, tag, .. } => Denoised {
-                x0_all: all.denoise(x_t, alpha_bar),
-                x0_tag: tag.as_ref().map(|g| g.denoise(x_t, alpha_bar)),
-                posterior: archive::posterior(set, x_t, alpha_bar),
-                posterior_tag: None,
-                pixel_shares: None,
-            },
-        }
-    }
-}
-
 /// One archive clip as the scene holds it.
 pub struct SoundItem {
     pub id: String,
@@ -401,7 +340,10 @@ pub struct SoundItem {
 /// Loads the archive's sounds and their pictures (native only: the page
 /// decodes the clips with the browser and passes the samples).
 #[cfg(not(target_arch = "wasm32"))]
-pub fn load_sounds(root: &std::path::Path) -> Result<(Dataset, Vec<SoundItem>), String> {
+pub fn load_sounds(
+    root: &std::path::Path,
+) -> Result<(crate::archive::dataset::Dataset, Vec<SoundItem>), String> {
+    use crate::archive::dataset::Dataset;
     use crate::archive::{read_flac, Kind, Manifest};
     let (manifest, _) = Manifest::load(root).map_err(|e| e.to_string())?;
     let mut set = Dataset::single_channel(EDGE as u32);

@@ -26,9 +26,9 @@ use serde::Serialize;
 use thiserror::Error;
 
 use crate::denoise::{Denoised, DenoiserKind};
+use crate::diffusion::schedule::{Schedule, ScheduleKind, DEFAULT_STEPS};
 use crate::image::{write_rgba8, CHANNELS};
 use crate::rng::fill_gaussian_planar;
-use crate::schedule::{Schedule, ScheduleKind, DEFAULT_STEPS};
 
 /// Random stream of the starting noise x_T.
 pub const STREAM_SAMPLER_START: u32 = 1;

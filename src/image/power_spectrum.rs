@@ -168,7 +168,7 @@ pub fn synthetic_power_law(
 ) -> ImageField {
     let (w, h) = (width as usize, height as usize);
     let n = w * h;
-    let noise = crate::noising::noise_field(seed, n);
+    let noise = crate::diffusion::noising::noise_field(seed, n);
     let mut planner = FftPlanner::<f64>::new();
     let (row_f, col_f) = (planner.plan_fft_forward(w), planner.plan_fft_forward(h));
     let (row_i, col_i) = (planner.plan_fft_inverse(w), planner.plan_fft_inverse(h));
@@ -226,7 +226,7 @@ pub fn fft_2d<T: rustfft::FftNum>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::noising::noise_field;
+    use crate::diffusion::noising::noise_field;
 
     #[test]
     fn white_noise_has_a_flat_unit_spectrum() {

@@ -2,12 +2,14 @@
 //! the CPU (the same Rust, compiled into the page). The caller keeps the clean
 //! image, so it can move to the CPU at any moment, e.g. when the device is lost.
 
+pub mod calibration;
+
 use serde::Serialize;
 
+use crate::diffusion::noising::{CpuNoiser, NoiseParams};
 use crate::gpu::noise::GpuNoiser;
 use crate::gpu::{GpuContext, GpuError};
 use crate::image::ImageField;
-use crate::noising::{CpuNoiser, NoiseParams};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

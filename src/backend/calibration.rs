@@ -75,6 +75,11 @@ impl Calibrations {
         self.entries.last().expect("just pushed")
     }
 
+    /// Every timing, in the order made.
+    pub fn all(&self) -> &[KernelTiming] {
+        &self.entries
+    }
+
     /// The path of a kernel at a size: None until it has been timed.
     pub fn path(&self, kernel: &str, size: u32) -> Option<Path> {
         self.get(kernel, size).map(KernelTiming::choice)

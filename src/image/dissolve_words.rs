@@ -9,8 +9,8 @@
 
 use serde::Serialize;
 
+use crate::image::power_spectrum::{Crossing, RadialSpectrum};
 use crate::image::ImageField;
-use crate::spectrum::{Crossing, RadialSpectrum};
 
 /// A ratio at least this far from 1 (either way) is worded as "more"; within
 /// it, "about equal" (±25 %: 1 dB).
@@ -318,7 +318,7 @@ mod tests {
         // Monotone: every scale coarser than the crossing is above.
         let mono = spectrum(&[100.0, 50.0, 20.0, 5.0, 0.5, 0.1]);
         let a = 0.5;
-        let c = crate::spectrum::crossing(&mono, a);
+        let c = crate::image::power_spectrum::crossing(&mono, a);
         let s = spectrum_sentence(&mono, a, &c);
         assert!(s.contains("every larger scale still stands out"), "{s}");
         assert!(
@@ -327,13 +327,13 @@ mod tests {
         );
         // Not monotone: a dip below the noise at a coarse scale.
         let dip = spectrum(&[100.0, 0.2, 20.0, 5.0, 0.5, 0.1]);
-        let c = crate::spectrum::crossing(&dip, a);
+        let c = crate::image::power_spectrum::crossing(&dip, a);
         let s = spectrum_sentence(&dip, a, &c);
         assert!(!s.contains("every larger scale"), "{s}");
         assert!(s.contains("only shapes of") && s.contains(" and "), "{s}");
         // Many bands: counted, not listed.
         let comb = spectrum(&[9.0, 0.1, 9.0, 0.1, 9.0, 0.1, 9.0, 0.1, 9.0, 0.1, 0.1]);
-        let s = spectrum_sentence(&comb, a, &crate::spectrum::crossing(&comb, a));
+        let s = spectrum_sentence(&comb, a, &crate::image::power_spectrum::crossing(&comb, a));
         assert!(s.contains("5 separate bands"), "{s}");
         // A few empty coarse bins do not turn broad shapes into fine detail.
         let blocky = spectrum(&[
@@ -348,7 +348,7 @@ mod tests {
         // Flat in frequency within a factor 1.5: "about as much".
         let even = spectrum(&[2.2, 2.1, 1.9, 2.0, 1.8, 1.9]);
         let a = 1.0 / 3.0;
-        let s = spectrum_sentence(&even, a, &crate::spectrum::crossing(&even, a));
+        let s = spectrum_sentence(&even, a, &crate::image::power_spectrum::crossing(&even, a));
         assert!(s.contains("about as much power per frequency"), "{s}");
         // A ninefold difference is not "about as much".
         let nine = spectrum(&[9.0, 9.0, 9.0, 1.0, 1.0, 1.0]);

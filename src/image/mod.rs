@@ -6,6 +6,10 @@
 //! the field itself keeps them. Transparent pixels are composited by the page
 //! over white before they arrive here, so fields are always opaque RGB.
 
+pub mod dissolve_words;
+pub mod power_spectrum;
+pub mod sniff;
+
 use thiserror::Error;
 
 /// Colour channels of a field (RGB; alpha is not modelled).

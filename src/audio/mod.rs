@@ -1,0 +1,8 @@
+//! Sound: the STFT and its inverse, phase reconstruction (fast Griffin–Lim),
+//! WAV files in and out, and sound as a 512 × 512 spectrogram picture that the
+//! samplers can noise and denoise.
+
+pub mod griffin_lim;
+pub mod spectrogram;
+pub mod stft;
+pub mod wav;

@@ -1,0 +1,368 @@
+//! The CPU's answers to the sampler: [`CpuDenoiser`] wraps the denoisers of
+//! `denoise` for one run (kind, tag, picture type), and the patch denoiser's
+//! bounded candidate set, used where the CPU cannot afford every item.
+
+use crate::archive::dataset::Dataset;
+use crate::denoise::gaussian::GaussianDenoiser;
+use crate::denoise::patch::{Border, PatchShape};
+use crate::denoise::rows::RowGaussian;
+use crate::denoise::{archive, patch, Denoised, DenoiserKind};
+use crate::diffusion::sampler::Sampler;
+
+/// Per-step work budget of the CPU patch denoiser, in (pixel, item, position)
+/// triples: 67 items × 32⁴ ≈ 7.0·10⁷ fit, so 32 px uses every item; at 64 px
+/// the budget allows ⌊7.0·10⁷ / 64⁴⌋ = 4 items per step, chosen by
+/// [`patch_candidates`]. The GPU path always uses every item.
+pub const CPU_PATCH_BUDGET: usize = 70_254_592;
+
+/// How many items the CPU patch denoiser may use at this edge (at least 2).
+pub fn cpu_patch_items(edge: u32, items: usize) -> usize {
+    let per_item = (edge as usize).pow(4);
+    (CPU_PATCH_BUDGET / per_item)
+        .clamp(2, items.max(2))
+        .min(items)
+}
+
+/// The items the patch denoiser uses: all of them when the budget allows.
+/// Otherwise the items the archive posterior ranks highest, split between the
+/// two sides of the guidance formula x̂0 = x̂0_all + w·(x̂0_tag − x̂0_all): with
+/// a tag and w = 1 only x̂0_tag counts, so every place goes to the tag's
+/// items; with w = 0 (or no tag) every place goes to the whole archive;
+/// otherwise half (rounded up) go to the tag's items and the rest to the whole
+/// archive. The tag's side always gets at least one item.
+pub fn patch_candidates(
+    posterior: &[f32],
+    tag: Option<&[bool]>,
+    guidance: f32,
+    limit: usize,
+) -> Vec<usize> {
+    let n = posterior.len();
+    if limit >= n {
+        return (0..n).collect();
+    }
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| posterior[b].total_cmp(&posterior[a]).then(a.cmp(&b)));
+    let mut chosen = Vec::with_capacity(limit);
+    if let Some(mask) = tag {
+        let tagged = if guidance == 1.0 {
+            limit
+        } else if guidance == 0.0 {
+            1
+        } else {
+            limit.div_ceil(2)
+        };
+        chosen.extend(order.iter().copied().filter(|&i| mask[i]).take(tagged));
+    }
+    for &i in &order {
+        if chosen.len() >= limit {
+            break;
+        }
+        if !chosen.contains(&i) {
+            chosen.push(i);
+        }
+    }
+    chosen.sort_unstable();
+    chosen
+}
+
+/// The model behind a [`CpuDenoiser`].
+enum Model {
+    Archive,
+    /// RGB pictures: the stationary colour Gaussian.
+    Gaussian(GaussianDenoiser),
+    /// Spectrograms: the row-stationary Gaussian over all clips and the tag's.
+    Rows {
+        all: Box<RowGaussian>,
+        tag: Option<Box<RowGaussian>>,
+    },
+    Patch {
+        /// Items per step (all of them unless limited).
+        items: usize,
+        /// Which patches of each item are compared.
+        border: Border,
+    },
+}
+
+/// The CPU answers for one denoiser and one tag, on RGB pictures or on
+/// one-channel spectrogram pictures (where "gaussian" is the row Gaussian).
+pub struct CpuDenoiser {
+    kind: DenoiserKind,
+    mask: Option<Vec<bool>>,
+    model: Model,
+    /// The set's pictures are spectrograms (one channel).
+    spectrograms: bool,
+}
+
+impl CpuDenoiser {
+    /// None when the tag has no items, the set is empty, or the denoiser does
+    /// not run on this kind of picture (the patch denoiser on spectrograms).
+    pub fn new(set: &Dataset, kind: DenoiserKind, tag: Option<&str>) -> Option<Self> {
+        let mask = tag.map(|t| set.tag_mask(t));
+        if mask.as_ref().is_some_and(|m| !m.contains(&true)) || set.is_empty() {
+            return None;
+        }
+        let spectrograms = set.channels() == 1;
+        let model = match (kind, spectrograms) {
+            (DenoiserKind::Archive, _) => Model::Archive,
+            (DenoiserKind::Gaussian, false) => {
+                Model::Gaussian(GaussianDenoiser::new(set, mask.as_deref())?)
+            }
+            (DenoiserKind::Gaussian, true) => Model::Rows {
+                all: Box::new(RowGaussian::fit(set, None, false)?),
+                tag: match mask.as_deref() {
+                    Some(m) => Some(Box::new(RowGaussian::fit(set, Some(m), false)?)),
+                    None => None,
+                },
+            },
+            (DenoiserKind::Patch, false) => Model::Patch {
+                items: set.len(),
+                border: Border::default(),
+            },
+            (DenoiserKind::Patch, true) => return None,
+        };
+        Some(Self {
+            kind,
+            mask,
+            model,
+            spectrograms,
+        })
+    }
+
+    /// Chooses the patch denoiser's candidates (interior patches by default).
+    pub fn with_border(mut self, border: Border) -> Self {
+        if let Model::Patch { border: b, .. } = &mut self.model {
+            *b = border;
+        }
+        self
+    }
+
+    /// The patch denoiser's candidate border (the default for the others).
+    pub fn border(&self) -> Border {
+        match self.model {
+            Model::Patch { border, .. } => border,
+            _ => Border::default(),
+        }
+    }
+
+    /// Limits the patch denoiser to `items` candidates per step (the bounded candidate set).
+    pub fn with_patch_items(mut self, items: usize) -> Self {
+        if let Model::Patch { items: n, .. } = &mut self.model {
+            *n = items.max(1);
+        }
+        self
+    }
+
+    pub fn kind(&self) -> DenoiserKind {
+        self.kind
+    }
+
+    pub fn mask(&self) -> Option<&[bool]> {
+        self.mask.as_deref()
+    }
+
+    /// Whether the pictures are spectrograms.
+    pub fn on_spectrograms(&self) -> bool {
+        self.spectrograms
+    }
+
+    /// The fitted models of the Gaussian denoiser (to upload to the GPU).
+    pub fn gaussian(&self) -> Option<&GaussianDenoiser> {
+        match &self.model {
+            Model::Gaussian(g) => Some(g),
+            _ => None,
+        }
+    }
+
+    /// Items per step of the patch denoiser (0 for the others).
+    pub fn patch_items(&self) -> usize {
+        match self.model {
+            Model::Patch { items, .. } => items,
+            _ => 0,
+        }
+    }
+
+    /// The WGSL kernel that answers for this denoiser on the GPU. The row
+    /// Gaussian has none: the archive kernel supplies its recogniser and the
+    /// CPU adds x̂0 ([`CpuDenoiser::complete_gpu_answer`]).
+    pub fn gpu_kernel(&self) -> DenoiserKind {
+        match self.model {
+            Model::Rows { .. } => DenoiserKind::Archive,
+            _ => self.kind,
+        }
+    }
+
+    /// The name the GPU kernel is timed under (see `backend::calibration`).
+    pub fn kernel_name(&self) -> String {
+        let name = match self.gpu_kernel() {
+            DenoiserKind::Archive => "the archive denoiser",
+            DenoiserKind::Gaussian => "the Gaussian denoiser",
+            DenoiserKind::Patch => "the patch denoiser",
+        };
+        if self.spectrograms {
+            format!("{name} on spectrograms")
+        } else {
+            name.to_string()
+        }
+    }
+
+    /// Fills in what the GPU kernel did not compute (the row Gaussian's x̂0).
+    pub fn complete_gpu_answer(&self, d: &mut Denoised, x_t: &[f32], alpha_bar: f64) {
+        if let Model::Rows { all, tag } = &self.model {
+            d.x0_all = all.denoise(x_t, alpha_bar);
+            d.x0_tag = tag.as_ref().map(|g| g.denoise(x_t, alpha_bar));
+            d.posterior_tag = None;
+        }
+    }
+
+    /// The patch shape at the sampler's current step (patch denoiser only).
+    pub fn patch_shape(&self, set: &Dataset, sampler: &Sampler) -> Option<PatchShape> {
+        match self.model {
+            Model::Patch { border, .. } => Some(PatchShape {
+                size: patch::patch_size(set.edge(), sampler.t().unwrap_or(0), sampler.t_max()),
+                border,
+            }),
+            _ => None,
+        }
+    }
+
+    /// Answers the sampler's current question.
+    pub fn denoise(&self, set: &Dataset, sampler: &Sampler) -> Denoised {
+        let (x_t, a) = (sampler.x_t(), sampler.alpha_bar());
+        let mask = self.mask.as_deref();
+        match &self.model {
+            Model::Archive => archive::denoise(set, x_t, a, mask),
+            Model::Gaussian(g) => {
+                let (x0_all, x0_tag) = g.denoise(x_t, a);
+                Denoised {
+                    x0_all,
+                    x0_tag,
+                    posterior: archive::posterior(set, x_t, a),
+                    ..Denoised::default()
+                }
+            }
+            Model::Rows { .. } => {
+                let mut d = Denoised {
+                    posterior: archive::posterior(set, x_t, a),
+                    ..Denoised::default()
+                };
+                self.complete_gpu_answer(&mut d, x_t, a);
+                d
+            }
+            Model::Patch { .. } => {
+                let mut pending = self.begin_patch(set, sampler);
+                while !pending.is_complete() {
+                    pending.add_next(set);
+                }
+                pending.finish()
+            }
+        }
+    }
+
+    /// Starts the patch denoiser's answer at the sampler's current step; the
+    /// caller adds its candidate items one at a time (the page yields between them).
+    pub fn begin_patch(&self, set: &Dataset, sampler: &Sampler) -> PendingPatch {
+        let (x_t, a) = (sampler.x_t(), sampler.alpha_bar());
+        let posterior = archive::posterior(set, x_t, a);
+        let candidates = patch_candidates(
+            &posterior,
+            self.mask.as_deref(),
+            sampler.config().guidance,
+            self.patch_items(),
+        );
+        let shape = self.patch_shape(set, sampler).expect("patch denoiser");
+        PendingPatch {
+            step: patch::PatchStep::new(set, x_t, a, shape, self.mask.as_deref()),
+            candidates,
+            next: 0,
+            posterior,
+        }
+    }
+
+    /// Times, in ms, what the GPU kernel computes at the sampler's current
+    /// step, on the CPU: cheap kernels repeated until 5 ms have passed; the
+    /// patch denoiser, linear in its items, on two items scaled to the items
+    /// the CPU would use. Also says whether the CPU path is exact (the patch
+    /// denoiser's bounded candidate set is not).
+    pub fn time_gpu_work(
+        &self,
+        set: &Dataset,
+        sampler: &Sampler,
+        now_ms: &dyn Fn() -> f64,
+    ) -> (f64, bool) {
+        let (x_t, a) = (sampler.x_t(), sampler.alpha_bar());
+        if self.kind == DenoiserKind::Patch {
+            let usable = cpu_patch_items(set.edge(), set.len());
+            let pending = self.begin_patch(set, sampler);
+            let total = usable.min(pending.progress().1);
+            let timed = 2.min(total).max(1);
+            let mut pending = pending;
+            let t0 = now_ms();
+            for _ in 0..timed {
+                pending.add_next(set);
+            }
+            let ms = (now_ms() - t0) * total as f64 / timed as f64;
+            return (ms, usable >= set.len());
+        }
+        let (mut reps, t0) = (0u32, now_ms());
+        while reps < 20 && (reps == 0 || now_ms() - t0 < 5.0) {
+            match self.model {
+                // The GPU runs the archive kernel for the row Gaussian.
+                Model::Rows { .. } => {
+                    std::hint::black_box(archive::denoise(set, x_t, a, self.mask.as_deref()));
+                }
+                _ => {
+                    std::hint::black_box(self.denoise(set, sampler));
+                }
+            }
+            reps += 1;
+        }
+        ((now_ms() - t0) / f64::from(reps), true)
+    }
+
+    /// Runs the sampler to the end.
+    pub fn run(&self, set: &Dataset, sampler: &mut Sampler) {
+        while !sampler.is_done() {
+            let d = self.denoise(set, sampler);
+            let patch = self.patch_shape(set, sampler).map(|p| p.size);
+            sampler.advance(&d, self.kind, patch).expect("shapes match");
+        }
+    }
+}
+
+/// A patch denoiser call in progress.
+pub struct PendingPatch {
+    step: patch::PatchStep,
+    candidates: Vec<usize>,
+    next: usize,
+    posterior: Vec<f32>,
+}
+
+impl PendingPatch {
+    pub fn is_complete(&self) -> bool {
+        self.next >= self.candidates.len()
+    }
+
+    /// (items added, items to add).
+    pub fn progress(&self) -> (usize, usize) {
+        (self.next, self.candidates.len())
+    }
+
+    /// Adds the next candidate item (no-op when complete).
+    pub fn add_next(&mut self, set: &Dataset) {
+        if let Some(&i) = self.candidates.get(self.next) {
+            self.step.add_item(set, i);
+            self.next += 1;
+        }
+    }
+
+    pub fn finish(self) -> Denoised {
+        let (x0_all, x0_tag, shares) = self.step.finish();
+        Denoised {
+            x0_all,
+            x0_tag,
+            posterior: self.posterior,
+            posterior_tag: None,
+            pixel_shares: Some(shares),
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! The diffusion process itself: noise schedules, the forward process
+//! (noising), the reverse process (the sampler, a plain state machine), one
+//! sampling run that owns a sampler and its denoisers on either path, and
+//! what a run says about its sources.
+
+pub mod cpu;
+pub mod noising;
+pub mod provenance;
+pub mod run;
+pub mod sampler;
+pub mod schedule;

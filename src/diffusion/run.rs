@@ -1,0 +1,620 @@
+//! One sampling run, as every scene uses it: the sampler, the denoiser that
+//! answers it on the CPU and, when a GPU is open, the WGSL twin that answers
+//! instead. [`Run::step`] is one denoiser call and one sampler update; on the
+//! CPU the patch denoiser spreads a step over several calls so that the page
+//! can draw between them. A GPU failure moves the run to the CPU; the second
+//! step can time the kernel on both paths so the scene keeps the faster.
+//!
+//! A scene keeps its run in a [`RunSlot`] and takes it out for a step with
+//! [`TakenRun`], which puts it back on every exit path.
+//!
+//! Natively the same run steps on lavapipe or the CPU (`tests/runs.rs`).
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::archive::dataset::{encode_png, Dataset, SAMPLE_EDGES};
+use crate::archive::Item;
+use crate::backend::calibration::{Calibrations, KernelTiming, Path};
+use crate::denoise::archive::{self as archive_denoiser, TagBar};
+use crate::denoise::patch::Border;
+use crate::denoise::DenoiserKind;
+use crate::diffusion::cpu::{cpu_patch_items, CpuDenoiser, PendingPatch};
+use crate::diffusion::provenance::{
+    credit_line, describe_settings, png_text, provenance, source_map_rgba, Credit, Source,
+};
+use crate::diffusion::sampler::{Method, Sampler, SamplerConfig, SamplerError, StepRecord};
+use crate::diffusion::schedule::ScheduleKind;
+use crate::gpu::denoisers::GpuDenoiser;
+use crate::gpu::GpuContext;
+use crate::image::{upscale_nearest, write_rgba8, CHANNELS};
+
+/// How long one CPU patch step may compute before it returns to the page
+/// (ms): about three frames at 60 Hz, so that the page stays usable.
+pub const CPU_SLICE_MS: f64 = 50.0;
+
+/// What a scene asks for (the page's settings, as sent).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RunOptions {
+    /// "archive", "gaussian" or "patch".
+    pub denoiser: String,
+    pub tag: Option<String>,
+    pub steps: u32,
+    pub guidance: f32,
+    pub temperature: f32,
+    pub seed: u32,
+    /// "ddim" or "ddpm".
+    pub method: String,
+    /// Picture edge in pixels (RGB runs: 32 or 64; spectrograms: their own).
+    #[serde(default)]
+    pub size: Option<u32>,
+    /// Patch denoiser: "interior" (default) or "wrap".
+    #[serde(default)]
+    pub border: Option<String>,
+}
+
+#[derive(Debug, Error, PartialEq)]
+pub enum RunError {
+    #[error("unknown denoiser “{0}”: use archive, gaussian or patch")]
+    Denoiser(String),
+    #[error("unknown method “{0}”: use ddim or ddpm")]
+    Method(String),
+    #[error("unknown candidate border “{0}”: use interior or wrap")]
+    Border(String),
+    #[error("the size must be one of {SAMPLE_EDGES:?} px, not {0}")]
+    Size(u32),
+    #[error("no archive item carries the tag “{0}”")]
+    Tag(String),
+    #[error("the {0} denoiser does not run on spectrograms: use archive or gaussian")]
+    NotForSpectrograms(&'static str),
+    #[error("the archive has no items loaded yet")]
+    Empty,
+    #[error("a step is still running; wait for it")]
+    Busy,
+    #[error("press Generate first")]
+    NoRun,
+    #[error("step {0} has not been computed")]
+    NoStep(usize),
+    #[error("this step kept no picture of that kind")]
+    NoPicture,
+    #[error(transparent)]
+    Sampler(#[from] SamplerError),
+}
+
+/// What a scene shows when a run starts.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StartInfo {
+    pub steps: usize,
+    pub backend: &'static str,
+    /// Set when the CPU uses a bounded candidate set: words for the screen.
+    pub approximation: Option<String>,
+    pub settings: String,
+    /// Patch denoiser: which candidate patches it compares, in words.
+    pub candidates: Option<String>,
+    /// Which path the denoiser takes and why, when a GPU is open.
+    pub paths: Option<String>,
+}
+
+/// What one call of [`Run::step`] did.
+#[derive(Clone, Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StepReport {
+    pub done: bool,
+    /// Steps finished, and in all.
+    pub index: usize,
+    pub total: usize,
+    pub t: u32,
+    pub patch: Option<u32>,
+    pub backend: &'static str,
+    /// A GPU failure that moved this run to the CPU.
+    pub fell_back: Option<String>,
+    /// CPU patch denoiser: the step is not finished yet; [items added, items].
+    pub partial: Option<[usize; 2]>,
+    /// The kernel timed on both paths at this step (the scene records it and
+    /// calls [`Run::settle`]); not sent to the page.
+    #[serde(skip)]
+    pub timing: Option<KernelTiming>,
+    /// The decision taken from `timing`, in words (set by the scene).
+    pub calibration: Option<String>,
+}
+
+pub struct Run {
+    set: Rc<Dataset>,
+    sampler: Sampler,
+    cpu: CpuDenoiser,
+    gpu: Option<GpuDenoiser>,
+    /// Time the kernel on both paths at the second step (the first warms the GPU up).
+    calibrate: bool,
+    /// The CPU patch denoiser's unfinished step.
+    pending: Option<PendingPatch>,
+    tag: Option<String>,
+    settings: String,
+}
+
+impl Run {
+    /// Prepares a run on `set`. `gpu` is the scene's open context, if any;
+    /// it is used unless `calibrations` has measured the CPU faster for this
+    /// kernel, and with `calibrate` an unmeasured kernel is timed at step 2.
+    pub fn start(
+        set: Rc<Dataset>,
+        o: &RunOptions,
+        gpu: Option<&GpuContext>,
+        calibrations: &Calibrations,
+        calibrate: bool,
+    ) -> Result<(Run, StartInfo), RunError> {
+        let kind = DenoiserKind::parse(&o.denoiser)
+            .ok_or_else(|| RunError::Denoiser(o.denoiser.clone()))?;
+        let method = Method::parse(&o.method).ok_or_else(|| RunError::Method(o.method.clone()))?;
+        let spectrograms = set.channels() == 1;
+        if !spectrograms {
+            let size = o.size.unwrap_or(set.edge());
+            if !SAMPLE_EDGES.contains(&size) || size != set.edge() {
+                return Err(RunError::Size(size));
+            }
+        }
+        if set.is_empty() {
+            return Err(RunError::Empty);
+        }
+        if spectrograms && kind == DenoiserKind::Patch {
+            return Err(RunError::NotForSpectrograms(kind.name()));
+        }
+        let tag = o.tag.clone().filter(|t| !t.is_empty());
+        let cfg = SamplerConfig {
+            edge: set.edge(),
+            method,
+            steps: o.steps,
+            seed: u64::from(o.seed),
+            schedule: ScheduleKind::Cosine,
+            guidance: o.guidance,
+            temperature: o.temperature,
+        };
+        let channels = if spectrograms { 1 } else { CHANNELS };
+        let sampler = Sampler::with_channels(cfg.clone(), channels)?;
+        let mut cpu = CpuDenoiser::new(&set, kind, tag.as_deref())
+            .ok_or_else(|| RunError::Tag(tag.clone().unwrap_or_default()))?;
+        if let Some(name) = o.border.as_deref() {
+            cpu =
+                cpu.with_border(Border::parse(name).ok_or_else(|| RunError::Border(name.into()))?);
+        }
+        let kernel = cpu.kernel_name();
+        let measured = calibrations.get(&kernel, set.edge()).cloned();
+        let gpu_open = gpu.is_some();
+        let use_gpu = measured.as_ref().is_none_or(|m| m.choice() == Path::Gpu);
+        let gpu = gpu.filter(|_| use_gpu).map(|ctx| {
+            GpuDenoiser::new(
+                ctx.clone(),
+                &set,
+                cpu.gpu_kernel(),
+                cpu.mask(),
+                cpu.gaussian(),
+            )
+        });
+        let calibrate = gpu.is_some() && calibrate && measured.is_none();
+        let paths = match (gpu_open, measured) {
+            (false, _) => None,
+            (true, Some(m)) => Some(m.sentence()),
+            (true, None) if calibrate => Some(format!(
+                "The second step times {kernel} at {} px on WebGPU and on the CPU; the faster path is kept.",
+                set.edge()
+            )),
+            (true, None) => Some("WebGPU, as the address asks (?gpu).".to_string()),
+        };
+        let mut approximation = None;
+        if gpu.is_none() && kind == DenoiserKind::Patch {
+            let k = cpu_patch_items(set.edge(), set.len());
+            if k < set.len() {
+                cpu = cpu.with_patch_items(k);
+                approximation = Some(bounded_candidates_sentence(
+                    set.edge(),
+                    k,
+                    set.len(),
+                    tag.is_some(),
+                    o.guidance,
+                ));
+            }
+        }
+        let backend = if gpu.is_some() { "gpu" } else { "cpu" };
+        let mut settings = describe_settings(kind, tag.as_deref(), &cfg, cpu.border(), backend);
+        if spectrograms {
+            settings.push_str("; ");
+            settings.push_str(&crate::audio::spectrogram::describe_pictures());
+        }
+        let info = StartInfo {
+            steps: sampler.total_steps(),
+            backend,
+            approximation,
+            settings: settings.clone(),
+            candidates: (kind == DenoiserKind::Patch).then(|| cpu.border().describe().to_string()),
+            paths,
+        };
+        let run = Run {
+            set,
+            sampler,
+            cpu,
+            gpu,
+            calibrate,
+            pending: None,
+            tag,
+            settings,
+        };
+        Ok((run, info))
+    }
+
+    /// One step: one denoiser call and one sampler update, or, for the CPU
+    /// patch denoiser, as many candidate items as fit in `slice_ms`
+    /// (`f64::INFINITY`: the whole step). `now_ms` is the scene's clock.
+    pub async fn step(
+        &mut self,
+        now_ms: &dyn Fn() -> f64,
+        slice_ms: f64,
+    ) -> Result<StepReport, RunError> {
+        let mut report = StepReport {
+            backend: "cpu",
+            ..StepReport::default()
+        };
+        if !self.sampler.is_done() {
+            let shape = self.cpu.patch_shape(&self.set, &self.sampler);
+            let (x_t, a) = (self.sampler.x_t(), self.sampler.alpha_bar());
+            let mut answer = None;
+            if let Some(gpu) = self.gpu.as_mut() {
+                let t0 = now_ms();
+                match gpu.denoise(x_t, a, shape).await {
+                    Ok(mut d) => {
+                        let gpu_ms = now_ms() - t0;
+                        if self.calibrate && self.sampler.steps_done() == 1 {
+                            self.calibrate = false;
+                            let (cpu_ms, exact) =
+                                self.cpu.time_gpu_work(&self.set, &self.sampler, now_ms);
+                            report.timing = Some(KernelTiming {
+                                kernel: self.cpu.kernel_name(),
+                                size: self.set.edge(),
+                                gpu_ms,
+                                cpu_ms,
+                                exact_on_cpu: exact,
+                            });
+                        }
+                        self.cpu.complete_gpu_answer(&mut d, x_t, a);
+                        answer = Some(d);
+                        report.backend = "gpu";
+                    }
+                    Err(e) => {
+                        report.fell_back = Some(format!("{e}; this run continues on the CPU"));
+                        self.leave_gpu();
+                    }
+                }
+            }
+            let d = match answer {
+                Some(d) => d,
+                None if self.cpu.kind() == DenoiserKind::Patch => {
+                    let mut pending = self
+                        .pending
+                        .take()
+                        .unwrap_or_else(|| self.cpu.begin_patch(&self.set, &self.sampler));
+                    let started = now_ms();
+                    while !pending.is_complete() {
+                        pending.add_next(&self.set);
+                        if now_ms() - started > slice_ms {
+                            break;
+                        }
+                    }
+                    if !pending.is_complete() {
+                        let (added, of) = pending.progress();
+                        self.pending = Some(pending);
+                        return Ok(StepReport {
+                            index: self.sampler.steps_done(),
+                            total: self.sampler.total_steps(),
+                            t: self.sampler.t().unwrap_or(0),
+                            patch: shape.map(|p| p.size),
+                            partial: Some([added, of]),
+                            ..report
+                        });
+                    }
+                    pending.finish()
+                }
+                None => self.cpu.denoise(&self.set, &self.sampler),
+            };
+            self.sampler
+                .advance(&d, self.cpu.kind(), shape.map(|p| p.size))?;
+        }
+        let last = self.sampler.records().last();
+        Ok(StepReport {
+            done: self.sampler.is_done(),
+            index: self.sampler.steps_done(),
+            total: self.sampler.total_steps(),
+            t: last.map_or(0, |r| r.t),
+            patch: last.and_then(|r| r.patch),
+            ..report
+        })
+    }
+
+    /// Acts on a timing the scene has recorded: a kernel measured faster on
+    /// the CPU leaves the GPU for the rest of the run. Returns the decision in words.
+    pub fn settle(&mut self, decided: &KernelTiming) -> String {
+        if decided.choice() == Path::Cpu && self.gpu.is_some() {
+            self.leave_gpu();
+            self.settings = self
+                .settings
+                .replace("backend gpu", "backend cpu (measured faster here)");
+        }
+        decided.sentence()
+    }
+
+    /// Drops the GPU twin; the rest of the run is on the CPU (exact: the
+    /// patch denoiser keeps every item, however slow).
+    fn leave_gpu(&mut self) {
+        self.gpu = None;
+    }
+
+    pub fn sampler(&self) -> &Sampler {
+        &self.sampler
+    }
+
+    pub fn set(&self) -> &Dataset {
+        &self.set
+    }
+
+    pub fn denoiser(&self) -> &CpuDenoiser {
+        &self.cpu
+    }
+
+    pub fn tag(&self) -> Option<&str> {
+        self.tag.as_deref()
+    }
+
+    pub fn edge(&self) -> u32 {
+        self.set.edge()
+    }
+
+    /// The run's settings in one line (the backend as it is now).
+    pub fn settings(&self) -> &str {
+        &self.settings
+    }
+
+    /// Whether the GPU still answers this run.
+    pub fn on_gpu(&self) -> bool {
+        self.gpu.is_some()
+    }
+
+    /// Step k's record, k counted from 1 as the page shows it.
+    pub fn record(&self, k: usize) -> Result<&StepRecord, RunError> {
+        self.sampler
+            .records()
+            .get(k.wrapping_sub(1))
+            .ok_or(RunError::NoStep(k))
+    }
+
+    /// RGB runs: step k's x_t ("xt") or guided x̂0 ("x0") as RGBA8, or the
+    /// current sample ("result", the result once finished).
+    pub fn rgba(&self, k: usize, which: &str) -> Result<Vec<u8>, RunError> {
+        if which == "result" {
+            let x = self.sampler.x_t();
+            let mut out = vec![0u8; x.len() / CHANNELS * 4];
+            write_rgba8(x, x.len() / CHANNELS, &mut out);
+            return Ok(out);
+        }
+        let (x_t, x0) = self.record(k)?.rgba().ok_or(RunError::NoPicture)?;
+        Ok(match which {
+            "xt" => x_t,
+            _ => x0,
+        }
+        .to_vec())
+    }
+
+    /// One-channel runs: step k's guided x̂0 as values; k = 0 or past the
+    /// last step: the current sample clamped to [−1, 1] (the result once finished).
+    pub fn values(&self, k: usize) -> Result<Vec<f32>, RunError> {
+        let records = self.sampler.records();
+        if k == 0 || k > records.len() {
+            return Ok(self
+                .sampler
+                .x_t()
+                .iter()
+                .map(|v| v.clamp(-1.0, 1.0))
+                .collect());
+        }
+        records[k - 1]
+            .x0_values()
+            .map(<[f32]>::to_vec)
+            .ok_or(RunError::NoPicture)
+    }
+
+    /// The recogniser at step k: the `limit` most probable tags (within
+    /// `vocabulary` where the scene names its tags).
+    pub fn recogniser(
+        &self,
+        k: usize,
+        limit: usize,
+        vocabulary: Option<&[&str]>,
+    ) -> Result<Vec<TagBar>, RunError> {
+        let r = self.record(k)?;
+        Ok(archive_denoiser::recogniser_bars(
+            &self.set,
+            &r.posterior,
+            limit,
+            vocabulary,
+        ))
+    }
+
+    /// p(tag | x_t) at every recorded step.
+    pub fn tag_history(&self, tag: &str) -> Vec<f32> {
+        self.sampler
+            .records()
+            .iter()
+            .map(|r| archive_denoiser::tag_probability(&self.set, &r.posterior, tag))
+            .collect()
+    }
+
+    /// The recogniser's value for `tag` before any picture is seen.
+    pub fn tag_prior(&self, tag: &str) -> f32 {
+        archive_denoiser::tag_prior(&self.set, tag, None)
+    }
+
+    /// The items step k's x̂0 came from (k past the end: the last step).
+    pub fn provenance(&self, k: usize, limit: usize) -> Result<Vec<Source>, RunError> {
+        let n = self.sampler.records().len();
+        let r = self.record(k.clamp(1, n.max(1)))?;
+        Ok(provenance(
+            &self.set,
+            self.cpu.kind(),
+            self.cpu.mask(),
+            self.sampler.config().guidance,
+            r,
+            limit,
+        ))
+    }
+
+    /// The same with each item's title and credit line from the manifest.
+    pub fn credits(&self, items: &[Item], k: usize, limit: usize) -> Result<Vec<Credit>, RunError> {
+        Ok(self
+            .provenance(k, limit)?
+            .into_iter()
+            .map(|src| {
+                let item = items.iter().find(|i| i.id == src.id);
+                Credit {
+                    title: item.map_or_else(|| src.id.clone(), |i| i.title.clone()),
+                    credit: item.map(credit_line).unwrap_or_default(),
+                    id: src.id,
+                    weight: src.weight,
+                }
+            })
+            .collect())
+    }
+
+    /// Patch denoiser: step k's source map as RGBA8 (None for the others).
+    pub fn source_map(&self, k: usize) -> Result<Option<Vec<u8>>, RunError> {
+        Ok(source_map_rgba(self.record(k)?))
+    }
+
+    /// The result (or the last x̂0 of an unfinished run) as a PNG scaled by
+    /// `scale` (1–16), with the settings and provenance in its text chunks.
+    pub fn png(&self, items: &[Item], scale: u32) -> Result<Vec<u8>, RunError> {
+        let r = self.sampler.records().last().ok_or(RunError::NoStep(1))?;
+        let edge = self.edge();
+        let small = if self.sampler.is_done() {
+            self.rgba(0, "result")?
+        } else {
+            r.rgba()
+                .map(|(_, x0)| x0.to_vec())
+                .ok_or(RunError::NoPicture)?
+        };
+        let k = scale.clamp(1, 16);
+        let rgba = upscale_nearest(&small, edge, k);
+        let sources = self.provenance(usize::MAX, 12)?;
+        let mut settings = self.settings.clone();
+        if !self.sampler.is_done() {
+            settings.push_str(&format!(
+                "; cancelled after step {} of {} (this is that step's x̂0)",
+                self.sampler.steps_done(),
+                self.sampler.total_steps()
+            ));
+        }
+        let text = png_text(&settings, &sources, self.cpu.kind(), items);
+        let text: Vec<(&str, &str)> = text.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        Ok(encode_png(&rgba, edge * k, edge * k, &text))
+    }
+}
+
+/// The words for the patch denoiser's bounded candidate set on the CPU.
+fn bounded_candidates_sentence(edge: u32, k: usize, n: usize, tagged: bool, w: f32) -> String {
+    let side = if !tagged {
+        "from the whole archive"
+    } else if w == 1.0 {
+        "all of them from the tag"
+    } else if w == 0.0 {
+        "one from the tag, the rest from the whole archive"
+    } else {
+        "half from the tag, half from the whole archive"
+    };
+    format!(
+        "On the CPU at {edge} × {edge} px the patch denoiser takes its patches from only {k} of the {n} archive items at each step: those the archive posterior ranks highest, {side}. WebGPU uses all {n}."
+    )
+}
+
+/// A scene's run and whether a step of it is in flight.
+#[derive(Default)]
+pub struct RunSlot {
+    run: Option<Run>,
+    busy: bool,
+}
+
+impl RunSlot {
+    /// Puts a new run in place; refused while a step is in flight.
+    pub fn replace(&mut self, run: Run) -> Result<(), RunError> {
+        if self.busy {
+            return Err(RunError::Busy);
+        }
+        self.run = Some(run);
+        Ok(())
+    }
+
+    pub fn is_busy(&self) -> bool {
+        self.busy
+    }
+
+    /// The run between steps (None before the first run, and during a step).
+    pub fn get(&self) -> Result<&Run, RunError> {
+        self.run.as_ref().ok_or(if self.busy {
+            RunError::Busy
+        } else {
+            RunError::NoRun
+        })
+    }
+}
+
+/// The run taken out of its scene for one step. Dropping the guard puts the
+/// run back and marks the scene idle on every exit path (early returns,
+/// errors, a dropped future), so no branch has to remember to.
+pub struct TakenRun<S> {
+    scene: Rc<RefCell<S>>,
+    slot: fn(&mut S) -> &mut RunSlot,
+    run: Option<Run>,
+}
+
+impl<S> TakenRun<S> {
+    /// Takes the run; refused while another step is in flight or before a run exists.
+    pub fn take(
+        scene: &Rc<RefCell<S>>,
+        slot: fn(&mut S) -> &mut RunSlot,
+    ) -> Result<Self, RunError> {
+        let mut s = scene.borrow_mut();
+        let held = slot(&mut s);
+        if held.busy {
+            return Err(RunError::Busy);
+        }
+        let run = held.run.take().ok_or(RunError::NoRun)?;
+        held.busy = true;
+        drop(s);
+        Ok(Self {
+            scene: scene.clone(),
+            slot,
+            run: Some(run),
+        })
+    }
+}
+
+impl<S> std::ops::Deref for TakenRun<S> {
+    type Target = Run;
+    fn deref(&self) -> &Run {
+        self.run.as_ref().expect("held until dropped")
+    }
+}
+
+impl<S> std::ops::DerefMut for TakenRun<S> {
+    fn deref_mut(&mut self) -> &mut Run {
+        self.run.as_mut().expect("held until dropped")
+    }
+}
+
+impl<S> Drop for TakenRun<S> {
+    fn drop(&mut self) {
+        let mut s = self.scene.borrow_mut();
+        let held = (self.slot)(&mut s);
+        held.busy = false;
+        held.run = self.run.take();
+    }
+}

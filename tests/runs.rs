@@ -1,0 +1,387 @@
+//! Sampling runs as the scenes step them, natively: on the CPU, with the CPU
+//! patch denoiser spread over slices, on the GPU (lavapipe) with calibration
+//! and a device lost mid-run, and the slot that keeps a scene's run.
+//!
+//! GPU cases are skipped, saying so, only where HYPOTHETICAL_ALLOW_NO_GPU=1.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Instant;
+
+use hypothetical::archive::dataset::Dataset;
+use hypothetical::backend::calibration::{Calibrations, KernelTiming};
+use hypothetical::denoise::DenoiserKind;
+use hypothetical::diffusion::cpu::CpuDenoiser;
+use hypothetical::diffusion::run::{Run, RunError, RunOptions, RunSlot, StepReport, TakenRun};
+use hypothetical::diffusion::sampler::{Method, Sampler, SamplerConfig};
+use hypothetical::gpu::GpuContext;
+use hypothetical::image::ImageField;
+use hypothetical::rng::fill_gaussian_planar;
+
+fn field(edge: u32, seed: u64, channels: usize) -> Vec<f32> {
+    let n = (edge * edge) as usize;
+    let mut g = vec![0.0f32; channels * n];
+    fill_gaussian_planar(seed, 99, n, channels, &mut g);
+    g.iter().map(|v| (v * 0.5).clamp(-1.0, 1.0)).collect()
+}
+
+fn pictures(items: usize) -> Rc<Dataset> {
+    let mut set = Dataset::new(32).unwrap();
+    for i in 0..items {
+        let tags: &[&str] = if i % 2 == 0 { &["even"] } else { &["odd"] };
+        let f = ImageField::from_planar(32, 32, field(32, i as u64 + 1, 3));
+        set.push_field(&format!("item-{i}"), tags, &f);
+    }
+    Rc::new(set)
+}
+
+fn spectrograms(items: usize) -> Rc<Dataset> {
+    let mut set = Dataset::single_channel(32);
+    for i in 0..items {
+        let tags = [if i % 2 == 0 { "even" } else { "odd" }.to_string()];
+        set.push_values(&format!("clip-{i}"), &tags, &field(32, i as u64 + 11, 1))
+            .unwrap();
+    }
+    Rc::new(set)
+}
+
+fn options(denoiser: &str, tag: Option<&str>) -> RunOptions {
+    RunOptions {
+        denoiser: denoiser.into(),
+        tag: tag.map(Into::into),
+        steps: 10,
+        guidance: 1.0,
+        temperature: 1.0,
+        seed: 5,
+        method: "ddpm".into(),
+        size: None,
+        border: None,
+    }
+}
+
+fn clock() -> impl Fn() -> f64 {
+    let t0 = Instant::now();
+    move || t0.elapsed().as_secs_f64() * 1e3
+}
+
+/// Steps a run to the end; returns every report.
+fn finish(run: &mut Run, slice_ms: f64) -> Vec<StepReport> {
+    let now = clock();
+    let mut reports = Vec::new();
+    loop {
+        let r = pollster::block_on(run.step(&now, slice_ms)).unwrap();
+        let done = r.done;
+        reports.push(r);
+        if done {
+            return reports;
+        }
+        assert!(reports.len() < 10_000, "the run never finishes");
+    }
+}
+
+/// The same sampling done by hand: the sampler and the CPU denoiser alone.
+fn by_hand(set: &Dataset, kind: DenoiserKind, tag: Option<&str>, channels: usize) -> Vec<f32> {
+    let cfg = SamplerConfig {
+        edge: set.edge(),
+        method: Method::Ddpm,
+        steps: 10,
+        seed: 5,
+        ..SamplerConfig::default()
+    };
+    let mut sampler = Sampler::with_channels(cfg, channels).unwrap();
+    CpuDenoiser::new(set, kind, tag)
+        .unwrap()
+        .run(set, &mut sampler);
+    sampler.result().unwrap().to_vec()
+}
+
+fn gpu() -> Option<GpuContext> {
+    match pollster::block_on(GpuContext::new()) {
+        Ok(ctx) => Some(ctx),
+        Err(e) if std::env::var("HYPOTHETICAL_ALLOW_NO_GPU").as_deref() == Ok("1") => {
+            eprintln!("skipping the GPU runs: {e}");
+            None
+        }
+        Err(e) => panic!(
+            "no GPU adapter ({e}); install mesa-vulkan-drivers or set HYPOTHETICAL_ALLOW_NO_GPU=1"
+        ),
+    }
+}
+
+fn max_diff(a: &[f32], b: &[f32]) -> f32 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+#[test]
+fn a_cpu_run_gives_exactly_what_the_sampler_and_denoiser_give_by_hand() {
+    for kind in ["archive", "gaussian", "patch"] {
+        let set = pictures(6);
+        let (mut run, info) = Run::start(
+            set.clone(),
+            &options(kind, Some("even")),
+            None,
+            &Calibrations::default(),
+            true,
+        )
+        .unwrap();
+        assert_eq!((info.steps, info.backend, info.paths), (10, "cpu", None));
+        assert!(
+            info.settings.contains(&format!("denoiser {kind}")),
+            "{}",
+            info.settings
+        );
+        let reports = finish(&mut run, f64::INFINITY);
+        assert_eq!(reports.len(), 10, "{kind}: one call per step");
+        assert!(reports
+            .iter()
+            .all(|r| r.partial.is_none() && r.backend == "cpu"));
+        let want = by_hand(&set, DenoiserKind::parse(kind).unwrap(), Some("even"), 3);
+        assert_eq!(run.sampler().result().unwrap(), &want[..], "{kind}");
+    }
+}
+
+#[test]
+fn the_cpu_patch_denoiser_spreads_a_step_over_slices_without_changing_it() {
+    let set = pictures(6);
+    let (mut sliced, _) = Run::start(
+        set.clone(),
+        &options("patch", None),
+        None,
+        &Calibrations::default(),
+        false,
+    )
+    .unwrap();
+    // A zero slice adds one item per call: 6 calls per step, the last completing it.
+    let reports = finish(&mut sliced, 0.0);
+    assert_eq!(reports.len(), 60);
+    let first = &reports[0];
+    assert_eq!(
+        (first.partial, first.index, first.done),
+        (Some([1, 6]), 0, false)
+    );
+    assert_eq!(first.t, sliced.sampler().times()[0]);
+    assert!(first.patch.is_some());
+    assert!(reports[5].partial.is_none() && reports[5].index == 1);
+    let want = by_hand(&set, DenoiserKind::Patch, None, 3);
+    assert_eq!(sliced.sampler().result().unwrap(), &want[..]);
+    // Its pictures, sources and PNG are there to scrub back to.
+    assert_eq!(sliced.rgba(3, "x0").unwrap().len(), 32 * 32 * 4);
+    assert!(sliced.source_map(10).unwrap().is_some());
+    let png = sliced.png(&[], 2).unwrap();
+    assert_eq!(&png[1..4], b"PNG");
+}
+
+#[test]
+fn a_spectrogram_run_uses_the_row_gaussian_and_records_values() {
+    let set = spectrograms(4);
+    let (mut run, info) = Run::start(
+        set.clone(),
+        &options("gaussian", Some("odd")),
+        None,
+        &Calibrations::default(),
+        true,
+    )
+    .unwrap();
+    assert!(
+        info.settings.contains("spectrogram pictures: n_fft 1024"),
+        "{}",
+        info.settings
+    );
+    finish(&mut run, f64::INFINITY);
+    let want = by_hand(&set, DenoiserKind::Gaussian, Some("odd"), 1);
+    assert_eq!(run.sampler().result().unwrap(), &want[..]);
+    assert_eq!(run.values(3).unwrap().len(), 32 * 32);
+    assert_eq!(run.values(0).unwrap().len(), 32 * 32, "k = 0: the result");
+    assert_eq!(run.rgba(3, "x0"), Err(RunError::NoPicture));
+    assert_eq!(
+        run.denoiser().kernel_name(),
+        "the archive denoiser on spectrograms"
+    );
+}
+
+#[test]
+fn bad_options_are_refused_in_words() {
+    let cal = Calibrations::default();
+    let start =
+        |set: &Rc<Dataset>, o: RunOptions| Run::start(set.clone(), &o, None, &cal, true).err();
+    let set = pictures(4);
+    assert_eq!(
+        start(&set, options("blur", None)),
+        Some(RunError::Denoiser("blur".into()))
+    );
+    assert_eq!(
+        start(&set, options("archive", Some("cat"))),
+        Some(RunError::Tag("cat".into()))
+    );
+    let mut o = options("archive", None);
+    o.method = "euler".into();
+    assert_eq!(start(&set, o), Some(RunError::Method("euler".into())));
+    let mut o = options("archive", None);
+    o.size = Some(64);
+    assert_eq!(
+        start(&set, o),
+        Some(RunError::Size(64)),
+        "a 32 px set runs at 32 px"
+    );
+    let mut o = options("patch", None);
+    o.border = Some("mirror".into());
+    assert_eq!(start(&set, o), Some(RunError::Border("mirror".into())));
+    let mut o = options("archive", None);
+    o.steps = 3;
+    assert!(matches!(start(&set, o), Some(RunError::Sampler(_))));
+    assert_eq!(
+        start(&spectrograms(2), options("patch", None)),
+        Some(RunError::NotForSpectrograms("patch"))
+    );
+    assert_eq!(
+        start(
+            &Rc::new(Dataset::new(32).unwrap()),
+            options("archive", None)
+        ),
+        Some(RunError::Empty)
+    );
+    let text = RunError::Tag("cat".into()).to_string();
+    assert_eq!(text, "no archive item carries the tag “cat”");
+}
+
+struct Scene {
+    slot: RunSlot,
+}
+
+fn slot(s: &mut Scene) -> &mut RunSlot {
+    &mut s.slot
+}
+
+#[test]
+fn a_taken_run_goes_back_to_its_slot_on_every_exit_and_refuses_a_second_taker() {
+    let scene = Rc::new(RefCell::new(Scene {
+        slot: RunSlot::default(),
+    }));
+    assert_eq!(TakenRun::take(&scene, slot).err(), Some(RunError::NoRun));
+    let (run, _) = Run::start(
+        pictures(4),
+        &options("archive", None),
+        None,
+        &Calibrations::default(),
+        true,
+    )
+    .unwrap();
+    scene.borrow_mut().slot.replace(run).unwrap();
+    {
+        let mut taken = TakenRun::take(&scene, slot).unwrap();
+        assert!(scene.borrow().slot.is_busy());
+        assert_eq!(TakenRun::take(&scene, slot).err(), Some(RunError::Busy));
+        assert_eq!(scene.borrow().slot.get().err(), Some(RunError::Busy));
+        let (other, _) = Run::start(
+            pictures(4),
+            &options("archive", None),
+            None,
+            &Calibrations::default(),
+            true,
+        )
+        .unwrap();
+        assert_eq!(
+            scene.borrow_mut().slot.replace(other).err(),
+            Some(RunError::Busy)
+        );
+        pollster::block_on(taken.step(&clock(), f64::INFINITY)).unwrap();
+    }
+    assert!(!scene.borrow().slot.is_busy());
+    assert_eq!(
+        scene.borrow().slot.get().unwrap().sampler().steps_done(),
+        1,
+        "the stepped run came back"
+    );
+    // A step that fails on its way out also puts the run back.
+    let result: Result<(), RunError> = (|| {
+        let _taken = TakenRun::take(&scene, slot)?;
+        Err(RunError::NoStep(99))
+    })();
+    assert!(result.is_err());
+    assert!(!scene.borrow().slot.is_busy() && scene.borrow().slot.get().is_ok());
+}
+
+#[test]
+fn a_gpu_run_times_its_kernel_at_step_two_and_can_move_to_the_cpu() {
+    let Some(ctx) = gpu() else { return };
+    let set = pictures(6);
+    let mut cal = Calibrations::default();
+    let (mut run, info) = Run::start(
+        set.clone(),
+        &options("archive", Some("even")),
+        Some(&ctx),
+        &cal,
+        true,
+    )
+    .unwrap();
+    assert_eq!(info.backend, "gpu");
+    assert!(info
+        .paths
+        .unwrap()
+        .contains("The second step times the archive denoiser at 32 px"));
+    let now = clock();
+    let one = pollster::block_on(run.step(&now, f64::INFINITY)).unwrap();
+    assert_eq!((one.backend, one.timing.is_some()), ("gpu", false));
+    let two = pollster::block_on(run.step(&now, f64::INFINITY)).unwrap();
+    let timing = two.timing.expect("step 2 times the kernel");
+    assert_eq!(
+        (timing.kernel.as_str(), timing.size),
+        ("the archive denoiser", 32)
+    );
+    assert!(timing.gpu_ms > 0.0 && timing.cpu_ms > 0.0);
+    // Suppose the CPU was measured faster: the run leaves the GPU and says so.
+    let decided = cal
+        .record(KernelTiming {
+            cpu_ms: 0.0,
+            ..timing
+        })
+        .clone();
+    assert!(run.settle(&decided).contains("runs on the CPU"));
+    assert!(
+        !run.on_gpu()
+            && run
+                .settings()
+                .contains("backend cpu (measured faster here)")
+    );
+    let rest = finish(&mut run, f64::INFINITY);
+    assert!(rest
+        .iter()
+        .all(|r| r.backend == "cpu" && r.timing.is_none()));
+    let want = by_hand(&set, DenoiserKind::Archive, Some("even"), 3);
+    let d = max_diff(run.sampler().result().unwrap(), &want);
+    assert!(d < 1e-3, "GPU then CPU against CPU only: {d}");
+    // The next run reads the measurement and starts on the CPU without timing again.
+    let (_, info) = Run::start(set, &options("archive", None), Some(&ctx), &cal, true).unwrap();
+    assert_eq!(info.backend, "cpu");
+    assert!(info.paths.unwrap().starts_with("Measured here"));
+}
+
+#[test]
+fn a_device_lost_mid_run_moves_the_run_to_the_cpu_which_finishes_it() {
+    let Some(ctx) = gpu() else { return };
+    let set = pictures(6);
+    let (mut run, _) = Run::start(
+        set,
+        &options("gaussian", None),
+        Some(&ctx),
+        &Calibrations::default(),
+        false,
+    )
+    .unwrap();
+    let now = clock();
+    let first = pollster::block_on(run.step(&now, f64::INFINITY)).unwrap();
+    assert_eq!(first.backend, "gpu");
+    ctx.destroy_device();
+    let second = pollster::block_on(run.step(&now, f64::INFINITY)).unwrap();
+    assert!(second.fell_back.is_some(), "the loss is reported");
+    assert_eq!(
+        (second.backend, second.index),
+        ("cpu", 2),
+        "and the step still made"
+    );
+    let rest = finish(&mut run, f64::INFINITY);
+    assert!(rest.last().unwrap().done && !run.on_gpu());
+}
