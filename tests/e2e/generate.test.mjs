@@ -34,6 +34,7 @@ for (const config of CONFIGS) {
     const shot = (name) => page.screenshot({ path: join(SHOTS, `${config.name}-generate-${name}.png`), fullPage: true });
 
     async function open(hash) {
+      page = await session.fresh();
       await page.goto(`${origin}/generate.html${config.query}#${hash}`);
       await page.waitForSelector("html[data-ready=true]", { timeout: 120_000 });
     }
@@ -44,6 +45,7 @@ for (const config of CONFIGS) {
       return page.getAttribute("html", "data-generated");
     }
     const perStep = () => page.textContent("#perf");
+    const FLOWER_64 = "scene=recognize&tag=flower&denoiser=archive&steps=20&seed=7&size=64&guidance=1";
 
     const session = useBrowser({ args: config.args, viewport: { width: 1280, height: 1100 }, acceptDownloads: true });
     const problems = session.problems;
@@ -53,7 +55,7 @@ for (const config of CONFIGS) {
     });
 
     test("Recognize: the archive denoiser memorises a flower and the recogniser becomes certain", async () => {
-      await open("scene=recognize&tag=flower&denoiser=archive&steps=20&seed=7&size=64&guidance=1");
+      await open(FLOWER_64);
       assert.equal(await page.getAttribute("#backend", "data-kind"), config.backend, await page.textContent("#backend"));
       assert.equal(await generateAndWait(), "done");
       const history = await page.evaluate(() => window.__generator.tagHistory("flower"));
@@ -83,6 +85,8 @@ for (const config of CONFIGS) {
     });
 
     test("the same seed gives the same image again; scrubbing shows earlier steps", async () => {
+      await open(FLOWER_64);
+      assert.equal(await generateAndWait(), "done");
       const final1 = await page.evaluate(() => Array.from(window.__generator.frame(0, "result")));
       assert.equal(await generateAndWait(), "done");
       const final2 = await page.evaluate(() => Array.from(window.__generator.frame(0, "result")));
@@ -95,6 +99,8 @@ for (const config of CONFIGS) {
     });
 
     test("the download is a PNG carrying its provenance as text", async () => {
+      await open(FLOWER_64);
+      assert.equal(await generateAndWait(), "done");
       const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download")]);
       const path = await download.path();
       const { readFileSync } = await import("node:fs");
@@ -240,6 +246,7 @@ for (const config of CONFIGS) {
       });
     } else {
       test("without ?gpu a software WebGPU adapter is not used, and the page says why", async () => {
+        page = await session.fresh();
         await page.goto(`${origin}/generate.html#scene=recognize`);
         await page.waitForSelector("html[data-ready=true]", { timeout: 120_000 });
         assert.equal(await page.getAttribute("#backend", "data-kind"), "cpu");

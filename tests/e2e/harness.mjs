@@ -24,11 +24,12 @@ export const CONFIGS = [
 /**
  * Registers hooks that serve www/ and open Chromium for the enclosing
  * `describe`, and returns an object whose `page`, `origin` and `problems`
- * are filled in before the first test. `options` go to the browser context
+ * are filled in before the first test; `fresh()` opens a new tab for a test
+ * and `expect(pattern, why)` names a console error a test causes on purpose. `options` go to the browser context
  * (viewport, acceptDownloads …); `args` are extra Chromium flags.
  */
 export function useBrowser({ args = [], ...options } = {}) {
-  const session = { page: null, origin: "", problems: [], browser: null, server: null, profile: null };
+  const session = { page: null, origin: "", problems: [], expected: [], browser: null, server: null, profile: null };
   before(async () => {
     session.server = await serve("www", 0);
     session.origin = `http://127.0.0.1:${session.server.address().port}`;
@@ -40,9 +41,32 @@ export function useBrowser({ args = [], ...options } = {}) {
       ...options,
     });
     session.page = session.browser.pages()[0] ?? (await session.browser.newPage());
-    session.page.on("console", (m) => { if (m.type() === "error") session.problems.push(`console: ${m.text()}`); });
-    session.page.on("pageerror", (e) => session.problems.push(`page error: ${e.message}`));
+    watch(session.page);
   });
+  const watch = (page) => {
+    page.on("console", (m) => {
+      if (m.type() !== "error") return;
+      const text = m.text();
+      if (!session.expected.some(({ pattern }) => pattern.test(text))) session.problems.push(`console: ${text}`);
+    });
+    page.on("pageerror", (e) => session.problems.push(`page error: ${e.message}`));
+  };
+  /**
+   * A new tab for the next test, the previous one closed, so that a test that
+   * fails leaves nothing behind for the rest (same browser, same problems log).
+   */
+  session.fresh = async () => {
+    const old = session.page;
+    session.page = await session.browser.newPage();
+    watch(session.page);
+    await old?.close();
+    return session.page;
+  };
+  /**
+   * Declares a console error that a test causes on purpose, and why; it is
+   * not counted as a problem. Everything else is.
+   */
+  session.expect = (pattern, why) => { session.expected.push({ pattern, why }); };
   after(async () => {
     await session.browser?.close();
     session.server?.close();

@@ -1,16 +1,24 @@
 // The Archive page: every item of archive/manifest.json, filterable by kind and tag.
 import { licenceName, licenceUrl } from "./licences.js";
 import { parseAddress } from "./lib/address.js";
+import "./lib/site.js";
+import { byIds } from "./lib/page.js";
 
-const $ = (id) => document.getElementById(id);
-const ui = { about: $("about"), tags: $("tags"), count: $("count"), message: $("message"), items: $("items") };
-const state = { kind: "", tag: "" };
-let items = [];
-const cards = new Map(); // id -> li
-const player = new Audio();
-player.preload = "none";
-player.volume = 0.8; // clips are at −23 LUFS: comfortable, never painful
-let playing = null; // the button of the clip that is playing
+const ui = byIds(["about", "tags", "count", "message", "items"]);
+/** Everything this page keeps between events. */
+const state = {
+  kind: "", // the kind filter ("" for both)
+  tag: "", // the tag filter
+  items: [], // every manifest entry
+  cards: new Map(), // id -> li
+  player: Object.assign(new Audio(), {
+    preload: "none",
+    volume: 0.8, // clips are at −23 LUFS: comfortable, never painful
+  }),
+  playing: null, // the button of the clip that is playing
+  addressNotes: [],
+};
+
 
 function el(tag, props = {}, ...children) {
   const node = Object.assign(document.createElement(tag), props);
@@ -23,14 +31,13 @@ const ADDRESS = {
   tag: { kind: "text" },
   item: { kind: "text" },
 };
-let addressNotes = [];
 
 /** Reads the address with the shared rules (lib/address.js); returns the item asked for. */
 function readHash() {
   const { values, corrections } = parseAddress(location.hash, ADDRESS);
   state.kind = values.kind ?? "";
   state.tag = values.tag ?? "";
-  addressNotes = corrections;
+  state.addressNotes = corrections;
   return values.item;
 }
 
@@ -42,34 +49,34 @@ function writeHash() {
 }
 
 function stop() {
-  player.pause();
+  state.player.pause();
   delete document.documentElement.dataset.playing;
-  if (playing) {
-    playing.setAttribute("aria-pressed", "false");
-    playing.textContent = "Play";
-    playing = null;
+  if (state.playing) {
+    state.playing.setAttribute("aria-pressed", "false");
+    state.playing.textContent = "Play";
+    state.playing = null;
   }
 }
 
 async function toggle(button, item) {
-  if (playing === button) return stop();
+  if (state.playing === button) return stop();
   stop();
-  player.src = `archive/${item.file}`;
+  state.player.src = `archive/${item.file}`;
   button.setAttribute("aria-pressed", "true");
   button.textContent = "Stop";
-  playing = button;
+  state.playing = button;
   try {
-    await player.play(); // after a click: the browsers' autoplay rule is met
+    await state.player.play(); // after a click: the browsers' autoplay rule is met
     ui.message.textContent = "";
   } catch (err) {
     stop();
     ui.message.textContent = `“${item.title}” could not be played: ${err?.message ?? err}`;
   }
 }
-player.addEventListener("ended", stop);
+state.player.addEventListener("ended", stop);
 // For people and tests alike: which clip is audibly playing now.
-player.addEventListener("playing", () => {
-  if (playing) document.documentElement.dataset.playing = playing.closest("li").dataset.id;
+state.player.addEventListener("playing", () => {
+  if (state.playing) document.documentElement.dataset.playing = state.playing.closest("li").dataset.id;
 });
 
 function tagButton(tag, count) {
@@ -117,18 +124,18 @@ function card(item) {
 
 function apply(fromUser = false) {
   let shown = 0;
-  for (const item of items) {
+  for (const item of state.items) {
     const visible = (!state.kind || item.kind === state.kind) && (!state.tag || item.tags.includes(state.tag));
-    cards.get(item.id).hidden = !visible;
+    state.cards.get(item.id).hidden = !visible;
     shown += visible;
   }
   for (const b of document.querySelectorAll("button.kind")) b.setAttribute("aria-pressed", String(b.dataset.kind === state.kind));
   for (const b of document.querySelectorAll("button.tag")) b.setAttribute("aria-pressed", String(b.dataset.tag === state.tag));
-  const pool = state.kind ? items.filter((i) => i.kind === state.kind).length : items.length;
+  const pool = state.kind ? state.items.filter((i) => i.kind === state.kind).length : state.items.length;
   const what = state.kind === "image" ? "images" : state.kind === "sound" ? "sounds" : "items";
   ui.count.textContent = `Showing ${shown} of ${pool} ${what}${state.tag ? ` tagged “${state.tag}”` : ""}.`;
   document.documentElement.dataset.shown = String(shown);
-  if (playing && playing.closest("li").hidden) stop();
+  if (state.playing && state.playing.closest("li").hidden) stop();
   if (fromUser) writeHash();
 }
 
@@ -144,16 +151,16 @@ async function main() {
     ui.message.textContent = `The archive's list could not be loaded (${err?.message ?? err}). Reload the page to try again.`;
     return;
   }
-  items = manifest.items;
-  const images = items.filter((i) => i.kind === "image").length;
-  ui.about.textContent = `These ${images} images and ${items.length - images} sounds are the only examples the samplers know.`;
+  state.items = manifest.items;
+  const images = state.items.filter((i) => i.kind === "image").length;
+  ui.about.textContent = `These ${images} images and ${state.items.length - images} sounds are the only examples the samplers know.`;
   const counts = new Map();
-  for (const item of items) for (const t of item.tags) counts.set(t, (counts.get(t) ?? 0) + 1);
+  for (const item of state.items) for (const t of item.tags) counts.set(t, (counts.get(t) ?? 0) + 1);
   const tagNames = [...counts.keys()].sort((a, b) => counts.get(b) - counts.get(a) || a.localeCompare(b));
   ui.tags.append(...tagNames.map((t) => tagButton(t, counts.get(t))));
-  for (const item of items) {
+  for (const item of state.items) {
     const li = card(item);
-    cards.set(item.id, li);
+    state.cards.set(item.id, li);
     ui.items.append(li);
   }
   for (const b of document.querySelectorAll("button.kind")) {
@@ -163,7 +170,7 @@ async function main() {
     });
   }
   const fromAddress = (focusId) => {
-    const notes = [...addressNotes];
+    const notes = [...state.addressNotes];
     if (state.tag && !counts.has(state.tag)) {
       notes.push(`No item is tagged “${state.tag}”; showing everything.`);
       state.tag = "";
@@ -171,7 +178,7 @@ async function main() {
     ui.message.textContent = notes.join(" ");
     apply();
     for (const li of document.querySelectorAll("#items > li.target")) li.classList.remove("target");
-    const target = focusId && cards.get(focusId);
+    const target = focusId && state.cards.get(focusId);
     if (target) {
       target.hidden = false;
       target.classList.add("target");

@@ -1,29 +1,25 @@
 // The generation scenes: "Recognize", "Ask for noise" and "The average".
 // One page; the scene comes from the address (#scene=noise&tag=static&…), so
 // every state can be shared as a link.
-import init, { Generator, sourceColour, randomSeed, samplerLimits } from "../pkg/hypothetical.js";
+import { Generator, sourceColour, randomSeed } from "../pkg/hypothetical.js";
+import { markCurrent } from "./lib/site.js";
 import { renderRecogniser, recogniserSentence } from "./lib/recogniser.js";
-import { applyLimits, checkSettings } from "./lib/limits.js";
+import { checkSettings } from "./lib/limits.js";
 import { expose } from "./lib/test-hooks.js";
-import { messenger, shortCredit, fullCredit } from "./lib/page.js";
+import { byIds, messenger, shortCredit } from "./lib/page.js";
 import { parseAddress, writeAddress, own } from "./lib/address.js";
-import { chooseBackend, showBackend, keepPathInLinks } from "./lib/backend.js";
+import { showBackend } from "./lib/backend.js";
+import { startScene, runPage } from "./lib/scene.js";
+import { sampleSteps, describeStepTimes } from "./lib/sampling.js";
+import { saveBytes } from "./lib/download.js";
 
-const $ = (id) => document.getElementById(id);
-const ui = {
-  title: $("scene-title"), intro: $("scene-intro"), backend: $("backend"), form: $("controls"),
-  tag: $("tag"), denoiser: $("denoiser"), steps: $("steps"), method: $("method"),
-  guidance: $("guidance"), guidanceOut: $("guidance-out"), temperature: $("temperature"),
-  temperatureOut: $("temperature-out"), seed: $("seed"), size: $("size"), border: $("border"), runSettings: $("run-settings"), paths: $("paths"),
-  generate: $("generate"), cancel: $("cancel"), download: $("download"),
-  xt: $("xt"), x0: $("x0"), scrub: $("scrub"), stepOut: $("step-out"), progress: $("progress"),
-  progressText: $("progress-text"), approx: $("approx"), message: $("message"),
-  recogniser: $("recogniser"), recogniserSentence: $("recogniser-sentence"),
-  provenance: $("provenance"), provenanceIntro: $("provenance-intro"),
-  sourcemapFigure: $("sourcemap-figure"), sourcemap: $("sourcemap"),
-  answers: $("answers"), askAll: $("ask-all"), members: $("members"), memberList: $("member-list"),
-  membersNote: $("members-note"), perf: $("perf"),
-};
+const ui = byIds([
+  "scene-title", "scene-intro", "backend", "controls", "tag", "denoiser", "steps", "method", "guidance",
+  "guidance-out", "temperature", "temperature-out", "seed", "size", "border", "run-settings", "paths",
+  "generate", "cancel", "download", "xt", "x0", "scrub", "step-out", "progress", "progress-text", "approx",
+  "message", "recogniser", "recogniser-sentence", "provenance", "provenance-intro", "sourcemap-figure",
+  "sourcemap", "answers", "ask-all", "members", "member-list", "members-note", "perf",
+]);
 
 const SCENES = {
   recognize: {
@@ -66,15 +62,20 @@ const DENOISER_WORDS = {
   patch: "The patch denoiser builds each pixel from patches of many items; these supplied the most pixels. Patch sizes fall linearly with the noise, from the largest size Kamb & Ganguli report (17 px at 32 px, scaled with the picture) to 3 px: the schedule is our choice, not theirs.",
 };
 
-let gen;
-let backendChoice = null;
-let limits = null; // the sampler's limits, from the core
-let items = [];
-let sceneName = "recognize";
-let running = null; // { cancelled } while sampling
-let steps = 0; // steps recorded in the current run
-let runSettings = null; // the settings the current run started with
-const stepMs = [];
+/** Everything this page keeps between events. */
+const state = {
+  gen: null, // the wasm Generator
+  choice: null, // which path, and why (lib/backend.js)
+  limits: null, // the sampler's limits, from the core
+  items: [], // the archive's images (manifest entries)
+  scene: "recognize",
+  running: null, // { cancelled } while sampling
+  steps: 0, // steps recorded in the current run
+  runSettings: null, // the settings the current run started with
+  lastInfo: null, // the last finished step's report
+  addressChanged: false, // the address changed while a run was going
+  stepMs: [], // [{ms, backend}] of every step this visit
+};
 
 const showMessage = messenger(ui.message, "error");
 
@@ -83,7 +84,7 @@ function readAddress() {
 }
 
 function writeHash() {
-  const values = { scene: sceneName };
+  const values = { scene: state.scene };
   for (const f of FIELDS) values[f] = ui[f].value;
   writeAddress(values);
 }
@@ -108,23 +109,20 @@ function clearResult() {
   ui.approx.hidden = true;
   ui.scrub.disabled = true;
   ui.download.disabled = true;
-  steps = 0;
-  runSettings = null;
+  state.steps = 0;
+  state.runSettings = null;
   delete document.documentElement.dataset.generated;
 }
 
 function applyScene({ values, corrections }) {
   const notes = [...corrections];
-  const previous = sceneName;
-  sceneName = values.scene ?? "recognize";
-  const scene = own(SCENES, sceneName);
+  const previous = state.scene;
+  state.scene = values.scene ?? "recognize";
+  const scene = own(SCENES, state.scene);
   document.title = `${scene.title} · Hypothetical`;
-  ui.title.textContent = scene.title;
-  ui.intro.textContent = scene.intro;
-  for (const a of document.querySelectorAll("nav a[data-scene]")) {
-    if (a.dataset.scene === sceneName) a.setAttribute("aria-current", "page");
-    else a.removeAttribute("aria-current");
-  }
+  ui.sceneTitle.textContent = scene.title;
+  ui.sceneIntro.textContent = scene.intro;
+  markCurrent(state.scene);
   const merged = { ...scene.defaults, ...values };
   for (const f of FIELDS) {
     if (merged[f] === undefined) continue;
@@ -139,14 +137,14 @@ function applyScene({ values, corrections }) {
     }
     el.value = v;
   }
-  if (sceneName === "average") ui.denoiser.value = "gaussian";
-  ui.denoiser.disabled = sceneName === "average";
-  ui.answers.hidden = sceneName !== "noise";
-  ui.members.hidden = sceneName !== "average";
+  if (state.scene === "average") ui.denoiser.value = "gaussian";
+  ui.denoiser.disabled = state.scene === "average";
+  ui.answers.hidden = state.scene !== "noise";
+  ui.members.hidden = state.scene !== "average";
   syncOutputs();
-  if (sceneName === "average") showMembers();
-  const r = runSettings;
-  if (previous !== sceneName || (r && (r.tag !== ui.tag.value || r.denoiser !== settings().denoiser))) clearResult();
+  if (state.scene === "average") showMembers();
+  const r = state.runSettings;
+  if (previous !== state.scene || (r && (r.tag !== ui.tag.value || r.denoiser !== settings().denoiser))) clearResult();
   showMessage(notes.length ? `The address was corrected: ${notes.join(" ")}` : "", "note");
 }
 
@@ -157,7 +155,7 @@ function syncOutputs() {
   ui.border.disabled = ui.denoiser.value !== "patch";
 }
 
-function itemById(id) { return items.find((i) => i.id === id); }
+function itemById(id) { return state.items.find((i) => i.id === id); }
 
 function thumb(item) {
   const img = document.createElement("img");
@@ -171,7 +169,7 @@ function thumb(item) {
 
 function showMembers() {
   const tag = ui.tag.value;
-  const members = items.filter((i) => i.tags.includes(tag));
+  const members = state.items.filter((i) => i.tags.includes(tag));
   ui.membersNote.textContent = `The Gaussian denoiser summarises these ${members.length} items tagged “${tag}” by their mean and power spectrum.`;
   ui.memberList.replaceChildren(...members.map((item) => {
     const li = document.createElement("li");
@@ -191,7 +189,7 @@ function draw(canvas, rgba, edge) {
 
 function settings() {
   return {
-    denoiser: sceneName === "average" ? "gaussian" : ui.denoiser.value,
+    denoiser: state.scene === "average" ? "gaussian" : ui.denoiser.value,
     tag: ui.tag.value,
     steps: Number(ui.steps.value),
     guidance: Number(ui.guidance.value),
@@ -205,26 +203,26 @@ function settings() {
 
 /** Shows step k (1-based) of the current run in every panel. */
 function showStep(k) {
-  if (k < 1 || k > steps) return;
-  const edge = gen.edge;
-  const done = running === null && k === steps && ui.scrub.max == steps && lastInfo?.done;
-  draw(ui.xt, done ? gen.frame(0, "result") : gen.frame(k, "xt"), edge);
-  draw(ui.x0, gen.frame(k, "x0"), edge);
+  if (k < 1 || k > state.steps) return;
+  const edge = state.gen.edge;
+  const done = state.running === null && k === state.steps && ui.scrub.max == state.steps && state.lastInfo?.done;
+  draw(ui.xt, done ? state.gen.frame(0, "result") : state.gen.frame(k, "xt"), edge);
+  draw(ui.x0, state.gen.frame(k, "x0"), edge);
   ui.xt.setAttribute("aria-label", done ? "The finished sample" : `x_t at step ${k}`);
   ui.x0.setAttribute("aria-label", `The denoiser's guess at step ${k}`);
   ui.scrub.value = k;
-  ui.stepOut.textContent = `${k} of ${lastInfo?.total ?? steps}${done ? " (finished)" : ""}`;
-  const tag = runSettings.tag;
-  renderRecogniser(ui.recogniser, gen.recogniser(k, 5), tag);
-  const history = gen.tagHistory(tag);
-  ui.recogniserSentence.textContent = recogniserSentence(k, tag, history[k - 1] ?? 0, gen.tagPrior(tag));
+  ui.stepOut.textContent = `${k} of ${state.lastInfo?.total ?? state.steps}${done ? " (finished)" : ""}`;
+  const tag = state.runSettings.tag;
+  renderRecogniser(ui.recogniser, state.gen.recogniser(k, 5), tag);
+  const history = state.gen.tagHistory(tag);
+  ui.recogniserSentence.textContent = recogniserSentence(k, tag, history[k - 1] ?? 0, state.gen.tagPrior(tag));
   showProvenance(k);
 }
 
 function showProvenance(k) {
-  const denoiser = runSettings.denoiser;
+  const denoiser = state.runSettings.denoiser;
   ui.provenanceIntro.textContent = DENOISER_WORDS[denoiser];
-  const sources = gen.provenance(k, denoiser === "gaussian" ? 80 : 8);
+  const sources = state.gen.provenance(k, denoiser === "gaussian" ? 80 : 8);
   ui.provenance.replaceChildren(...sources.map((s) => {
     const item = itemById(s.id);
     const li = document.createElement("li");
@@ -247,31 +245,28 @@ function showProvenance(k) {
     li.append(a, text);
     return li;
   }));
-  const map = gen.sourceMap(k);
+  const map = state.gen.sourceMap(k);
   ui.sourcemapFigure.hidden = !map;
-  if (map) draw(ui.sourcemap, map, gen.edge);
+  if (map) draw(ui.sourcemap, map, state.gen.edge);
 }
-
-let lastInfo = null;
-let addressChanged = false; // the address changed while a run was going
 
 async function generate(override = {}) {
   const s = { ...settings(), ...override };
-  const bad = checkSettings(s, limits);
+  const bad = checkSettings(s, state.limits);
   if (bad) { showMessage(bad); return null; }
   showMessage("");
   let info;
   try {
-    info = gen.start(s);
+    info = state.gen.start(s);
   } catch (e) {
     showMessage(e.message ?? String(e));
     return null;
   }
   writeHash();
-  runSettings = s;
-  running = { cancelled: false };
-  steps = 0;
-  lastInfo = null;
+  state.runSettings = s;
+  state.running = { cancelled: false };
+  state.steps = 0;
+  state.lastInfo = null;
   ui.generate.disabled = true;
   ui.cancel.disabled = false;
   ui.download.disabled = true;
@@ -281,64 +276,53 @@ async function generate(override = {}) {
   ui.approx.hidden = !info.approximation;
   ui.approx.textContent = info.approximation ?? "";
   ui.paths.textContent = info.paths ?? "";
-  ui.runSettings.textContent = `This run: ${info.settings}.${s.denoiser === "patch" ? ` ${s.border === "wrap" ? "Candidate patches may wrap around each archive picture's edges, joining opposite edges (an option of ours)." : "Candidate patches lie wholly inside each archive picture, as in Kamb & Ganguli's machine; only the noisy picture wraps around."}` : ""}`;
+  ui.runSettings.textContent = `This run: ${info.settings}.${info.candidates ? ` ${info.candidates}` : ""}`;
   document.documentElement.dataset.generating = "true";
   delete document.documentElement.dataset.generated;
   const started = performance.now();
   try {
-    let t0 = performance.now();
-    while (!running.cancelled) {
-      const step = await gen.step();
-      if (step.partial) {
-        // The CPU patch denoiser works through its items; let the browser breathe.
+    await sampleSteps(state.gen, state.running, {
+      onPartial: (step) => {
+        // The CPU patch denoiser works through its items.
         const [added, of] = step.partial;
         ui.progressText.textContent = `Step ${step.index + 1} of ${step.total}: patches from item ${added} of ${of}`;
-        await new Promise((r) => setTimeout(r, 0));
-        continue;
-      }
-      stepMs.push({ ms: performance.now() - t0, backend: step.backend });
-      if (step.calibration) ui.paths.textContent = step.calibration;
-      lastInfo = step;
-      steps = step.index;
-      if (step.fellBack) {
-        showMessage(`The GPU failed (${step.fellBack}).`, "note");
-        showBackend(ui.backend, gen, backendChoice);
-      }
-      ui.progress.value = step.index;
-      ui.progressText.textContent = `Step ${step.index} of ${step.total}${step.patch ? `, patches ${step.patch} × ${step.patch}` : ""}`;
-      ui.scrub.max = steps;
-      if (step.done) running = null;
-      showStep(steps);
-      if (step.done) break;
-      // Yield to the browser so that the page stays responsive.
-      await new Promise((r) => setTimeout(r, 0));
-      t0 = performance.now();
-    }
+      },
+      onStep: (step, ms) => {
+        state.stepMs.push({ ms, backend: step.backend });
+        if (step.calibration) ui.paths.textContent = step.calibration;
+        state.lastInfo = step;
+        state.steps = step.index;
+        if (step.fellBack) {
+          showMessage(`The GPU failed (${step.fellBack}).`, "note");
+          showBackend(ui.backend, state.gen, state.choice);
+        }
+        ui.progress.value = step.index;
+        ui.progressText.textContent = `Step ${step.index} of ${step.total}${step.patch ? `, patches ${step.patch} × ${step.patch}` : ""}`;
+        ui.scrub.max = state.steps;
+        if (step.done) state.running = null;
+        showStep(state.steps);
+      },
+    });
   } catch (e) {
     showMessage(`Sampling stopped: ${e.message ?? e}`);
   }
-  const cancelled = running?.cancelled;
-  running = null;
-  const total = performance.now() - started;
-  const recent = stepMs.slice(-steps);
-  const mean = recent.reduce((a, b) => a + b.ms, 0) / Math.max(1, recent.length);
-  const onGpu = recent.filter((r) => r.backend === "gpu").length;
-  const where = onGpu === recent.length ? "on WebGPU" : onGpu === 0 ? "on the CPU" : `${onGpu} on WebGPU, ${recent.length - onGpu} on the CPU`;
-  ui.perf.textContent = `${steps} steps in ${(total / 1000).toFixed(1)} s, ${mean.toFixed(1)} ms per step ${where}`;
-  ui.progressText.textContent = cancelled ? `Cancelled after step ${steps}; scrub through what was made.` : `Finished: ${steps} steps.`;
+  const cancelled = state.running?.cancelled;
+  state.running = null;
+  ui.perf.textContent = describeStepTimes(state.stepMs.slice(-state.steps), performance.now() - started);
+  ui.progressText.textContent = cancelled ? `Cancelled after step ${state.steps}; scrub through what was made.` : `Finished: ${state.steps} steps.`;
   ui.generate.disabled = false;
   ui.cancel.disabled = true;
-  ui.download.disabled = steps === 0;
-  ui.scrub.disabled = steps === 0;
-  if (steps > 0) showStep(steps);
+  ui.download.disabled = state.steps === 0;
+  ui.scrub.disabled = state.steps === 0;
+  if (state.steps > 0) showStep(state.steps);
   delete document.documentElement.dataset.generating;
   document.documentElement.dataset.generated = cancelled ? "cancelled" : "done";
-  if (addressChanged) {
+  if (state.addressChanged) {
     // The visitor followed a link (or pressed Back) during the run: go there now.
-    addressChanged = false;
+    state.addressChanged = false;
     applyScene(readAddress());
   }
-  return cancelled ? null : lastInfo;
+  return cancelled ? null : state.lastInfo;
 }
 
 async function askAll() {
@@ -348,65 +332,49 @@ async function askAll() {
     const info = await generate({ denoiser });
     if (!info) break;
     const fig = ui.answers.querySelector(`figure[data-denoiser="${denoiser}"]`);
-    draw(fig.querySelector("canvas"), gen.frame(0, "result"), gen.edge);
+    draw(fig.querySelector("canvas"), state.gen.frame(0, "result"), state.gen.edge);
     fig.dataset.done = "true";
   }
   ui.askAll.disabled = false;
 }
 
 function download() {
-  const bytes = gen.png(8);
-  const blob = new Blob([bytes], { type: "image/png" });
-  const a = document.createElement("a");
-  a.href = URL.createObjectURL(blob);
-  const s = runSettings;
-  a.download = `hypothetical-${s.denoiser}-${s.tag || "all"}-seed${s.seed}.png`;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+  const s = state.runSettings;
+  saveBytes(state.gen.png(8), "image/png", `hypothetical-${s.denoiser}-${s.tag || "all"}-seed${s.seed}.png`);
 }
 
 async function main() {
-  await init();
-  const manifestText = await (await fetch("archive/manifest.json")).text();
-  items = JSON.parse(manifestText).items.filter((i) => i.kind === "image");
-  // ?cpu and ?gpu force a path; otherwise a software adapter is not used.
-  backendChoice = await chooseBackend();
-  keepPathInLinks();
-  limits = samplerLimits();
-  applyLimits(ui, limits);
-  gen = await Generator.create(backendChoice.preferGpu, manifestText);
-  gen.calibrate = !backendChoice.forced;
-  expose("__generator", gen);
-  showBackend(ui.backend, gen, backendChoice);
-  await Promise.all(items.map(async (item) => {
+  const started = await startScene({ ui, kind: "image", create: Generator.create });
+  state.gen = started.engine;
+  state.choice = started.choice;
+  state.limits = started.limits;
+  state.items = started.items;
+  expose("__generator", state.gen);
+  await Promise.all(state.items.map(async (item) => {
     const bytes = new Uint8Array(await (await fetch(`archive/${item.file}`)).arrayBuffer());
-    gen.addImage(item.id, bytes);
+    state.gen.addImage(item.id, bytes);
   }));
-  for (const { tag, count } of gen.tags()) {
+  for (const { tag, count } of state.gen.tags()) {
     const o = document.createElement("option");
     o.value = tag;
     o.textContent = `${tag} (${count})`;
     ui.tag.append(o);
   }
   applyScene(readAddress());
-  ui.form.addEventListener("submit", (e) => { e.preventDefault(); generate(); });
-  ui.form.addEventListener("input", () => { syncOutputs(); if (sceneName === "average") showMembers(); });
-  ui.cancel.addEventListener("click", () => { if (running) running.cancelled = true; });
+  ui.controls.addEventListener("submit", (e) => { e.preventDefault(); generate(); });
+  ui.controls.addEventListener("input", () => { syncOutputs(); if (state.scene === "average") showMembers(); });
+  ui.cancel.addEventListener("click", () => { if (state.running) state.running.cancelled = true; });
   ui.download.addEventListener("click", download);
   ui.scrub.addEventListener("input", () => showStep(Number(ui.scrub.value)));
   ui.askAll.addEventListener("click", askAll);
   addEventListener("hashchange", () => {
-    if (!running) { applyScene(readAddress()); return; }
+    if (!state.running) { applyScene(readAddress()); return; }
     // A link followed during a run stops it; the new scene opens when it has.
-    addressChanged = true;
-    running.cancelled = true;
+    state.addressChanged = true;
+    state.running.cancelled = true;
   });
-  addEventListener("keydown", (e) => { if (e.key === "Escape" && running) running.cancelled = true; });
+  addEventListener("keydown", (e) => { if (e.key === "Escape" && state.running) state.running.cancelled = true; });
   if (readAddress().values.seed === undefined) ui.seed.value = String(randomSeed());
-  document.documentElement.dataset.ready = "true";
 }
 
-main().catch((e) => {
-  showMessage(`This scene could not start: ${e.message ?? e}`);
-  ui.backend.textContent = "Not running";
-});
+runPage(main, { ui, showMessage });

@@ -1,4 +1,4 @@
-// Plain names and links for the licences the archive allows (SPDX ids; see src/archive.rs).
+// Plain names and links for the licences the archive allows (SPDX ids; see src/archive/mod.rs).
 const LICENCES = {
   "CC0-1.0": ["CC0 1.0 (public domain dedication)", "https://creativecommons.org/publicdomain/zero/1.0/"],
   "CC-PDDC": ["Public domain (Creative Commons dedication and certification)", "https://creativecommons.org/licenses/publicdomain/"],

@@ -1,30 +1,43 @@
 // The "Dissolve" scene: wiring between the page and the Rust engine.
-import init, { Dissolve, sniffImage, fitWithinMaxEdge, maxEdge, randomSeed } from "../pkg/hypothetical.js";
+import { Dissolve, sniffImage, fitWithinMaxEdge, maxEdge, randomSeed } from "../pkg/hypothetical.js";
 import { decodePicture, loadBuiltin, InputError } from "./image-input.js";
 import { drawSpectrum } from "./spectrum-plot.js";
 import { expose } from "./lib/test-hooks.js";
-import { messenger, shortCredit, fullCredit } from "./lib/page.js";
+import { byIds, messenger, shortCredit, fullCredit } from "./lib/page.js";
 import { parseAddress } from "./lib/address.js";
-import { chooseBackend, showBackend, keepPathInLinks } from "./lib/backend.js";
+import { showBackend } from "./lib/backend.js";
+import "./lib/site.js";
+import { startScene, runPage } from "./lib/scene.js";
 
-const $ = (id) => document.getElementById(id);
-const ui = {
-  view: $("view"), credit: $("credit"), t: $("t"), tOut: $("t-out"), play: $("play"),
-  schedule: $("schedule"), seed: $("seed"), reseed: $("reseed"), backend: $("backend"),
-  signal: $("signal"), noise: $("noise"), signalBar: $("signal-bar"), noiseBar: $("noise-bar"),
-  snr: $("snr"), scheduleSnr: $("schedule-snr"), powers: $("powers"), sentence: $("sentence"), spectrum: $("spectrum"), spectrumSentence: $("spectrum-sentence"),
-  builtins: $("builtins"), file: $("file"), drop: $("drop"), message: $("message"), perf: $("perf"), paths: $("paths"),
-};
+const ui = byIds([
+  "view", "credit", "t", "t-out", "play", "schedule", "seed", "reseed", "backend", "signal", "noise",
+  "signal-bar", "noise-bar", "snr", "schedule-snr", "powers", "sentence", "spectrum", "spectrum-sentence",
+  "builtins", "file", "drop", "message", "perf", "paths",
+]);
 const reducedMotion = matchMedia("(prefers-reduced-motion: reduce)");
 /** Seconds a full dissolution takes when playing. */
 const PLAY_SECONDS = 8;
 const MAX_SEED = 4294967295;
 
-const state = { t: 0, schedule: "cosine", seed: 7, image: null, imageLabel: "" };
-let scene;
-let spectrum = null; // the current picture's spectrum: fixed per picture, fetched once
-let items = [];
-const timings = []; // ms per frame, most recent last
+/** Everything this page keeps between events. */
+const state = {
+  // What is shown (kept in the address, but for the picture's label):
+  t: 0, schedule: "cosine", seed: 7, image: null, imageLabel: "",
+  scene: null, // the wasm Dissolve
+  choice: null, // which path, and why (lib/backend.js)
+  items: [], // the built-in pictures (manifest entries)
+  spectrum: null, // the current picture's spectrum: fixed per picture, fetched once
+  timings: [], // ms per frame, most recent last
+  addressNote: "",
+  hashTimer: 0,
+  // Rendering: at most one frame in flight, always the latest request.
+  wanted: false,
+  busy: false,
+  pictureNumber: 0, // bumped on every new picture: a frame begun before it is dropped
+  pictureTicket: 0, // bumped on every picture choice: the latest choice wins
+  // Playing:
+  playing: false, lastTick: 0, carry: 0,
+};
 
 const showMessage = messenger(ui.message, "note");
 
@@ -35,21 +48,19 @@ const ADDRESS = {
   seed: { kind: "int", min: 0, max: MAX_SEED },
 };
 
-let addressNote = "";
 /** Reads the address into `state`; returns the image id asked for. */
 function readHash() {
   const { values, corrections } = parseAddress(location.hash, ADDRESS);
-  if (values.t !== undefined) state.t = Math.min(values.t, scene.steps);
+  if (values.t !== undefined) state.t = Math.min(values.t, state.scene.steps);
   if (values.schedule) state.schedule = values.schedule;
   if (values.seed !== undefined) state.seed = values.seed;
-  addressNote = corrections.length ? `The address was corrected: ${corrections.join(" ")}` : "";
+  state.addressNote = corrections.length ? `The address was corrected: ${corrections.join(" ")}` : "";
   return values.image;
 }
 
-let hashTimer;
 function writeHash() {
-  clearTimeout(hashTimer);
-  hashTimer = setTimeout(() => {
+  clearTimeout(state.hashTimer);
+  state.hashTimer = setTimeout(() => {
     const p = new URLSearchParams();
     if (state.image && state.image !== "upload") p.set("image", state.image);
     p.set("t", state.t);
@@ -60,30 +71,27 @@ function writeHash() {
 }
 
 // ---- rendering: at most one frame in flight, always the latest request ----
-let wanted = false;
-let busy = false;
-let pictureNumber = 0; // bumped on every new picture: a frame begun before it is dropped
 function requestFrame() {
-  wanted = true;
-  if (!busy) pump();
+  state.wanted = true;
+  if (!state.busy) pump();
 }
 
 async function pump() {
-  busy = true;
-  while (wanted) {
-    wanted = false;
+  state.busy = true;
+  while (state.wanted) {
+    state.wanted = false;
     const { t, schedule, seed, image } = state;
     if (!image) break;
     const start = performance.now();
-    const number = pictureNumber;
+    const number = state.pictureNumber;
     try {
-      const rgba = await scene.render(t, schedule, seed);
+      const rgba = await state.scene.render(t, schedule, seed);
       // A new picture arrived while this frame was in flight: the loop draws it next.
-      if (number !== pictureNumber) continue;
+      if (number !== state.pictureNumber) continue;
       const { width, height } = ui.view;
       ui.view.getContext("2d").putImageData(new ImageData(rgba, width, height), 0, 0);
-      timings.push(performance.now() - start);
-      if (timings.length > 240) timings.shift();
+      state.timings.push(performance.now() - start);
+      if (state.timings.length > 240) state.timings.shift();
       ui.view.dataset.rendered = `${image}|${t}|${schedule}|${seed}`;
     } catch (err) {
       showMessage(`This frame could not be drawn: ${err?.message ?? err}`, "error");
@@ -91,59 +99,58 @@ async function pump() {
     updateBackend();
     updatePerf();
   }
-  busy = false;
+  state.busy = false;
 }
 
 /** Runs `work` while no frame is in flight (it may use the backend), then resumes frames. */
 async function exclusive(work) {
-  while (busy) await new Promise((r) => setTimeout(r, 20));
-  busy = true;
+  while (state.busy) await new Promise((r) => setTimeout(r, 20));
+  state.busy = true;
   try {
     return await work();
   } finally {
-    busy = false;
-    if (wanted) pump();
+    state.busy = false;
+    if (state.wanted) pump();
   }
 }
 
-let backendChoice = null;
 function updateBackend() {
-  if (scene.backend === "busy") return;
-  showBackend(ui.backend, scene, backendChoice);
+  if (state.scene.backend === "busy") return;
+  showBackend(ui.backend, state.scene, state.choice);
 }
 
 function updatePerf() {
-  if (!timings.length) return;
-  const sorted = [...timings].sort((a, b) => a - b);
+  if (!state.timings.length) return;
+  const sorted = [...state.timings].sort((a, b) => a - b);
   const median = sorted[Math.floor(sorted.length / 2)];
-  ui.perf.textContent = `${scene.backend === "gpu" ? "WebGPU" : "CPU"}, ${median.toFixed(1)} ms per frame (median of ${sorted.length}) at ${ui.view.width} × ${ui.view.height}`;
+  ui.perf.textContent = `${state.scene.backend === "gpu" ? "WebGPU" : "CPU"}, ${median.toFixed(1)} ms per frame (median of ${sorted.length}) at ${ui.view.width} × ${ui.view.height}`;
 }
 
 // ---- the words and numbers beside the picture ----
-// The sentences come from the core (src/dissolve_words.rs): they are worded
+// The sentences come from the core (src/image/dissolve_words.rs): they are worded
 // from this picture's measured power and spectrum, with stated thresholds.
 const dB = (v) => (v === null || v === undefined || !Number.isFinite(v) ? "∞ dB" : `${v.toFixed(1)} dB`);
 
 function updateReadout() {
   const { t, schedule } = state;
-  const mix = scene.mixAt(schedule, t);
+  const mix = state.scene.mixAt(schedule, t);
   ui.t.value = t;
-  ui.tOut.textContent = `${t} of ${scene.steps}`;
-  ui.t.setAttribute("aria-valuetext", `t = ${t} of ${scene.steps}: picture ${Math.round(mix.signal * 100)}%, noise ${Math.round(mix.noise * 100)}%`);
+  ui.tOut.textContent = `${t} of ${state.scene.steps}`;
+  ui.t.setAttribute("aria-valuetext", `t = ${t} of ${state.scene.steps}: picture ${Math.round(mix.signal * 100)}%, noise ${Math.round(mix.noise * 100)}%`);
   ui.signal.textContent = mix.signal.toFixed(3);
   ui.noise.textContent = mix.noise.toFixed(3);
   ui.signalBar.style.width = `${mix.signal * 100}%`;
   ui.noiseBar.style.width = `${mix.noise * 100}%`;
-  const power = scene.powerAt(schedule, t);
+  const power = state.scene.powerAt(schedule, t);
   ui.snr.textContent = t === 0 ? "∞ dB" : power ? dB(power.snrDb) : "–";
   ui.scheduleSnr.textContent = t === 0 ? "∞ dB" : dB(mix.snrDb);
   ui.powers.textContent = power && t > 0
     ? `picture ${power.picture.toFixed(3)}, noise ${power.noise.toFixed(3)}`
     : "";
   ui.sentence.textContent = power ? power.sentence : "";
-  const crossing = scene.crossing(schedule, t);
-  ui.spectrumSentence.textContent = scene.spectrumSentence(schedule, t);
-  drawSpectrum(ui.spectrum, spectrum, mix, crossing);
+  const crossing = state.scene.crossing(schedule, t);
+  ui.spectrumSentence.textContent = state.scene.spectrumSentence(schedule, t);
+  drawSpectrum(ui.spectrum, state.spectrum, mix, crossing);
   ui.view.setAttribute("aria-label", `${state.imageLabel} at timestep ${t}: ${ui.sentence.textContent}`);
 }
 
@@ -156,12 +163,11 @@ function update() {
 // ---- pictures ----
 // Every picture choice takes a ticket; a slower, earlier choice that finishes
 // decoding after a later one is dropped, so the latest choice wins.
-let choice = 0;
 
 function useImage({ rgba, width, height }, id, label, credit) {
-  scene.setImage(new Uint8Array(rgba.buffer, rgba.byteOffset, rgba.byteLength), width, height);
-  spectrum = scene.spectrum();
-  pictureNumber += 1;
+  state.scene.setImage(new Uint8Array(rgba.buffer, rgba.byteOffset, rgba.byteLength), width, height);
+  state.spectrum = state.scene.spectrum();
+  state.pictureNumber += 1;
   ui.view.width = width;
   ui.view.height = height;
   state.image = id;
@@ -183,36 +189,36 @@ function creditLine(item) {
 }
 
 async function chooseBuiltin(item) {
-  const ticket = ++choice;
+  const ticket = ++state.pictureTicket;
   try {
     const picture = await loadBuiltin(`archive/${item.large.file}`);
-    if (ticket !== choice) return;
+    if (ticket !== state.pictureTicket) return;
     useImage(picture, item.id, item.title, creditLine(item));
     showMessage("");
   } catch (err) {
-    if (ticket !== choice) return;
+    if (ticket !== state.pictureTicket) return;
     showMessage(err instanceof InputError ? err.message : `The built-in picture could not be loaded: ${err}`, "error");
   }
 }
 
 async function chooseFile(file) {
   if (!file) return;
-  const ticket = ++choice;
+  const ticket = ++state.pictureTicket;
   document.documentElement.dataset.file = "reading";
   showMessage("Reading your picture…");
   try {
     const picture = await decodePicture(file, { sniffImage, fitWithinMaxEdge, maxEdge });
-    if (ticket !== choice) return;
+    if (ticket !== state.pictureTicket) return;
     const credit = document.createElement("span");
     credit.textContent = `Your picture${file.name ? ` “${file.name}”` : ""}: decoded in this browser, never uploaded.`;
     useImage(picture, "upload", file.name || "Your picture", credit);
     showMessage(picture.notes.join(" "), "note");
   } catch (err) {
-    if (ticket !== choice) return;
+    if (ticket !== state.pictureTicket) return;
     // The previous picture stays on screen and the scene keeps working.
     showMessage(err instanceof InputError ? err.message : `That file could not be used: ${err?.message ?? err}`, "error");
   } finally {
-    if (ticket === choice) {
+    if (ticket === state.pictureTicket) {
       ui.file.value = "";
       document.documentElement.dataset.file = "done";
     }
@@ -220,7 +226,7 @@ async function chooseFile(file) {
 }
 
 function buildPicker() {
-  for (const item of items) {
+  for (const item of state.items) {
     const li = document.createElement("li");
     const button = document.createElement("button");
     button.type = "button";
@@ -244,34 +250,31 @@ function buildPicker() {
 }
 
 // ---- playing ----
-let playing = false;
-let lastTick = 0;
-let carry = 0;
 function setPlaying(on) {
-  playing = on;
+  state.playing = on;
   ui.play.setAttribute("aria-pressed", String(on));
   ui.play.textContent = on ? "Pause" : "Play";
   if (on) {
-    if (state.t >= scene.steps) state.t = 0;
-    lastTick = performance.now();
-    carry = 0;
+    if (state.t >= state.scene.steps) state.t = 0;
+    state.lastTick = performance.now();
+    state.carry = 0;
     requestAnimationFrame(tick);
   }
 }
 
 function tick(now) {
-  if (!playing) return;
+  if (!state.playing) return;
   // Reduced motion: jump in tenths, twice a second, instead of a smooth flow.
   const stepMs = reducedMotion.matches ? 500 : 0;
-  const elapsed = now - lastTick;
-  if (elapsed >= stepMs && !busy) {
-    carry += reducedMotion.matches ? scene.steps / 10 : (elapsed / 1000) * (scene.steps / PLAY_SECONDS);
-    const advance = Math.floor(carry);
-    carry -= advance;
-    lastTick = now;
-    state.t = Math.min(scene.steps, state.t + advance);
+  const elapsed = now - state.lastTick;
+  if (elapsed >= stepMs && !state.busy) {
+    state.carry += reducedMotion.matches ? state.scene.steps / 10 : (elapsed / 1000) * (state.scene.steps / PLAY_SECONDS);
+    const advance = Math.floor(state.carry);
+    state.carry -= advance;
+    state.lastTick = now;
+    state.t = Math.min(state.scene.steps, state.t + advance);
     update();
-    if (state.t >= scene.steps) {
+    if (state.t >= state.scene.steps) {
       setPlaying(false);
       return;
     }
@@ -284,7 +287,7 @@ function wireControls() {
     state.t = Number(ui.t.value);
     update();
   });
-  ui.play.addEventListener("click", () => setPlaying(!playing));
+  ui.play.addEventListener("click", () => setPlaying(!state.playing));
   ui.schedule.addEventListener("change", () => {
     state.schedule = ui.schedule.value;
     update();
@@ -326,41 +329,34 @@ function wireControls() {
 }
 
 async function main() {
-  await init();
-  // ?cpu and ?gpu force a path; otherwise a software adapter is not used.
-  backendChoice = await chooseBackend();
-  keepPathInLinks();
-  scene = await Dissolve.create(backendChoice.preferGpu);
-  updateBackend();
-  ui.t.max = scene.steps;
+  const started = await startScene({ ui, create: Dissolve.create });
+  state.scene = started.engine;
+  state.choice = started.choice;
+  ui.t.max = state.scene.steps;
   const fromHash = readHash();
   ui.schedule.value = state.schedule;
   ui.seed.value = state.seed;
   wireControls();
   try {
-    items = (await (await fetch("archive/manifest.json")).json()).items.filter((i) => i.kind === "image" && i.large && i.scenes?.includes("dissolve"));
+    state.items = (await (await fetch("archive/manifest.json")).json()).items.filter((i) => i.kind === "image" && i.large && i.scenes?.includes("dissolve"));
   } catch {
     showMessage("The built-in pictures could not be listed; you can still use your own.", "error");
   }
   buildPicker();
-  const first = items.find((i) => i.id === fromHash) ?? items[0];
+  const first = state.items.find((i) => i.id === fromHash) ?? state.items[0];
   if (first) await chooseBuiltin(first);
   if (fromHash && first && first.id !== fromHash) {
-    addressNote += ` There is no built-in picture “${fromHash}”; showing “${first.title}”.`;
+    state.addressNote += ` There is no built-in picture “${fromHash}”; showing “${first.title}”.`;
   }
-  if (addressNote) showMessage(addressNote.trim(), "note");
-  if (!backendChoice.forced && scene.backend === "gpu") {
-    // Time a frame on both paths and keep the faster (src/calibration.rs).
-    ui.paths.textContent = (await exclusive(() => scene.calibrate())) ?? "";
+  if (state.addressNote) showMessage(state.addressNote.trim(), "note");
+  if (!state.choice.forced && state.scene.backend === "gpu") {
+    // Time a frame on both paths and keep the faster (src/backend/calibration.rs).
+    ui.paths.textContent = (await exclusive(() => state.scene.calibrate())) ?? "";
     updateBackend();
     requestFrame();
   }
   // A documented hook for the browser tests and the benchmark run.
-  expose("hypothetical", Object.freeze({ scene, timings, state: () => ({ ...state }), chooseFile }));
-  document.documentElement.dataset.ready = "true";
+  expose("hypothetical", Object.freeze({ scene: state.scene, timings: state.timings, state: () => ({ ...state }), chooseFile }));
 }
 
-main().catch((err) => {
-  ui.backend.textContent = "Could not start";
-  showMessage(`The scene could not start: ${err?.message ?? err}`, "error");
-});
+runPage(main, { ui, showMessage });

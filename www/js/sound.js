@@ -1,59 +1,69 @@
 // "Sounds Like Music": music dissolved into white noise on the waveform and on
 // the spectrogram, and a tagged "hypothetical" clip carved out of noise.
 // The address keeps the state (#clip=…&t=…&tag=…&denoiser=…&steps=…&seed=…).
-import init, { SoundScene, limiterCurve, samplerLimits, soundConstants } from "../pkg/hypothetical.js";
+import { SoundScene, limiterCurve, soundConstants } from "../pkg/hypothetical.js";
 import { Mix, buffer, SAMPLE_RATE, useSampleRate, expectedMix, renderOffline } from "./audio-graph.js";
+import "./lib/site.js";
 import { renderRecogniser } from "./lib/recogniser.js";
-import { applyLimits, checkSettings } from "./lib/limits.js";
+import { checkSettings } from "./lib/limits.js";
 import { expose } from "./lib/test-hooks.js";
-import { messenger, shortCredit, fullCredit } from "./lib/page.js";
+import { byIds, messenger, shortCredit } from "./lib/page.js";
 import { parseAddress } from "./lib/address.js";
-import { chooseBackend, showBackend, keepPathInLinks } from "./lib/backend.js";
+import { showBackend } from "./lib/backend.js";
+import { startScene, runPage } from "./lib/scene.js";
+import { sampleSteps, describeStepTimes } from "./lib/sampling.js";
+import { saveBytes } from "./lib/download.js";
 
-const $ = (id) => document.getElementById(id);
-let backendChoice = null;
-let limits = null; // the sampler's limits, from the core
-let SOUND = null; // {sampleRate, window, hop}, from the core
-const ui = Object.fromEntries([
+const ui = byIds([
   "backend", "paths", "enable-sound", "sound-state", "volume", "clip", "file", "mic", "source-info", "start-row",
   "start", "start-out", "spec", "t", "t-out", "play-mix", "hear-picture", "stop", "power", "power-sentence",
   "controls", "tag", "denoiser", "steps", "method", "guidance", "guidance-out", "temperature", "temperature-out",
   "seed", "generate", "cancel", "progress", "progress-text", "gen-spec", "gen-caption", "scrub", "step-out",
   "play-step", "play-result", "loop", "stop-gen", "download", "render", "render-text", "message", "recogniser",
   "provenance", "provenance-intro", "perf",
-].map((id) => [id.replace(/-(\w)/g, (_, c) => c.toUpperCase()), $(id)]));
+]);
 
 const MAX_FILE_BYTES = 200 * 1024 * 1024;
 const SEED = 7; // the forward process's noise seed (waveform and picture)
 const PREVIEW_ITERS = 32;
 const FINAL_ITERS = 64;
 
-let scene;
-let items = [];
-let curve;
-let noise;
-let ctx = null; // AudioContext, made on the first gesture
-let master = null;
-let mix = null;
-let playing = null; // {kind, node}
-let decoded = null; // {samples, label} of the visitor's own sound
-let run = null; // {cancelled}
-let steps = 0;
-let rendered = new Map(); // step k (0: result) → Float32Array
-let resultSamples = null;
-const timings = { steps: [], render: [] };
+
+/** Everything this page keeps between events. */
+const state = {
+  scene: null, // the wasm SoundScene
+  choice: null, // which path, and why (lib/backend.js)
+  limits: null, // the sampler's limits, from the core
+  sound: null, // {sampleRate, window, hop}, from the core
+  items: [], // the archive's sounds (manifest entries)
+  curve: null, // the limiter's WaveShaper curve, from the core
+  noise: null, // the forward process's seeded noise, one window long
+  audio: null, // AudioContext, made on the first gesture
+  master: null, // its volume
+  mix: null, // the clip + noise graph (audio-graph.js)
+  playing: null, // {kind, node}
+  decoded: null, // {samples, label} of the visitor's own sound
+  run: null, // {cancelled, settings, done} of the current generation
+  steps: 0, // steps recorded in it
+  rendered: new Map(), // step k (0: result) → Float32Array
+  resultSamples: null,
+  timings: { steps: [], render: [] },
+  tTimer: 0, // the pending spectrogram frame
+  sourceTicket: 0, // the latest source choice (see useClip)
+  hashTimer: 0,
+};
 
 const showMessage = messenger(ui.message, "error");
 
 // ---- sound only after a gesture ----
 async function enableSound() {
-  if (!ctx) {
-    ctx = new AudioContext();
-    master = new GainNode(ctx, { gain: Number(ui.volume.value) });
-    master.connect(ctx.destination);
+  if (!state.audio) {
+    state.audio = new AudioContext();
+    state.master = new GainNode(state.audio, { gain: Number(ui.volume.value) });
+    state.master.connect(state.audio.destination);
   }
-  if (ctx.state !== "running") await ctx.resume();
-  const on = ctx.state === "running";
+  if (state.audio.state !== "running") await state.audio.resume();
+  const on = state.audio.state === "running";
   ui.enableSound.setAttribute("aria-pressed", String(on));
   ui.enableSound.textContent = on ? "Sound is on" : "Tap to enable sound";
   ui.soundState.textContent = on ? "Levelled to −20 dBFS and limited; use the volume control to taste." : "The browser kept sound off; tap again.";
@@ -63,30 +73,30 @@ async function enableSound() {
 
 function setPlaying(kind, node) {
   stopAll();
-  playing = { kind, node };
+  state.playing = { kind, node };
   document.documentElement.dataset.playing = kind;
   ui.playMix.setAttribute("aria-pressed", String(kind === "mix"));
   if (node && "onended" in node) {
     node.onended = () => {
-      if (playing?.node === node) { playing = null; document.documentElement.dataset.playing = ""; }
+      if (state.playing?.node === node) { state.playing = null; document.documentElement.dataset.playing = ""; }
     };
   }
 }
 
 function stopAll() {
-  if (mix) mix.stop();
-  if (playing?.node && playing.kind !== "mix") {
-    try { playing.node.stop(); } catch { /* already stopped */ }
+  if (state.mix) state.mix.stop();
+  if (state.playing?.node && state.playing.kind !== "mix") {
+    try { state.playing.node.stop(); } catch { /* already stopped */ }
   }
-  playing = null;
+  state.playing = null;
   document.documentElement.dataset.playing = "";
   ui.playMix.setAttribute("aria-pressed", "false");
 }
 
 async function playSamples(kind, samples, loop = false) {
   if (!(await enableSound())) return;
-  const node = new AudioBufferSourceNode(ctx, { buffer: buffer(ctx, samples), loop });
-  node.connect(master);
+  const node = new AudioBufferSourceNode(state.audio, { buffer: buffer(state.audio, samples), loop });
+  node.connect(state.master);
   setPlaying(kind, node);
   node.start();
   if (window.__sound) window.__sound.lastPlayed = { kind, length: samples.length, rms: rms(samples), peak: peak(samples) };
@@ -125,7 +135,7 @@ function drawSpectrogram(canvas, rgba) {
   g.restore();
   g.textAlign = "center";
   g.textBaseline = "top";
-  const secondsPerFrame = SOUND.hop / SAMPLE_RATE;
+  const secondsPerFrame = state.sound.hop / SAMPLE_RATE;
   for (let s = 0; s <= 5; s++) {
     const x = PAD.left + s / secondsPerFrame;
     g.fillRect(x, PAD.top + 512, 1, 5);
@@ -180,23 +190,22 @@ function drawPower(info) {
 }
 
 // ---- the forward process ----
-let tTimer = 0;
 function currentT() { return Number(ui.t.value); }
 
 function updateForward() {
-  if (!scene.sourceLabel) return;
+  if (!state.scene.sourceLabel) return;
   const t = currentT();
-  const levels = scene.levels(t);
+  const levels = state.scene.levels(t);
   ui.tOut.textContent = `t = ${t} · ᾱ = ${levels.alphaBar.toFixed(3)} · music ${(100 * levels.alphaBar).toFixed(0)}% of the power, noise ${(100 * (1 - levels.alphaBar)).toFixed(0)}%`;
-  if (mix) mix.set(levels);
-  const info = scene.spectrum(t);
+  if (state.mix) state.mix.set(levels);
+  const info = state.scene.spectrum(t);
   drawPower(info);
   ui.powerSentence.textContent = info.sentence;
   // The picture costs a few ms: draw it at most once per frame.
-  cancelAnimationFrame(tTimer);
-  tTimer = requestAnimationFrame(() => {
-    drawSpectrogram(ui.spec, scene.picture(t, SEED));
-    ui.spec.setAttribute("aria-label", `Spectrogram of ${scene.sourceLabel} noised at t = ${t}`);
+  cancelAnimationFrame(state.tTimer);
+  state.tTimer = requestAnimationFrame(() => {
+    drawSpectrogram(ui.spec, state.scene.picture(t, SEED));
+    ui.spec.setAttribute("aria-label", `Spectrogram of ${state.scene.sourceLabel} noised at t = ${t}`);
     ui.spec.dataset.t = String(t);
   });
   writeHash();
@@ -204,24 +213,23 @@ function updateForward() {
 
 function sourceChanged(info) {
   const bits = [`${info.label}: ${info.seconds.toFixed(1)} s`];
-  if (info.padded > 0) bits.push(`shorter than the ${(SOUND.window / SAMPLE_RATE).toFixed(1)} s window, so it was padded with ${(info.padded / SAMPLE_RATE).toFixed(1)} s of silence`);
-  else if (info.seconds > SOUND.window / SAMPLE_RATE + 0.05) bits.push(`the window starts at ${(info.start / SAMPLE_RATE).toFixed(1)} s`);
+  if (info.padded > 0) bits.push(`shorter than the ${(state.sound.window / SAMPLE_RATE).toFixed(1)} s window, so it was padded with ${(info.padded / SAMPLE_RATE).toFixed(1)} s of silence`);
+  else if (info.seconds > state.sound.window / SAMPLE_RATE + 0.05) bits.push(`the window starts at ${(info.start / SAMPLE_RATE).toFixed(1)} s`);
   ui.sourceInfo.textContent = bits.join("; ") + ".";
-  if (mix) { mix.stop(); mix = null; }
-  if (playing?.kind === "mix") stopAll();
+  if (state.mix) { state.mix.stop(); state.mix = null; }
+  if (state.playing?.kind === "mix") stopAll();
   document.documentElement.dataset.source = info.label;
   updateForward();
 }
 
 // Every source choice takes a ticket: a file still decoding when a later
 // choice is made is dropped when it finishes, so the latest choice wins.
-let sourceTicket = 0;
 
 function useClip(id) {
-  sourceTicket++;
+  state.sourceTicket++;
   try {
-    sourceChanged(scene.useClip(id));
-    decoded = null;
+    sourceChanged(state.scene.useClip(id));
+    state.decoded = null;
     ui.startRow.hidden = true;
     ui.clip.value = id;
   } catch (e) {
@@ -230,11 +238,11 @@ function useClip(id) {
 }
 
 function useDecoded(startSeconds = 0) {
-  const info = scene.setSource(decoded.samples, Math.round(startSeconds * SAMPLE_RATE), decoded.label);
-  const longer = decoded.samples.length > SOUND.window;
+  const info = state.scene.setSource(state.decoded.samples, Math.round(startSeconds * SAMPLE_RATE), state.decoded.label);
+  const longer = state.decoded.samples.length > state.sound.window;
   ui.startRow.hidden = !longer;
   if (longer) {
-    ui.start.max = ((decoded.samples.length - SOUND.window) / SAMPLE_RATE).toFixed(1);
+    ui.start.max = ((state.decoded.samples.length - state.sound.window) / SAMPLE_RATE).toFixed(1);
     ui.startOut.textContent = `${(info.start / SAMPLE_RATE).toFixed(1)} s`;
   }
   ui.clip.value = "";
@@ -255,7 +263,7 @@ async function decode(bytes) {
 
 async function loadFile(file) {
   if (!file) return;
-  const ticket = ++sourceTicket;
+  const ticket = ++state.sourceTicket;
   showMessage("");
   if (file.size === 0) { showMessage(`“${file.name}” is empty; keeping the current sound.`); return; }
   if (file.size > MAX_FILE_BYTES) { showMessage(`“${file.name}” is ${(file.size / 1e6).toFixed(0)} MB; files up to 200 MB are read. Keeping the current sound.`); return; }
@@ -263,13 +271,13 @@ async function loadFile(file) {
   try {
     samples = await decode(await file.arrayBuffer());
   } catch {
-    if (ticket !== sourceTicket) return;
+    if (ticket !== state.sourceTicket) return;
     showMessage(`“${file.name}” could not be decoded as sound by this browser; keeping the current sound.`);
     return;
   }
-  if (ticket !== sourceTicket) return;
+  if (ticket !== state.sourceTicket) return;
   if (samples.length === 0) { showMessage(`“${file.name}” holds no samples; keeping the current sound.`); return; }
-  decoded = { samples, label: file.name };
+  state.decoded = { samples, label: file.name };
   try { useDecoded(0); } catch (e) { showMessage(`“${file.name}”: ${e.message ?? e}; keeping the current sound.`); }
 }
 
@@ -302,7 +310,7 @@ async function record() {
   ui.mic.disabled = false;
   try {
     const samples = await decode(await new Blob(chunks).arrayBuffer());
-    decoded = { samples, label: "your recording" };
+    state.decoded = { samples, label: "your recording" };
     useDecoded(0);
   } catch (e) {
     showMessage(`The recording could not be decoded (${e?.message ?? e}); keeping the current sound.`);
@@ -310,13 +318,13 @@ async function record() {
 }
 
 async function playMix() {
-  if (playing?.kind === "mix") { stopAll(); return; }
-  if (!scene.sourceLabel) return;
+  if (state.playing?.kind === "mix") { stopAll(); return; }
+  if (!state.scene.sourceLabel) return;
   if (!(await enableSound())) return;
-  if (!mix) mix = new Mix(ctx, { clip: scene.sourceSamples(), noise, curve, destination: master });
-  mix.set(scene.levels(currentT()), { glide: false });
+  if (!state.mix) state.mix = new Mix(state.audio, { clip: state.scene.sourceSamples(), noise: state.noise, curve: state.curve, destination: state.master });
+  state.mix.set(state.scene.levels(currentT()), { glide: false });
   setPlaying("mix", null);
-  mix.start({ loop: true });
+  state.mix.start({ loop: true });
 }
 
 async function withRender(words, work) {
@@ -329,20 +337,20 @@ async function withRender(words, work) {
   try {
     return await work();
   } finally {
-    timings.render.push({ ms: performance.now() - t0, backend: scene.backend, words });
+    state.timings.render.push({ ms: performance.now() - t0, backend: state.scene.backend, words });
     ui.render.hidden = true;
     delete document.documentElement.dataset.rendering;
-    showBackend(ui.backend, scene, backendChoice); // a GPU failure moves the scene to the CPU
-    ui.paths.textContent = scene.paths.join(" ");
+    showBackend(ui.backend, state.scene, state.choice); // a GPU failure moves the scene to the CPU
+    ui.paths.textContent = state.scene.paths.join(" ");
   }
 }
 
 async function hearPicture() {
-  if (!scene.sourceLabel) return;
+  if (!state.scene.sourceLabel) return;
   const t = currentT();
   if (!(await enableSound())) return;
   try {
-    const samples = await withRender(`Rendering the noised picture at t = ${t} (Griffin–Lim, ${PREVIEW_ITERS} iterations)…`, () => scene.hearPicture(t, SEED));
+    const samples = await withRender(`Rendering the noised picture at t = ${t} (Griffin–Lim, ${PREVIEW_ITERS} iterations)…`, () => state.scene.hearPicture(t, SEED));
     await playSamples(`picture-${t}`, samples);
   } catch (e) {
     showMessage(`The picture could not be turned into sound: ${e.message ?? e}`);
@@ -363,15 +371,15 @@ function settings() {
 }
 
 function showStep(k) {
-  drawSpectrogram(ui.genSpec, scene.stepPicture(k));
+  drawSpectrogram(ui.genSpec, state.scene.stepPicture(k));
   ui.scrub.value = k;
-  ui.stepOut.textContent = `step ${k} of ${steps}`;
-  ui.genSpec.setAttribute("aria-label", `The denoiser's guess of the clean spectrogram at step ${k} of ${steps}`);
-  ui.genCaption.textContent = `The denoiser's guess x̂0 at step ${k} of ${steps}: what it decided the clip is at that point.`;
+  ui.stepOut.textContent = `step ${k} of ${state.steps}`;
+  ui.genSpec.setAttribute("aria-label", `The denoiser's guess of the clean spectrogram at step ${k} of ${state.steps}`);
+  ui.genCaption.textContent = `The denoiser's guess x̂0 at step ${k} of ${state.steps}: what it decided the clip is at that point.`;
   ui.playStep.textContent = `Play step ${k}'s x̂0`;
-  renderRecogniser(ui.recogniser, scene.recogniser(k, 6), run?.tag ?? ui.tag.value);
-  const sources = scene.provenance(k, 6);
-  ui.provenanceIntro.textContent = (run?.denoiser ?? ui.denoiser.value) === "archive"
+  renderRecogniser(ui.recogniser, state.scene.recogniser(k, 6), state.run?.tag ?? ui.tag.value);
+  const sources = state.scene.provenance(k, 6);
+  ui.provenanceIntro.textContent = (state.run?.denoiser ?? ui.denoiser.value) === "archive"
     ? "The archive denoiser's guess is a weighted mix of whole archive clips; these are the leading weights."
     : "The Gaussian denoiser uses every clip of the tag alike, through the mean and temporal spectrum of each frequency row; none is copied.";
   ui.provenance.replaceChildren(...sources.map((s) => {
@@ -379,7 +387,7 @@ function showStep(k) {
     const a = document.createElement("a");
     a.href = `archive.html#item=${encodeURIComponent(s.id)}`;
     a.textContent = s.title;
-    const item = items.find((i) => i.id === s.id);
+    const item = state.items.find((i) => i.id === s.id);
     li.append(a, ` · ${(100 * s.weight).toFixed(1)}% · `, item ? shortCredit(item) : s.id);
     li.dataset.id = s.id;
     return li;
@@ -388,15 +396,15 @@ function showStep(k) {
 
 async function generate() {
   const s = settings();
-  const bad = checkSettings(s, limits);
+  const bad = checkSettings(s, state.limits);
   if (bad) { showMessage(bad); return; }
   showMessage("");
   let info;
-  try { info = scene.start(s); } catch (e) { showMessage(e.message ?? String(e)); return; }
-  run = { cancelled: false, tag: s.tag, denoiser: s.denoiser, settings: s };
-  rendered = new Map();
-  resultSamples = null;
-  steps = 0;
+  try { info = state.scene.start(s); } catch (e) { showMessage(e.message ?? String(e)); return; }
+  state.run = { cancelled: false, tag: s.tag, denoiser: s.denoiser, settings: s };
+  state.rendered = new Map();
+  state.resultSamples = null;
+  state.steps = 0;
   for (const b of [ui.generate, ui.playStep, ui.playResult, ui.download]) b.disabled = true;
   ui.cancel.disabled = false;
   ui.scrub.disabled = true;
@@ -405,58 +413,52 @@ async function generate() {
   delete document.documentElement.dataset.generated;
   const started = performance.now();
   try {
-    while (!run.cancelled) {
-      const t0 = performance.now();
-      const step = await scene.step();
-      timings.steps.push({ ms: performance.now() - t0, backend: step.backend });
-      if (step.calibration) ui.paths.textContent = scene.paths.join(" ");
-      steps = step.index;
-      if (step.fellBack) {
-        showMessage(`The GPU failed (${step.fellBack}).`, "note");
-        showBackend(ui.backend, scene, backendChoice);
-      }
-      ui.progress.value = step.index;
-      ui.progressText.textContent = `Step ${step.index} of ${step.total} (t = ${step.t})`;
-      ui.scrub.max = steps;
-      showStep(steps);
-      if (step.done) break;
-      await new Promise((r) => setTimeout(r, 0));
-    }
+    await sampleSteps(state.scene, state.run, {
+      onStep: (step, ms) => {
+        state.timings.steps.push({ ms, backend: step.backend });
+        if (step.calibration) ui.paths.textContent = state.scene.paths.join(" ");
+        state.steps = step.index;
+        if (step.fellBack) {
+          showMessage(`The GPU failed (${step.fellBack}).`, "note");
+          showBackend(ui.backend, state.scene, state.choice);
+        }
+        ui.progress.value = step.index;
+        ui.progressText.textContent = `Step ${step.index} of ${step.total} (t = ${step.t})`;
+        ui.scrub.max = state.steps;
+        showStep(state.steps);
+      },
+    });
   } catch (e) {
     showMessage(`Sampling stopped: ${e.message ?? e}`);
   }
-  const cancelled = run.cancelled;
+  const cancelled = state.run.cancelled;
   ui.progressText.textContent = cancelled
-    ? `Cancelled after step ${steps} of ${info.steps}.`
-    : steps === info.steps ? `Finished: ${steps} steps.` : `Stopped after step ${steps} of ${info.steps}.`;
-  const ms = performance.now() - started;
-  const recent = timings.steps.slice(-steps);
-  const onGpu = recent.filter((r) => r.backend === "gpu").length;
-  const where = onGpu === recent.length ? "on WebGPU" : onGpu === 0 ? "on the CPU" : `${onGpu} on WebGPU, ${recent.length - onGpu} on the CPU`;
-  ui.perf.textContent = `${steps} steps in ${(ms / 1000).toFixed(1)} s (${(ms / Math.max(1, steps)).toFixed(0)} ms per step) ${where}.`;
+    ? `Cancelled after step ${state.steps} of ${info.steps}.`
+    : state.steps === info.steps ? `Finished: ${state.steps} steps.` : `Stopped after step ${state.steps} of ${info.steps}.`;
+  ui.perf.textContent = `${describeStepTimes(state.timings.steps.slice(-state.steps), performance.now() - started)}.`;
   ui.generate.disabled = false;
   ui.cancel.disabled = true;
-  ui.scrub.disabled = steps === 0;
-  ui.playStep.disabled = steps === 0;
-  if (!cancelled && steps > 0) {
+  ui.scrub.disabled = state.steps === 0;
+  ui.playStep.disabled = state.steps === 0;
+  if (!cancelled && state.steps > 0) {
     try {
-      resultSamples = await renderStep(0);
+      state.resultSamples = await renderStep(0);
       ui.playResult.disabled = false;
       ui.download.disabled = false;
     } catch (e) {
       showMessage(`The result could not be turned into sound: ${e.message ?? e}`);
     }
   }
-  run = { ...run, done: true };
+  state.run = { ...state.run, done: true };
   document.documentElement.dataset.generated = cancelled ? "cancelled" : "done";
 }
 
 async function renderStep(k) {
-  if (rendered.has(k)) return rendered.get(k);
+  if (state.rendered.has(k)) return state.rendered.get(k);
   const iters = k === 0 ? FINAL_ITERS : PREVIEW_ITERS;
   const words = k === 0 ? `Rendering the result (Griffin–Lim, ${iters} iterations)…` : `Rendering step ${k}'s guess (Griffin–Lim, ${iters} iterations)…`;
-  const samples = await withRender(words, () => scene.render(k, iters));
-  rendered.set(k, samples);
+  const samples = await withRender(words, () => state.scene.render(k, iters));
+  state.rendered.set(k, samples);
   return samples;
 }
 
@@ -469,29 +471,21 @@ async function playStep() {
 }
 
 async function playResult() {
-  if (!resultSamples) return;
-  await playSamples("result", resultSamples, ui.loop.checked);
+  if (!state.resultSamples) return;
+  await playSamples("result", state.resultSamples, ui.loop.checked);
 }
 
 function download() {
-  if (!resultSamples) return;
-  const bytes = scene.wav(resultSamples, steps);
-  const blob = new Blob([bytes], { type: "audio/wav" });
-  const a = document.createElement("a");
-  a.href = URL.createObjectURL(blob);
+  if (!state.resultSamples) return;
   // Named after the run's own settings, not the controls' current values.
-  a.download = `hypothetical-${run.settings.tag || "clip"}-${run.settings.denoiser}-seed${run.settings.seed}.wav`;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+  const r = state.run.settings;
+  saveBytes(state.scene.wav(state.resultSamples, state.steps), "audio/wav", `hypothetical-${r.tag || "clip"}-${r.denoiser}-seed${r.seed}.wav`);
 }
 
 // ---- the address ----
-let hashTimer = 0;
 function writeHash() {
-  clearTimeout(hashTimer);
-  hashTimer = setTimeout(() => {
+  clearTimeout(state.hashTimer);
+  state.hashTimer = setTimeout(() => {
     const p = new URLSearchParams();
     if (ui.clip.value) p.set("clip", ui.clip.value);
     p.set("t", ui.t.value);
@@ -514,7 +508,7 @@ async function loadClips(manifestItems) {
   let done = 0;
   const decodeOne = async (item) => {
     const bytes = await (await fetch(`archive/${item.file}`)).arrayBuffer();
-    scene.addClip(item.id, await decode(bytes));
+    state.scene.addClip(item.id, await decode(bytes));
     done++;
     ui.clip.options[0].textContent = `Loading the archive… ${done} of ${manifestItems.length}`;
   };
@@ -525,18 +519,18 @@ async function loadClips(manifestItems) {
 
 function wire() {
   ui.enableSound.addEventListener("click", enableSound);
-  ui.volume.addEventListener("input", () => { if (master) master.gain.setTargetAtTime(Number(ui.volume.value), ctx.currentTime, 0.02); });
+  ui.volume.addEventListener("input", () => { if (state.master) state.master.gain.setTargetAtTime(Number(ui.volume.value), state.audio.currentTime, 0.02); });
   ui.clip.addEventListener("change", () => { if (ui.clip.value) useClip(ui.clip.value); });
   ui.file.addEventListener("change", () => loadFile(ui.file.files[0]));
   ui.mic.addEventListener("click", record);
-  ui.start.addEventListener("input", () => { if (decoded) useDecoded(Number(ui.start.value)); });
+  ui.start.addEventListener("input", () => { if (state.decoded) useDecoded(Number(ui.start.value)); });
   ui.t.addEventListener("input", updateForward);
   ui.playMix.addEventListener("click", playMix);
   ui.hearPicture.addEventListener("click", hearPicture);
   ui.stop.addEventListener("click", stopAll);
   ui.stopGen.addEventListener("click", stopAll);
   ui.controls.addEventListener("submit", (e) => { e.preventDefault(); generate(); });
-  ui.cancel.addEventListener("click", () => { if (run) run.cancelled = true; });
+  ui.cancel.addEventListener("click", () => { if (state.run) state.run.cancelled = true; });
   ui.scrub.addEventListener("input", () => showStep(Number(ui.scrub.value)));
   ui.playStep.addEventListener("click", playStep);
   ui.playResult.addEventListener("click", playResult);
@@ -557,28 +551,22 @@ function wire() {
 }
 
 async function main() {
-  await init();
-  const manifestText = await (await fetch("archive/manifest.json")).text();
-  items = JSON.parse(manifestText).items.filter((i) => i.kind === "sound");
-  // ?cpu and ?gpu force a path; otherwise a software adapter is not used.
-  backendChoice = await chooseBackend();
-  keepPathInLinks();
-  limits = samplerLimits();
-  SOUND = soundConstants();
-  useSampleRate(SOUND.sampleRate);
-  applyLimits(ui, limits);
-  scene = await SoundScene.create(backendChoice.preferGpu, manifestText);
-  scene.calibrate = !backendChoice.forced;
-  showBackend(ui.backend, scene, backendChoice);
-  curve = new Float32Array(limiterCurve(4097));
-  noise = scene.noise(SEED);
+  const started = await startScene({ ui, kind: "sound", create: SoundScene.create });
+  state.scene = started.engine;
+  state.choice = started.choice;
+  state.limits = started.limits;
+  state.items = started.items;
+  state.sound = soundConstants();
+  useSampleRate(state.sound.sampleRate);
+  state.curve = new Float32Array(limiterCurve(4097));
+  state.noise = state.scene.noise(SEED);
   expose("__sound", {
-    scene, items, lastPlayed: null, timings,
+    scene: state.scene, items: state.items, lastPlayed: null, timings: state.timings,
     offline: async (t, seconds) => {
-      const levels = scene.levels(t);
-      const clip = scene.sourceSamples();
-      const out = await renderOffline({ clip, noise, curve, levels, seconds });
-      const want = expectedMix(clip, noise, levels, curve, out.length);
+      const levels = state.scene.levels(t);
+      const clip = state.scene.sourceSamples();
+      const out = await renderOffline({ clip, noise: state.noise, curve: state.curve, levels, seconds });
+      const want = expectedMix(clip, state.noise, levels, state.curve, out.length);
       let worst = 0;
       for (let i = 0; i < out.length; i++) worst = Math.max(worst, Math.abs(out[i] - want[i]));
       return { worst, length: out.length, rms: rms(out), peak: peak(out), levels };
@@ -587,13 +575,13 @@ async function main() {
   wire();
   drawSpectrogram(ui.spec, null);
   drawSpectrogram(ui.genSpec, null);
-  await loadClips(items);
-  ui.clip.replaceChildren(...items.map((i) => new Option(`${i.title} (${i.tags.slice(0, 3).join(", ")})`, i.id)));
-  const tags = scene.tags();
+  await loadClips(state.items);
+  ui.clip.replaceChildren(...state.items.map((i) => new Option(`${i.title} (${i.tags.slice(0, 3).join(", ")})`, i.id)));
+  const tags = state.scene.tags();
   ui.tag.replaceChildren(...tags.map(({ tag, count }) => new Option(`${tag} (${count} clips)`, tag)));
   const { values: h, corrections } = parseAddress(location.hash, ADDRESS);
   const notes = [...corrections];
-  const clip = items.some((i) => i.id === h.clip) ? h.clip : "techno-128-acid";
+  const clip = state.items.some((i) => i.id === h.clip) ? h.clip : "techno-128-acid";
   if (h.clip && h.clip !== clip) notes.push(`There is no archive clip “${h.clip}”; playing “${clip}”.`);
   if (h.tag && tags.some((t) => t.tag === h.tag)) ui.tag.value = h.tag;
   else if (h.tag) notes.push(`There is no tag “${h.tag}” here; use one of ${tags.map((t) => t.tag).join(", ")}.`);
@@ -604,11 +592,6 @@ async function main() {
   if (h.t !== undefined) ui.t.value = h.t;
   useClip(clip);
   if (notes.length) showMessage(`The address was corrected: ${notes.join(" ")}`, "note");
-  document.documentElement.dataset.ready = "true";
 }
 
-main().catch((e) => {
-  console.error(e);
-  showMessage(`This scene could not start: ${e.message ?? e}`);
-  ui.backend.textContent = "Not running";
-});
+runPage(main, { ui, showMessage });

@@ -10,7 +10,7 @@ const SOFTWARE = /swiftshader|llvmpipe|lavapipe|software|basic render/i;
 /**
  * `{ preferGpu, forced, why, adapter }`: `why` says in words why the CPU is used;
  * `forced` is set by ?gpu (the scene then does not time its kernels on both
- * paths: see src/calibration.rs).
+ * paths: see src/backend/calibration.rs).
  */
 export async function chooseBackend(search = location.search) {
   const q = new URLSearchParams(search);
