@@ -49,10 +49,7 @@ fn bench(c: &mut Criterion) {
             } else {
                 (0..n).collect()
             };
-            let shape = patch::PatchShape {
-                size: 9,
-                border: patch::Border::Interior,
-            };
+            let shape = patch::PatchShape::everywhere(9, patch::Border::Interior);
             if edge == 32 || n == 16 {
                 let label = if edge == 64 { 4 } else { n };
                 g.bench_with_input(

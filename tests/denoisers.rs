@@ -430,7 +430,7 @@ fn noised(x: &[f32], a: f64, seed: u64) -> Vec<f32> {
 }
 
 fn shape(size: u32, border: Border) -> PatchShape {
-    PatchShape { size, border }
+    PatchShape::everywhere(size, border)
 }
 
 #[test]
@@ -848,5 +848,73 @@ fn every_denoiser_generates_from_the_shipped_archive() {
             p > 0.2 && p > 5.0 * prior,
             "{kind:?}: the recogniser sees static at the last step ({p}, prior {prior})"
         );
+    }
+}
+
+#[test]
+fn a_position_window_as_wide_as_the_picture_is_the_machine_without_one() {
+    let set = small_set(3);
+    let x_t = field(32, 77).data().to_vec();
+    let everywhere = PatchShape::everywhere(9, Border::Interior);
+    let want = patch::denoise(&set, &x_t, 0.4, everywhere, None, &[0, 1, 2]);
+    for w in [16, 40] {
+        let got = patch::denoise(
+            &set,
+            &x_t,
+            0.4,
+            PatchShape { window: Some(w), ..everywhere },
+            None,
+            &[0, 1, 2],
+        );
+        assert_eq!(got.x0_all, want.x0_all, "window ±{w} at 32 px covers every displacement");
+    }
+}
+
+#[test]
+fn a_position_window_compares_only_candidates_near_each_pixel_as_a_direct_sum_does() {
+    // The machine with locality in position against the sum written out: for
+    // pixel p, every interior candidate centre q with |q − p| ≤ W on both axes
+    // (no wrap-around for q; x_t's window wraps), weight
+    // exp(−‖Q_p − √ᾱ·C_q‖² / (2(1 − ᾱ))).
+    let set = small_set(2);
+    let x_t = field(32, 5).data().to_vec();
+    let (size, w, a) = (7u32, 3i32, 0.6f64);
+    assert_eq!(patch::position_window(size), 3, "the window is the patch radius");
+    let shape = PatchShape { window: Some(w as u32), ..PatchShape::everywhere(size, Border::Interior) };
+    let got = patch::denoise(&set, &x_t, a, shape, None, &[0, 1]);
+    let (s, n, r) = (32i32, 32 * 32, (size / 2) as i32);
+    let signal = a.sqrt();
+    let wrap = |v: i32| v.rem_euclid(s);
+    for p in 0..n {
+        let (x, y) = ((p % 32) as i32, (p / 32) as i32);
+        let mut terms = Vec::new();
+        for i in 0..2 {
+            let item = set.item(i);
+            for qy in (y - w).max(r)..=(y + w).min(s - 1 - r) {
+                for qx in (x - w).max(r)..=(x + w).min(s - 1 - r) {
+                    let mut dist = 0.0f64;
+                    for dy in -r..=r {
+                        for dx in -r..=r {
+                            let xp = (wrap(y + dy) * s + wrap(x + dx)) as usize;
+                            let xq = ((qy + dy) * s + qx + dx) as usize;
+                            for c in 0..3 {
+                                let e = f64::from(x_t[c * n + xp]) - signal * f64::from(item[c * n + xq]);
+                                dist += e * e;
+                            }
+                        }
+                    }
+                    let q = (qy * s + qx) as usize;
+                    terms.push((-dist / (2.0 * (1.0 - a)), [0, 1, 2].map(|c| f64::from(item[c * n + q]))));
+                }
+            }
+        }
+        assert!(!terms.is_empty(), "pixel ({x}, {y}) has candidates");
+        let top = terms.iter().map(|t| t.0).fold(f64::NEG_INFINITY, f64::max);
+        let total: f64 = terms.iter().map(|t| (t.0 - top).exp()).sum();
+        for c in 0..3 {
+            let want = terms.iter().map(|t| (t.0 - top).exp() * t.1[c]).sum::<f64>() / total;
+            let diff = (want - f64::from(got.x0_all[c * n + p])).abs();
+            assert!(diff < 1e-4, "pixel ({x}, {y}) channel {c}: {diff}");
+        }
     }
 }

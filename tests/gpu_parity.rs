@@ -400,14 +400,20 @@ mod denoisers {
         }
         let mask = set.tag_mask("flower");
         let mut gpu = GpuDenoiser::new(ctx, &set, DenoiserKind::Patch, Some(&mask), None);
-        for (a, p, border) in [
-            (0.05f64, 17u32, Border::Interior),
-            (0.5, 11, Border::Wrap),
-            (0.97, 3, Border::Interior),
-            (0.999, 3, Border::Interior),
+        for (a, p, border, window) in [
+            (0.05f64, 17u32, Border::Interior, None),
+            (0.5, 11, Border::Wrap, None),
+            (0.97, 3, Border::Interior, None),
+            (0.999, 3, Border::Interior, None),
+            // Locality in position, as at 128 px: windows of ±5 and ±3 px.
+            (0.3, 11, Border::Interior, Some(5)),
+            (0.8, 7, Border::Wrap, Some(3)),
         ] {
             let x_t = field(32, 40);
-            let shape = PatchShape { size: p, border };
+            let shape = PatchShape {
+                window,
+                ..PatchShape::everywhere(p, border)
+            };
             let want = patch::denoise(&set, &x_t, a, shape, Some(&mask), &[0, 1, 2]);
             let got = pollster::block_on(gpu.denoise(&x_t, a, Some(shape))).unwrap();
             let d = max_diff(&got.x0_all, &want.x0_all);
@@ -415,7 +421,7 @@ mod denoisers {
             let (gs, ws) = (got.pixel_shares.unwrap(), want.pixel_shares.unwrap());
             let ds = max_diff(&gs.all, &ws.all);
             let dst = max_diff(gs.tag.as_ref().unwrap(), ws.tag.as_ref().unwrap());
-            eprintln!("patch ᾱ = {a} P = {p} {border:?}: {d:e} {dt:e} shares {ds:e} {dst:e}");
+            eprintln!("patch ᾱ = {a} P = {p} {border:?} window {window:?}: {d:e} {dt:e} shares {ds:e} {dst:e}");
             assert!(
                 d < 1e-3 && dt < 1e-3 && ds < 1e-3 && dst < 1e-3,
                 "ᾱ = {a}, P = {p}, {border:?}: {d}, {dt}, shares {ds}, {dst}"

@@ -96,6 +96,42 @@ impl Border {
 pub struct PatchShape {
     pub size: u32,
     pub border: Border,
+    /// Locality in position: candidates only at displacements |dx|, |dy| ≤ this
+    /// radius from each pixel's own position. None: every position (the
+    /// published, translation-equivariant machine).
+    pub window: Option<u32>,
+}
+
+impl PatchShape {
+    /// Every position is a candidate.
+    pub fn everywhere(size: u32, border: Border) -> Self {
+        Self {
+            size,
+            border,
+            window: None,
+        }
+    }
+
+    /// The displacements compared along one axis at edge S: (count, first
+    /// displacement mod S). Every displacement, or 2W + 1 of them from −W.
+    pub fn displacements(&self, edge: u32) -> (u32, u32) {
+        match self.window {
+            Some(w) if 2 * w + 1 < edge => (2 * w + 1, edge - w),
+            _ => (edge, 0),
+        }
+    }
+}
+
+/// Pictures larger than this (in px) take candidates from a window around
+/// each pixel's own position ([`position_window`]); smaller ones from everywhere.
+pub const WINDOWED_ABOVE: u32 = 64;
+
+/// The window of candidate positions at 128 px: the patch radius, at least 2
+/// px. A window as wide as the patch's radius is the smallest that leaves
+/// every pixel an interior candidate (a pixel at the edge reaches the first
+/// centre r px in). Work per item and step is S²·(2W + 1)².
+pub fn position_window(size: u32) -> u32 {
+    ((size - 1) / 2).max(2)
 }
 
 /// The largest patch at edge S: the paper's radius of 8 at 32 px scaled with
@@ -283,6 +319,10 @@ pub struct PatchStep {
     rows: Vec<f32>,
     boxed: Vec<f32>,
     column_sums: Vec<f32>,
+    before_all: Vec<(f32, f32)>,
+    before_tag: Vec<(f32, f32)>,
+    /// Displacements per axis and the first one (see `PatchShape::displacements`).
+    displacements: (usize, usize),
     /// Per coordinate v (of x or y): whether a patch centred there lies
     /// inside the item along that axis (always, with wrap-around).
     inside: Vec<bool>,
@@ -326,6 +366,12 @@ impl PatchStep {
             rows: vec![0.0; n],
             boxed: vec![0.0; n],
             column_sums: vec![0.0; s],
+            before_all: Vec::with_capacity(n),
+            before_tag: Vec::with_capacity(n),
+            displacements: {
+                let (count, first) = shape.displacements(s as u32);
+                (count as usize, first as usize)
+            },
             inside,
         }
     }
@@ -337,12 +383,20 @@ impl PatchStep {
         let item = set.item(i);
         let in_tag = self.tag.as_ref().is_some_and(|m| m[i]);
         let r = self.radius;
-        let snapshot =
-            |acc: &[Acc]| -> Vec<(f32, f32)> { acc.iter().map(|a| (a.max, a.sum)).collect() };
-        let before_all = snapshot(&self.all);
-        let before_tag = in_tag.then(|| snapshot(&self.tagged));
-        for dy in 0..s {
-            for dx in 0..s {
+        // Each accumulator's (max, sum) before this item, to credit it with its share.
+        let snapshot = |acc: &[Acc], into: &mut Vec<(f32, f32)>| {
+            into.clear();
+            into.extend(acc.iter().map(|a| (a.max, a.sum)));
+        };
+        snapshot(&self.all, &mut self.before_all);
+        if in_tag {
+            snapshot(&self.tagged, &mut self.before_tag);
+        }
+        let (count, first) = self.displacements;
+        for wy in 0..count {
+            let dy = (wy + first) % s;
+            for wx in 0..count {
+                let dx = (wx + first) % s;
                 shift_item(item, &mut self.shifted, s, dx, dy);
                 // Σ_c (x_t(p) − √ᾱ·x_i(p + d))², then its box sums over the window.
                 let (xt, sh) = (&self.x_t, &self.shifted);
@@ -382,9 +436,9 @@ impl PatchStep {
                 }
             }
         }
-        self.shares_all.record(i, &before_all, &self.all);
-        if let Some(before) = before_tag {
-            self.shares_tag.record(i, &before, &self.tagged);
+        self.shares_all.record(i, &self.before_all, &self.all);
+        if in_tag {
+            self.shares_tag.record(i, &self.before_tag, &self.tagged);
         }
     }
 

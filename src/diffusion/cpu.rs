@@ -217,10 +217,14 @@ impl CpuDenoiser {
     /// The patch shape at the sampler's current step (patch denoiser only).
     pub fn patch_shape(&self, set: &Dataset, sampler: &Sampler) -> Option<PatchShape> {
         match self.model {
-            Model::Patch { border, .. } => Some(PatchShape {
-                size: patch::patch_size(set.edge(), sampler.t().unwrap_or(0), sampler.t_max()),
-                border,
-            }),
+            Model::Patch { border, .. } => {
+                let size = patch::patch_size(set.edge(), sampler.t().unwrap_or(0), sampler.t_max());
+                Some(PatchShape {
+                    size,
+                    border,
+                    window: (set.edge() > patch::WINDOWED_ABOVE).then(|| patch::position_window(size)),
+                })
+            }
             _ => None,
         }
     }

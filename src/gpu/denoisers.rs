@@ -94,7 +94,8 @@ impl GpuDenoiser {
             DenoiserKind::Patch => {
                 let p = self.patch.as_ref().expect("built with the patch denoiser");
                 let shape = patch.expect("the patch denoiser needs a patch shape");
-                let r = p.run(alpha_bar, shape).await?;
+                let all: Vec<u32> = (0..self.items as u32).collect();
+                let r = p.run(alpha_bar, shape, &all).await?;
                 out.x0_all = r.x0_all;
                 out.x0_tag = tagged.then_some(r.x0_tag);
                 out.posterior_tag = None;

@@ -41,6 +41,8 @@ pub struct GpuGriffinLim {
     params: wgpu::Buffer,
     mags: wgpu::Buffer,
     angles: wgpu::Buffer,
+    /// The zero-phase start, e^{i·0} per bin: copied into `angles` at every run.
+    unit_phase: wgpu::Buffer,
     signal: wgpu::Buffer,
     out: wgpu::Buffer,
     fft: GpuFft,
@@ -72,6 +74,8 @@ impl GpuGriffinLim {
         let mags = storage(ctx, "gl magnitudes", (frames * bins * 4) as u64);
         let angles = storage(ctx, "gl angles", (frames * bins * 8) as u64);
         let prev = storage(ctx, "gl previous", (frames * bins * 8) as u64);
+        let ones: Vec<[f32; 2]> = vec![[1.0, 0.0]; frames * bins];
+        let unit_phase = storage_init(ctx, "gl unit phase", bytemuck::cast_slice(&ones));
         let lines = storage(ctx, "gl lines", (frames * n_fft * 8) as u64);
         let signal = storage(ctx, "gl signal", (padded * 4) as u64);
         let norm_b = storage_init(ctx, "gl norm", bytemuck::cast_slice(&norm));
@@ -118,6 +122,7 @@ impl GpuGriffinLim {
             params,
             mags,
             angles,
+            unit_phase,
             signal,
             out,
             fft,
@@ -150,9 +155,10 @@ impl GpuGriffinLim {
         );
         ctx.queue
             .write_buffer(&self.mags, 0, bytemuck::cast_slice(magnitudes));
-        let ones: Vec<[f32; 2]> = vec![[1.0, 0.0]; frames * bins];
-        ctx.queue
-            .write_buffer(&self.angles, 0, bytemuck::cast_slice(&ones));
+        // Zero phase (e^{i·0} = 1 + 0i) from the planned constant, copied on the device.
+        let mut start = ctx.device.create_command_encoder(&Default::default());
+        start.copy_buffer_to_buffer(&self.unit_phase, 0, &self.angles, 0, self.unit_phase.size());
+        ctx.queue.submit([start.finish()]);
         let pitch = self.pitch;
         let grid = |count: usize| {
             let groups = (count as u32).div_ceil(super::WORKGROUP_SIZE);

@@ -1,5 +1,6 @@
 //! Host side of `patch.wgsl`: the local patch (ELS) denoiser on the GPU, over
-//! every item and every candidate position (no item limit).
+//! the listed candidate items (every item, from `GpuDenoiser`) and every
+//! candidate position, or the window of positions the patch shape names.
 
 use bytemuck::{Pod, Zeroable};
 
@@ -30,7 +31,10 @@ struct Params {
     cutoff: f32,
     row_pitch: u32,
     interior: u32,
-    _pad: [u32; 2],
+    span: u32,
+    first: u32,
+    candidates: u32,
+    _pad: [u32; 3],
 }
 
 /// What the patch kernel returns.
@@ -48,6 +52,7 @@ pub struct GpuPatch {
     items: u32,
     batch: u32,
     params: wgpu::Buffer,
+    candidates: wgpu::Buffer,
     out: wgpu::Buffer,
     staging: wgpu::Buffer,
     reset: (wgpu::ComputePipeline, wgpu::BindGroup),
@@ -72,6 +77,7 @@ impl GpuPatch {
             .map(|i| u32::from(mask.is_some_and(|m| m[i])))
             .collect();
         let mask = storage_init(ctx, "patch mask", bytemuck::cast_slice(&mask_u32));
+        let candidates = storage(ctx, "patch candidates", u64::from(items.max(1)) * 4);
         let rows = storage(ctx, "patch rows", u64::from(batch) * n * 4);
         let boxed = storage(ctx, "patch boxes", u64::from(batch) * n * 4);
         let state = storage(ctx, "patch state", n * STATE * 4);
@@ -92,7 +98,7 @@ impl GpuPatch {
             reset: make("reset", &[(0, &params), (6, &state), (7, &item_state)]),
             differences: make(
                 "differences",
-                &[(0, &params), (1, &data), (2, x_t), (5, &boxed)],
+                &[(0, &params), (1, &data), (2, x_t), (5, &boxed), (9, &candidates)],
             ),
             rows: make("box_rows", &[(0, &params), (4, &rows), (5, &boxed)]),
             columns: make("box_columns", &[(0, &params), (4, &rows), (5, &boxed)]),
@@ -105,6 +111,7 @@ impl GpuPatch {
                     (5, &boxed),
                     (6, &state),
                     (7, &item_state),
+                    (9, &candidates),
                 ],
             ),
             finish: make(
@@ -112,6 +119,7 @@ impl GpuPatch {
                 &[(0, &params), (6, &state), (7, &item_state), (8, &out)],
             ),
             params,
+            candidates,
             out,
             staging,
         }
@@ -122,12 +130,23 @@ impl GpuPatch {
         self.batch
     }
 
-    /// Runs on the x_t already in the shared input buffer with an odd patch size.
-    pub async fn run(&self, alpha_bar: f64, shape: PatchShape) -> Result<PatchOutput, GpuError> {
+    /// Runs on the x_t already in the shared input buffer with an odd patch
+    /// size, comparing the patches of the `candidates` items (indices into the set).
+    pub async fn run(
+        &self,
+        alpha_bar: f64,
+        shape: PatchShape,
+        candidates: &[u32],
+    ) -> Result<PatchOutput, GpuError> {
         self.ctx.check_alive()?;
+        assert!(candidates.len() <= self.items as usize && candidates.iter().all(|&i| i < self.items));
         let s = self.edge;
         let n = s * s;
-        let total = self.items * n;
+        let (span, first) = shape.displacements(s);
+        let total = candidates.len() as u32 * span * span;
+        self.ctx
+            .queue
+            .write_buffer(&self.candidates, 0, bytemuck::cast_slice(candidates));
         let mut p = Params {
             edge: s,
             items: self.items,
@@ -139,7 +158,10 @@ impl GpuPatch {
             cutoff: CUTOFF,
             row_pitch: 0,
             interior: u32::from(shape.border == Border::Interior),
-            _pad: [0; 2],
+            span,
+            first,
+            candidates: candidates.len() as u32,
+            _pad: [0; 3],
         };
         let (px, py, pitch_pixels) = dispatch_grid(n);
         // Pixel kernels and line kernels use their own pitch: write params per use.
@@ -195,6 +217,6 @@ impl GpuPatch {
 mod tests {
     #[test]
     fn params_have_the_layout_of_their_wgsl_twin() {
-        super::super::assert_layout::<super::Params>(super::PATCH_WGSL, "Params", 12);
+        super::super::assert_layout::<super::Params>(super::PATCH_WGSL, "Params", 16);
     }
 }

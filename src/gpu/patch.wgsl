@@ -1,6 +1,8 @@
 // The local patch (ELS) denoiser, twin of src/denoise/patch.rs.
-// The candidates are (item, displacement) pairs, item-major; a batch of pairs
-// is processed by three kernels:
+// The candidates are (item, displacement) pairs, item-major over the listed
+// candidate items; the displacements are every one (span = S, first = 0) or,
+// with locality in position, the span × span window starting at `first`
+// (−W mod S) on each axis. A batch of pairs is processed by three kernels:
 //   box_rows:    per (pair, row): Σ_c (x_t(p) − √ᾱ·x_i(p + d))², boxed along the row
 //   box_columns: per (pair, column): the row boxes boxed along the column
 //   accumulate:  per pixel: log-sum-exp accumulation over the batch's pairs
@@ -25,8 +27,12 @@ struct Params {
     cutoff: f32,
     row_pitch: u32,
     interior: u32,
+    span: u32,
+    first: u32,
+    candidates: u32,
     _pad1: u32,
     _pad2: u32,
+    _pad3: u32,
 }
 
 // Per-pixel state: max, sum, value rgb (all items); the same for the tag's
@@ -47,6 +53,29 @@ const NEG_INF: f32 = -3.0e38;
 // x̂0_all (3·S²), x̂0_tag (3·S²), then shares in x̂0_all and in x̂0_tag
 // (S² · items each, pixel-major).
 @group(0) @binding(8) var<storage, read_write> out: array<f32>;
+// The items compared, in order (candidate slot → item index).
+@group(0) @binding(9) var<storage, read> candidates: array<u32>;
+
+// A pair's item, its displacement index within the item's pairs, and the
+// displacement itself (dx, dy) mod S.
+struct Pair {
+    item: u32,
+    w: u32,
+    dx: u32,
+    dy: u32,
+}
+
+fn pair_of(pair: u32) -> Pair {
+    let per_item = params.span * params.span;
+    let w = pair % per_item;
+    let m = params.edge - 1u;
+    return Pair(
+        candidates[pair / per_item],
+        w,
+        (w % params.span + params.first) & m,
+        (w / params.span + params.first) & m,
+    );
+}
 
 // Per (pair, pixel): Σ_c (x_t(p) − √ᾱ·item(p + d))², with wrap-around, into `boxed`
 // (used as scratch until box_columns overwrites it). S is a power of two, so
@@ -61,12 +90,10 @@ fn differences(@builtin(global_invocation_id) id: vec3<u32>) {
     }
     let j = k / n;
     let p = k % n;
-    let pair = params.pair_base + j;
-    let item = pair / n;
-    let d = pair % n;
+    let pr = pair_of(params.pair_base + j);
     let m = s - 1u;
-    let q = (((p / s) + d / s) & m) * s + (((p & m) + (d & m)) & m);
-    let base = item * 3u * n;
+    let q = (((p / s) + pr.dy) & m) * s + (((p & m) + pr.dx) & m);
+    let base = pr.item * 3u * n;
     let e0 = x_t[p] - params.signal * data[base + q];
     let e1 = x_t[n + p] - params.signal * data[base + n + q];
     let e2 = x_t[2u * n + p] - params.signal * data[base + 2u * n + q];
@@ -189,17 +216,17 @@ fn accumulate(@builtin(global_invocation_id) id: vec3<u32>) {
     var tag = Acc(state[at + 5u], state[at + 6u], vec3<f32>(state[at + 7u], state[at + 8u], state[at + 9u]));
     var snap_all = vec2<f32>(state[at + 10u], state[at + 11u]);
     var snap_tag = vec2<f32>(state[at + 12u], state[at + 13u]);
+    let per_item = params.span * params.span;
     for (var j = 0u; j < params.batch; j++) {
-        let pair = params.pair_base + j;
-        let item = pair / n;
-        let d = pair % n;
+        let pr = pair_of(params.pair_base + j);
+        let item = pr.item;
         let in_tag = mask[item] != 0u;
-        if (d == 0u) {
+        if (pr.w == 0u) {
             snap_all = vec2<f32>(all.max, all.sum);
             snap_tag = vec2<f32>(tag.max, tag.sum);
         }
-        let qy = (y + d / s) & m;
-        let qx = (x + (d & m)) & m;
+        let qy = (y + pr.dy) & m;
+        let qx = (x + pr.dx) & m;
         let l = -boxed[j * n + p] * params.inv_two_var;
         let keep_all = l >= all.max - params.cutoff;
         let keep_tag = in_tag && l >= tag.max - params.cutoff;
@@ -214,7 +241,7 @@ fn accumulate(@builtin(global_invocation_id) id: vec3<u32>) {
                 acc_add(&tag, l, v);
             }
         }
-        if (d == n - 1u) {
+        if (pr.w == per_item - 1u) {
             var own = vec4<f32>(own_part(all, snap_all.x, snap_all.y), NEG_INF, 0.0);
             if (in_tag) {
                 own = vec4<f32>(own.xy, own_part(tag, snap_tag.x, snap_tag.y));

@@ -70,12 +70,7 @@ impl Generator {
 
     #[wasm_bindgen(getter)]
     pub fn backend(&self) -> String {
-        if self.inner.borrow().runs.gpu.is_some() {
-            "gpu"
-        } else {
-            "cpu"
-        }
-        .into()
+        self.inner.borrow().runs.backend().into()
     }
 
     #[wasm_bindgen(getter, js_name = backendDetail)]

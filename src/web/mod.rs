@@ -50,6 +50,15 @@ impl Runs {
         }
     }
 
+    /// "gpu" or "cpu": the path the scene's next run starts on.
+    pub fn backend(&self) -> &'static str {
+        if self.gpu.is_some() {
+            "gpu"
+        } else {
+            "cpu"
+        }
+    }
+
     /// Starts a run on `set`: the start info for the page, or the reason in words.
     pub fn start(&mut self, set: Rc<Dataset>, o: &RunOptions) -> Result<JsValue, JsError> {
         let (run, info) = Run::start(

@@ -162,12 +162,7 @@ impl SoundScene {
 
     #[wasm_bindgen(getter)]
     pub fn backend(&self) -> String {
-        if self.inner.borrow().runs.gpu.is_some() {
-            "gpu"
-        } else {
-            "cpu"
-        }
-        .into()
+        self.inner.borrow().runs.backend().into()
     }
 
     #[wasm_bindgen(getter, js_name = backendDetail)]

@@ -4,7 +4,7 @@
 import { Generator, sourceColour, randomSeed } from "../pkg/hypothetical.js";
 import { markCurrent } from "./lib/site.js";
 import { renderRecogniser, recogniserSentence } from "./lib/recogniser.js";
-import { checkSettings } from "./lib/limits.js";
+import { checkSettings, samplerSettings } from "./lib/limits.js";
 import { expose } from "./lib/test-hooks.js";
 import { byIds, messenger, shortCredit } from "./lib/page.js";
 import { parseAddress, writeAddress, own } from "./lib/address.js";
@@ -189,13 +189,8 @@ function draw(canvas, rgba, edge) {
 
 function settings() {
   return {
+    ...samplerSettings(ui),
     denoiser: state.scene === "average" ? "gaussian" : ui.denoiser.value,
-    tag: ui.tag.value,
-    steps: Number(ui.steps.value),
-    guidance: Number(ui.guidance.value),
-    temperature: Number(ui.temperature.value),
-    seed: Number(ui.seed.value),
-    method: ui.method.value,
     size: Number(ui.size.value),
     border: ui.border.value,
   };

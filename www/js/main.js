@@ -4,7 +4,7 @@ import { decodePicture, loadBuiltin, InputError } from "./image-input.js";
 import { drawSpectrum } from "./spectrum-plot.js";
 import { expose } from "./lib/test-hooks.js";
 import { byIds, messenger, shortCredit, fullCredit } from "./lib/page.js";
-import { parseAddress } from "./lib/address.js";
+import { parseAddress, writeAddressSoon } from "./lib/address.js";
 import { showBackend } from "./lib/backend.js";
 import "./lib/site.js";
 import { startScene, runPage } from "./lib/scene.js";
@@ -29,7 +29,6 @@ const state = {
   spectrum: null, // the current picture's spectrum: fixed per picture, fetched once
   timings: [], // ms per frame, most recent last
   addressNote: "",
-  hashTimer: 0,
   // Rendering: at most one frame in flight, always the latest request.
   wanted: false,
   busy: false,
@@ -59,15 +58,12 @@ function readHash() {
 }
 
 function writeHash() {
-  clearTimeout(state.hashTimer);
-  state.hashTimer = setTimeout(() => {
-    const p = new URLSearchParams();
-    if (state.image && state.image !== "upload") p.set("image", state.image);
-    p.set("t", state.t);
-    p.set("schedule", state.schedule);
-    p.set("seed", state.seed);
-    history.replaceState(null, "", `#${p}`);
-  }, 250);
+  writeAddressSoon(() => ({
+    image: state.image === "upload" ? undefined : state.image,
+    t: state.t,
+    schedule: state.schedule,
+    seed: state.seed,
+  }));
 }
 
 // ---- rendering: at most one frame in flight, always the latest request ----

@@ -5,10 +5,10 @@ import { SoundScene, limiterCurve, soundConstants } from "../pkg/hypothetical.js
 import { Mix, buffer, SAMPLE_RATE, useSampleRate, expectedMix, renderOffline } from "./audio-graph.js";
 import "./lib/site.js";
 import { renderRecogniser } from "./lib/recogniser.js";
-import { checkSettings } from "./lib/limits.js";
+import { checkSettings, samplerSettings } from "./lib/limits.js";
 import { expose } from "./lib/test-hooks.js";
 import { byIds, messenger, shortCredit } from "./lib/page.js";
-import { parseAddress } from "./lib/address.js";
+import { parseAddress, writeAddressSoon } from "./lib/address.js";
 import { showBackend } from "./lib/backend.js";
 import { startScene, runPage } from "./lib/scene.js";
 import { sampleSteps, describeStepTimes } from "./lib/sampling.js";
@@ -50,7 +50,6 @@ const state = {
   timings: { steps: [], render: [] },
   tTimer: 0, // the pending spectrogram frame
   sourceTicket: 0, // the latest source choice (see useClip)
-  hashTimer: 0,
 };
 
 const showMessage = messenger(ui.message, "error");
@@ -358,17 +357,7 @@ async function hearPicture() {
 }
 
 // ---- generation ----
-function settings() {
-  return {
-    denoiser: ui.denoiser.value,
-    tag: ui.tag.value,
-    steps: Number(ui.steps.value),
-    guidance: Number(ui.guidance.value),
-    temperature: Number(ui.temperature.value),
-    seed: Number(ui.seed.value),
-    method: ui.method.value,
-  };
-}
+const settings = () => samplerSettings(ui);
 
 function showStep(k) {
   drawSpectrogram(ui.genSpec, state.scene.stepPicture(k));
@@ -484,14 +473,14 @@ function download() {
 
 // ---- the address ----
 function writeHash() {
-  clearTimeout(state.hashTimer);
-  state.hashTimer = setTimeout(() => {
-    const p = new URLSearchParams();
-    if (ui.clip.value) p.set("clip", ui.clip.value);
-    p.set("t", ui.t.value);
-    for (const f of ["tag", "denoiser", "steps", "seed"]) p.set(f, ui[f].value);
-    history.replaceState(null, "", `#${p}`);
-  }, 250);
+  writeAddressSoon(() => ({
+    clip: ui.clip.value,
+    t: ui.t.value,
+    tag: ui.tag.value,
+    denoiser: ui.denoiser.value,
+    steps: ui.steps.value,
+    seed: ui.seed.value,
+  }));
 }
 
 const ADDRESS = {

@@ -47,6 +47,16 @@ export function writeAddress(values) {
   history.replaceState(null, "", `#${p}`);
 }
 
+let pending = 0;
+/**
+ * Writes `values()` into the address once the visitor pauses (250 ms), so
+ * that dragging a slider does not rewrite the address at every frame.
+ */
+export function writeAddressSoon(values) {
+  clearTimeout(pending);
+  pending = setTimeout(() => writeAddress(values()), 250);
+}
+
 /** Looks a key up among an object's own properties only. */
 export function own(object, key) {
   return Object.hasOwn(object, key) ? object[key] : undefined;

@@ -1,5 +1,6 @@
-// The sampler's controls take their limits from the core (samplerLimits() in
-// the wasm, sampler::Limits in Rust), so the page and the sampler agree.
+// The sampler's controls, the same on every generating page: their limits
+// come from the core (samplerLimits() in the wasm, diffusion::sampler::Limits
+// in Rust), so the page and the sampler agree.
 
 /** Sets min/max on the steps, guidance, temperature and seed inputs of `ui`. */
 export function applyLimits(ui, limits) {
@@ -19,4 +20,17 @@ export function checkSettings(s, limits) {
     return `The seed must be a whole number from 0 to ${limits.maxSeed}.`;
   }
   return "";
+}
+
+/** The sampler's settings as the controls in `ui` show them (the page adds its own). */
+export function samplerSettings(ui) {
+  return {
+    denoiser: ui.denoiser.value,
+    tag: ui.tag.value,
+    steps: Number(ui.steps.value),
+    guidance: Number(ui.guidance.value),
+    temperature: Number(ui.temperature.value),
+    seed: Number(ui.seed.value),
+    method: ui.method.value,
+  };
 }
