@@ -862,11 +862,17 @@ fn a_position_window_as_wide_as_the_picture_is_the_machine_without_one() {
             &set,
             &x_t,
             0.4,
-            PatchShape { window: Some(w), ..everywhere },
+            PatchShape {
+                window: Some(w),
+                ..everywhere
+            },
             None,
             &[0, 1, 2],
         );
-        assert_eq!(got.x0_all, want.x0_all, "window ±{w} at 32 px covers every displacement");
+        assert_eq!(
+            got.x0_all, want.x0_all,
+            "window ±{w} at 32 px covers every displacement"
+        );
     }
 }
 
@@ -879,8 +885,15 @@ fn a_position_window_compares_only_candidates_near_each_pixel_as_a_direct_sum_do
     let set = small_set(2);
     let x_t = field(32, 5).data().to_vec();
     let (size, w, a) = (7u32, 3i32, 0.6f64);
-    assert_eq!(patch::position_window(size), 3, "the window is the patch radius");
-    let shape = PatchShape { window: Some(w as u32), ..PatchShape::everywhere(size, Border::Interior) };
+    assert_eq!(
+        patch::position_window(size),
+        3,
+        "the window is the patch radius"
+    );
+    let shape = PatchShape {
+        window: Some(w as u32),
+        ..PatchShape::everywhere(size, Border::Interior)
+    };
     let got = patch::denoise(&set, &x_t, a, shape, None, &[0, 1]);
     let (s, n, r) = (32i32, 32 * 32, (size / 2) as i32);
     let signal = a.sqrt();
@@ -898,13 +911,17 @@ fn a_position_window_compares_only_candidates_near_each_pixel_as_a_direct_sum_do
                             let xp = (wrap(y + dy) * s + wrap(x + dx)) as usize;
                             let xq = ((qy + dy) * s + qx + dx) as usize;
                             for c in 0..3 {
-                                let e = f64::from(x_t[c * n + xp]) - signal * f64::from(item[c * n + xq]);
+                                let e = f64::from(x_t[c * n + xp])
+                                    - signal * f64::from(item[c * n + xq]);
                                 dist += e * e;
                             }
                         }
                     }
                     let q = (qy * s + qx) as usize;
-                    terms.push((-dist / (2.0 * (1.0 - a)), [0, 1, 2].map(|c| f64::from(item[c * n + q]))));
+                    terms.push((
+                        -dist / (2.0 * (1.0 - a)),
+                        [0, 1, 2].map(|c| f64::from(item[c * n + q])),
+                    ));
                 }
             }
         }
@@ -912,7 +929,11 @@ fn a_position_window_compares_only_candidates_near_each_pixel_as_a_direct_sum_do
         let top = terms.iter().map(|t| t.0).fold(f64::NEG_INFINITY, f64::max);
         let total: f64 = terms.iter().map(|t| (t.0 - top).exp()).sum();
         for c in 0..3 {
-            let want = terms.iter().map(|t| (t.0 - top).exp() * t.1[c]).sum::<f64>() / total;
+            let want = terms
+                .iter()
+                .map(|t| (t.0 - top).exp() * t.1[c])
+                .sum::<f64>()
+                / total;
             let diff = (want - f64::from(got.x0_all[c * n + p])).abs();
             assert!(diff < 1e-4, "pixel ({x}, {y}) channel {c}: {diff}");
         }

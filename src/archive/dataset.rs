@@ -1,7 +1,7 @@
 //! The archive's images as the samplers see them: N items of S × S planar RGB
 //! in [−1, 1], each with its id and tags.
 //!
-//! The archive ships 128 × 128 sRGB PNGs. Sampling runs at 32 or 64 px: each
+//! The archive ships 128 × 128 sRGB PNGs. Sampling runs at 32, 64 or 128 px: each
 //! item is reduced by averaging 4 × 4 or 2 × 2 blocks of its values (in the
 //! archive's sRGB-encoded units, as a trained model's data loader would see
 //! them). PNG decoding is done here, in Rust, on both the browser and the
@@ -14,7 +14,7 @@ use thiserror::Error;
 use crate::image::{byte_to_unit, ImageField, CHANNELS};
 
 /// The edges the samplers run at, in pixels.
-pub const SAMPLE_EDGES: [u32; 2] = [32, 64];
+pub const SAMPLE_EDGES: [u32; 3] = [32, 64, 128];
 
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum DatasetError {
@@ -27,7 +27,7 @@ pub enum DatasetError {
         height: u32,
         edge: u32,
     },
-    #[error("the sampling edge must be 32 or 64 px, not {0}")]
+    #[error("the sampling edge must be 32, 64 or 128 px, not {0}")]
     Edge(u32),
     #[error("{0}: this id is already in the set")]
     Duplicate(String),

@@ -15,9 +15,17 @@ use crate::diffusion::sampler::Sampler;
 /// [`patch_candidates`]. The GPU path always uses every item.
 pub const CPU_PATCH_BUDGET: usize = 70_254_592;
 
-/// How many items the CPU patch denoiser may use at this edge (at least 2).
+/// How many items the CPU patch denoiser may use at this edge with every
+/// position a candidate (at least 2).
 pub fn cpu_patch_items(edge: u32, items: usize) -> usize {
-    let per_item = (edge as usize).pow(4);
+    cpu_patch_items_for(PatchShape::everywhere(3, Border::Interior), edge, items)
+}
+
+/// How many items the CPU patch denoiser may use for a patch shape: the
+/// budget over S² pixels × the displacements compared per item (at least 2).
+pub fn cpu_patch_items_for(shape: PatchShape, edge: u32, items: usize) -> usize {
+    let (span, _) = shape.displacements(edge);
+    let per_item = (edge as usize).pow(2) * (span as usize).pow(2);
     (CPU_PATCH_BUDGET / per_item)
         .clamp(2, items.max(2))
         .min(items)
@@ -80,6 +88,8 @@ enum Model {
         items: usize,
         /// Which patches of each item are compared.
         border: Border,
+        /// Items per step from the CPU budget at each step's patch shape.
+        budget: bool,
     },
 }
 
@@ -117,6 +127,7 @@ impl CpuDenoiser {
             (DenoiserKind::Patch, false) => Model::Patch {
                 items: set.len(),
                 border: Border::default(),
+                budget: false,
             },
             (DenoiserKind::Patch, true) => return None,
         };
@@ -148,6 +159,15 @@ impl CpuDenoiser {
     pub fn with_patch_items(mut self, items: usize) -> Self {
         if let Model::Patch { items: n, .. } = &mut self.model {
             *n = items.max(1);
+        }
+        self
+    }
+
+    /// Limits the patch denoiser at each step to the items the CPU budget
+    /// affords at that step's patch shape ([`cpu_patch_items_for`]).
+    pub fn with_cpu_budget(mut self) -> Self {
+        if let Model::Patch { budget, .. } = &mut self.model {
+            *budget = true;
         }
         self
     }
@@ -222,7 +242,8 @@ impl CpuDenoiser {
                 Some(PatchShape {
                     size,
                     border,
-                    window: (set.edge() > patch::WINDOWED_ABOVE).then(|| patch::position_window(size)),
+                    window: (set.edge() > patch::WINDOWED_ABOVE)
+                        .then(|| patch::position_window(size)),
                 })
             }
             _ => None,
@@ -267,13 +288,17 @@ impl CpuDenoiser {
     pub fn begin_patch(&self, set: &Dataset, sampler: &Sampler) -> PendingPatch {
         let (x_t, a) = (sampler.x_t(), sampler.alpha_bar());
         let posterior = archive::posterior(set, x_t, a);
+        let shape = self.patch_shape(set, sampler).expect("patch denoiser");
+        let limit = match self.model {
+            Model::Patch { budget: true, .. } => cpu_patch_items_for(shape, set.edge(), set.len()),
+            _ => self.patch_items(),
+        };
         let candidates = patch_candidates(
             &posterior,
             self.mask.as_deref(),
             sampler.config().guidance,
-            self.patch_items(),
+            limit,
         );
-        let shape = self.patch_shape(set, sampler).expect("patch denoiser");
         PendingPatch {
             step: patch::PatchStep::new(set, x_t, a, shape, self.mask.as_deref()),
             candidates,
@@ -295,7 +320,8 @@ impl CpuDenoiser {
     ) -> (f64, bool) {
         let (x_t, a) = (sampler.x_t(), sampler.alpha_bar());
         if self.kind == DenoiserKind::Patch {
-            let usable = cpu_patch_items(set.edge(), set.len());
+            let shape = self.patch_shape(set, sampler).expect("patch denoiser");
+            let usable = cpu_patch_items_for(shape, set.edge(), set.len());
             let pending = self.begin_patch(set, sampler);
             let total = usable.min(pending.progress().1);
             let timed = 2.min(total).max(1);

@@ -20,7 +20,7 @@ use crate::archive::dataset::{encode_png, Dataset, SAMPLE_EDGES};
 use crate::archive::Item;
 use crate::backend::calibration::{Calibrations, KernelTiming, Path};
 use crate::denoise::archive::{self as archive_denoiser, TagBar};
-use crate::denoise::patch::Border;
+use crate::denoise::patch::{self, Border};
 use crate::denoise::DenoiserKind;
 use crate::diffusion::cpu::{cpu_patch_items, CpuDenoiser, PendingPatch};
 use crate::diffusion::provenance::{
@@ -49,7 +49,7 @@ pub struct RunOptions {
     pub seed: u32,
     /// "ddim" or "ddpm".
     pub method: String,
-    /// Picture edge in pixels (RGB runs: 32 or 64; spectrograms: their own).
+    /// Picture edge in pixels (RGB runs: 32, 64 or 128; spectrograms: their own).
     #[serde(default)]
     pub size: Option<u32>,
     /// Patch denoiser: "interior" (default) or "wrap".
@@ -123,11 +123,40 @@ pub struct StepReport {
     pub calibration: Option<String>,
 }
 
+/// The coarse stage of a cascade: the patch machine at a smaller edge, which
+/// composes the picture while the noise is high.
+struct Coarse {
+    set: Rc<Dataset>,
+    cpu: CpuDenoiser,
+    gpu: Option<GpuDenoiser>,
+    /// The first timestep denoised at the full edge.
+    until: u32,
+}
+
+/// The edge a cascade composes at.
+pub const CASCADE_EDGE: u32 = 32;
+/// The cascade hands over to the full edge when the coarse patches have
+/// shrunk to this size: the composition (the large patches) is settled at
+/// the coarse edge, the texture is made at the full one.
+pub const CASCADE_HANDOVER_PATCH: u32 = 7;
+
+/// The first timestep of T at which the cascade works at the full edge.
+pub fn cascade_handover(t_max: u32) -> u32 {
+    (0..=t_max)
+        .rev()
+        .find(|&t| {
+            crate::denoise::patch::patch_size(CASCADE_EDGE, t, t_max) <= CASCADE_HANDOVER_PATCH
+        })
+        .unwrap_or(0)
+}
+
 pub struct Run {
     set: Rc<Dataset>,
     sampler: Sampler,
     cpu: CpuDenoiser,
     gpu: Option<GpuDenoiser>,
+    /// A cascade's coarse stage, until it hands over.
+    coarse: Option<Coarse>,
     /// Time the kernel on both paths at the second step (the first warms the GPU up).
     calibrate: bool,
     /// The CPU patch denoiser's unfinished step.
@@ -140,8 +169,13 @@ impl Run {
     /// Prepares a run on `set`. `gpu` is the scene's open context, if any;
     /// it is used unless `calibrations` has measured the CPU faster for this
     /// kernel, and with `calibrate` an unmeasured kernel is timed at step 2.
+    /// A patch run above 64 px is a cascade: it composes on `coarse` (the
+    /// same items at [`CASCADE_EDGE`]) and refines on `set` with candidates
+    /// near each pixel's position; without `coarse` it runs at the full edge
+    /// throughout.
     pub fn start(
         set: Rc<Dataset>,
+        coarse: Option<Rc<Dataset>>,
         o: &RunOptions,
         gpu: Option<&GpuContext>,
         calibrations: &Calibrations,
@@ -194,7 +228,41 @@ impl Run {
                 cpu.gaussian(),
             )
         });
-        let calibrate = gpu.is_some() && calibrate && measured.is_none();
+        let cascade = kind == DenoiserKind::Patch && set.edge() > patch::WINDOWED_ABOVE;
+        let coarse =
+            match coarse.filter(|c| cascade && c.edge() == CASCADE_EDGE && c.len() == set.len()) {
+                Some(c) => {
+                    let mut ccpu = CpuDenoiser::new(&c, kind, tag.as_deref())
+                        .ok_or_else(|| RunError::Tag(tag.clone().unwrap_or_default()))?
+                        .with_border(cpu.border());
+                    if gpu.is_none() {
+                        ccpu = ccpu.with_cpu_budget();
+                    }
+                    let cgpu = gpu.as_ref().map(|g| {
+                        GpuDenoiser::new(g.context().clone(), &c, kind, ccpu.mask(), None)
+                    });
+                    Some(Coarse {
+                        set: c,
+                        cpu: ccpu,
+                        gpu: cgpu,
+                        until: cascade_handover(sampler.t_max()),
+                    })
+                }
+                None => None,
+            };
+        // A cascade's sampler starts at the coarse edge and is enlarged at the handover.
+        let sampler = match &coarse {
+            Some(_) => Sampler::with_channels(
+                SamplerConfig {
+                    edge: CASCADE_EDGE,
+                    ..cfg.clone()
+                },
+                channels,
+            )?,
+            None => sampler,
+        };
+        // A cascade's kernels change size midway: they are not timed.
+        let calibrate = gpu.is_some() && calibrate && measured.is_none() && coarse.is_none();
         let paths = match (gpu_open, measured) {
             (false, _) => None,
             (true, Some(m)) => Some(m.sentence()),
@@ -205,7 +273,17 @@ impl Run {
             (true, None) => Some("WebGPU, as the address asks (?gpu).".to_string()),
         };
         let mut approximation = None;
-        if gpu.is_none() && kind == DenoiserKind::Patch {
+        if cascade {
+            if gpu.is_none() {
+                cpu = cpu.with_cpu_budget();
+            }
+            approximation = Some(cascade_sentence(
+                &set,
+                coarse.as_ref().map(|c| c.until),
+                gpu.is_none(),
+                sampler.t_max(),
+            ));
+        } else if gpu.is_none() && kind == DenoiserKind::Patch {
             let k = cpu_patch_items(set.edge(), set.len());
             if k < set.len() {
                 cpu = cpu.with_patch_items(k);
@@ -220,6 +298,13 @@ impl Run {
         }
         let backend = if gpu.is_some() { "gpu" } else { "cpu" };
         let mut settings = describe_settings(kind, tag.as_deref(), &cfg, cpu.border(), backend);
+        if let Some(c) = coarse.as_ref() {
+            settings.push_str(&format!(
+                "; a cascade: composed at {CASCADE_EDGE} px while t > {}, then refined at {} px with candidates within the patch radius of each pixel",
+                c.until,
+                set.edge()
+            ));
+        }
         if spectrograms {
             settings.push_str("; ");
             settings.push_str(&crate::audio::spectrogram::describe_pictures());
@@ -237,6 +322,7 @@ impl Run {
             sampler,
             cpu,
             gpu,
+            coarse,
             calibrate,
             pending: None,
             tag,
@@ -258,68 +344,85 @@ impl Run {
             ..StepReport::default()
         };
         if !self.sampler.is_done() {
-            let shape = self.cpu.patch_shape(&self.set, &self.sampler);
-            let (x_t, a) = (self.sampler.x_t(), self.sampler.alpha_bar());
+            self.hand_over()?;
+            let Run {
+                set,
+                sampler,
+                cpu,
+                gpu,
+                coarse,
+                pending,
+                calibrate,
+                ..
+            } = self;
+            // The stage at work: a cascade's coarse stage, or the run's own.
+            let (set, cpu, gpu) = match coarse.as_mut() {
+                Some(c) => (&c.set, &c.cpu, &mut c.gpu),
+                None => (&*set, &*cpu, gpu),
+            };
+            let shape = cpu.patch_shape(set, sampler);
+            let (x_t, a) = (sampler.x_t(), sampler.alpha_bar());
             let mut answer = None;
-            if let Some(gpu) = self.gpu.as_mut() {
+            if let Some(g) = gpu.as_mut() {
                 let t0 = now_ms();
-                match gpu.denoise(x_t, a, shape).await {
+                match g.denoise(x_t, a, shape).await {
                     Ok(mut d) => {
                         let gpu_ms = now_ms() - t0;
-                        if self.calibrate && self.sampler.steps_done() == 1 {
-                            self.calibrate = false;
-                            let (cpu_ms, exact) =
-                                self.cpu.time_gpu_work(&self.set, &self.sampler, now_ms);
+                        if *calibrate && sampler.steps_done() == 1 {
+                            *calibrate = false;
+                            let (cpu_ms, exact) = cpu.time_gpu_work(set, sampler, now_ms);
                             report.timing = Some(KernelTiming {
-                                kernel: self.cpu.kernel_name(),
-                                size: self.set.edge(),
+                                kernel: cpu.kernel_name(),
+                                size: set.edge(),
                                 gpu_ms,
                                 cpu_ms,
                                 exact_on_cpu: exact,
                             });
                         }
-                        self.cpu.complete_gpu_answer(&mut d, x_t, a);
+                        cpu.complete_gpu_answer(&mut d, x_t, a);
                         answer = Some(d);
                         report.backend = "gpu";
                     }
                     Err(e) => {
                         report.fell_back = Some(format!("{e}; this run continues on the CPU"));
-                        self.leave_gpu();
+                        *gpu = None;
                     }
                 }
             }
             let d = match answer {
                 Some(d) => d,
-                None if self.cpu.kind() == DenoiserKind::Patch => {
-                    let mut pending = self
-                        .pending
+                None if cpu.kind() == DenoiserKind::Patch => {
+                    let mut step = pending
                         .take()
-                        .unwrap_or_else(|| self.cpu.begin_patch(&self.set, &self.sampler));
+                        .unwrap_or_else(|| cpu.begin_patch(set, sampler));
                     let started = now_ms();
-                    while !pending.is_complete() {
-                        pending.add_next(&self.set);
+                    while !step.is_complete() {
+                        step.add_next(set);
                         if now_ms() - started > slice_ms {
                             break;
                         }
                     }
-                    if !pending.is_complete() {
-                        let (added, of) = pending.progress();
-                        self.pending = Some(pending);
+                    if !step.is_complete() {
+                        let (added, of) = step.progress();
+                        *pending = Some(step);
                         return Ok(StepReport {
-                            index: self.sampler.steps_done(),
-                            total: self.sampler.total_steps(),
-                            t: self.sampler.t().unwrap_or(0),
+                            index: sampler.steps_done(),
+                            total: sampler.total_steps(),
+                            t: sampler.t().unwrap_or(0),
                             patch: shape.map(|p| p.size),
                             partial: Some([added, of]),
                             ..report
                         });
                     }
-                    pending.finish()
+                    step.finish()
                 }
-                None => self.cpu.denoise(&self.set, &self.sampler),
+                None => cpu.denoise(set, sampler),
             };
-            self.sampler
-                .advance(&d, self.cpu.kind(), shape.map(|p| p.size))?;
+            let kind = cpu.kind();
+            sampler.advance(&d, kind, shape.map(|p| p.size))?;
+            if report.fell_back.is_some() {
+                self.leave_gpu();
+            }
         }
         let last = self.sampler.records().last();
         Ok(StepReport {
@@ -344,10 +447,32 @@ impl Run {
         decided.sentence()
     }
 
-    /// Drops the GPU twin; the rest of the run is on the CPU (exact: the
+    /// Drops the GPU twins; the rest of the run is on the CPU (exact: the
     /// patch denoiser keeps every item, however slow).
     fn leave_gpu(&mut self) {
         self.gpu = None;
+        if let Some(c) = self.coarse.as_mut() {
+            c.gpu = None;
+        }
+    }
+
+    /// A cascade moves to the full edge at its handover timestep.
+    fn hand_over(&mut self) -> Result<(), RunError> {
+        let due = match (&self.coarse, self.sampler.t()) {
+            (Some(c), Some(t)) => t <= c.until && self.sampler.steps_done() > 0,
+            _ => false,
+        };
+        if due {
+            let c = self.coarse.take().expect("checked");
+            self.sampler.enlarge(self.set.edge() / c.set.edge())?;
+            self.pending = None;
+        }
+        Ok(())
+    }
+
+    /// Whether a cascade is still composing at its coarse edge.
+    pub fn composing(&self) -> bool {
+        self.coarse.is_some()
     }
 
     pub fn sampler(&self) -> &Sampler {
@@ -517,6 +642,40 @@ impl Run {
         let text: Vec<(&str, &str)> = text.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         Ok(encode_png(&rgba, edge * k, edge * k, &text))
     }
+}
+
+/// The words for a cascade, with the CPU's item counts where they apply.
+fn cascade_sentence(set: &Dataset, until: Option<u32>, on_cpu: bool, t_max: u32) -> String {
+    let edge = set.edge();
+    let mut words = match until {
+        Some(t) => format!(
+            "At {edge} × {edge} px the patch machine works as a cascade: it composes the picture at {CASCADE_EDGE} px while t > {t} (patches from every position of every item, as at {CASCADE_EDGE} px), then enlarges its guess, adds fresh noise of the same level and refines it at {edge} px, where each pixel takes patches only from within the patch radius of its own position."
+        ),
+        None => format!(
+            "At {edge} × {edge} px each pixel takes patches only from within the patch radius of its own position."
+        ),
+    };
+    if on_cpu {
+        let from = until.unwrap_or(t_max);
+        let counts: Vec<usize> = [from, 1]
+            .iter()
+            .map(|&t| {
+                let size = patch::patch_size(edge, t, t_max);
+                let shape = patch::PatchShape {
+                    window: Some(patch::position_window(size)),
+                    ..patch::PatchShape::everywhere(size, Border::Interior)
+                };
+                crate::diffusion::cpu::cpu_patch_items_for(shape, edge, set.len())
+            })
+            .collect();
+        words.push_str(&format!(
+            " On the CPU the {edge} px steps use the {}–{} items of the {} that the archive posterior ranks highest (more as the patches shrink); WebGPU uses all of them.",
+            counts[0],
+            counts[1],
+            set.len()
+        ));
+    }
+    words
 }
 
 /// The words for the patch denoiser's bounded candidate set on the CPU.

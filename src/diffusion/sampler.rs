@@ -27,11 +27,15 @@ use thiserror::Error;
 
 use crate::denoise::{Denoised, DenoiserKind};
 use crate::diffusion::schedule::{Schedule, ScheduleKind, DEFAULT_STEPS};
-use crate::image::{write_rgba8, CHANNELS};
+use crate::image::{
+    upscale_bilinear, upscale_nearest, upscale_nearest_values, write_rgba8, CHANNELS,
+};
 use crate::rng::fill_gaussian_planar;
 
 /// Random stream of the starting noise x_T.
 pub const STREAM_SAMPLER_START: u32 = 1;
+/// Random stream of the fresh noise when a cascade enlarges the picture.
+pub const STREAM_SAMPLER_CASCADE: u32 = 15;
 /// Random streams of the noise injected by DDPM steps: step k uses this + k.
 pub const STREAM_SAMPLER_STEP: u32 = 16;
 
@@ -308,6 +312,48 @@ impl Sampler {
         self.update(&x0, a_t, a_s);
         self.x0 = Some(x0);
         self.done += 1;
+        Ok(())
+    }
+
+    /// Continues the run at an edge k times larger (a cascade's next stage):
+    /// x_t = √ᾱ_t·up(x̂0) + √(1 − ᾱ_t)·ε at the timestep to denoise next, where
+    /// x̂0 is the last step's guided estimate enlarged bilinearly and ε comes
+    /// from its own Philox stream (SDEdit's re-noising, Meng et al. 2022).
+    /// The steps recorded so far are enlarged (nearest neighbour) so that every
+    /// step shows at the new size. Needs at least one step done.
+    pub fn enlarge(&mut self, k: u32) -> Result<(), SamplerError> {
+        let x0 = self.x0.as_ref().ok_or(SamplerError::Finished)?;
+        let edge = self.cfg.edge;
+        let big = edge * k;
+        let pixels = big as usize * big as usize;
+        let up = upscale_bilinear(x0, edge, k, self.channels);
+        let mut eps = vec![0.0f32; up.len()];
+        fill_gaussian_planar(
+            self.cfg.seed,
+            STREAM_SAMPLER_CASCADE,
+            pixels,
+            self.channels,
+            &mut eps,
+        );
+        let a = self.alpha_bar();
+        let (sa, sn) = (a.sqrt() as f32, (1.0 - a).max(0.0).sqrt() as f32);
+        self.x = up
+            .iter()
+            .zip(&eps)
+            .map(|(&u, &e)| sa * u + sn * e)
+            .collect();
+        self.x0 = Some(up);
+        for r in &mut self.records {
+            if let StepPicture::Rgb { x_t, x0 } = &mut r.picture {
+                *x_t = upscale_nearest(x_t, edge, k);
+                *x0 = upscale_nearest(x0, edge, k);
+            }
+            if let Some((items, shares)) = &mut r.source {
+                *items = upscale_nearest_values(items, edge, k);
+                *shares = upscale_nearest_values(shares, edge, k);
+            }
+        }
+        self.cfg.edge = big;
         Ok(())
     }
 

@@ -98,7 +98,13 @@ impl GpuPatch {
             reset: make("reset", &[(0, &params), (6, &state), (7, &item_state)]),
             differences: make(
                 "differences",
-                &[(0, &params), (1, &data), (2, x_t), (5, &boxed), (9, &candidates)],
+                &[
+                    (0, &params),
+                    (1, &data),
+                    (2, x_t),
+                    (5, &boxed),
+                    (9, &candidates),
+                ],
             ),
             rows: make("box_rows", &[(0, &params), (4, &rows), (5, &boxed)]),
             columns: make("box_columns", &[(0, &params), (4, &rows), (5, &boxed)]),
@@ -139,7 +145,9 @@ impl GpuPatch {
         candidates: &[u32],
     ) -> Result<PatchOutput, GpuError> {
         self.ctx.check_alive()?;
-        assert!(candidates.len() <= self.items as usize && candidates.iter().all(|&i| i < self.items));
+        assert!(
+            candidates.len() <= self.items as usize && candidates.iter().all(|&i| i < self.items)
+        );
         let s = self.edge;
         let n = s * s;
         let (span, first) = shape.displacements(s);

@@ -193,9 +193,61 @@ pub fn upscale_nearest(rgba: &[u8], edge: u32, k: u32) -> Vec<u8> {
     out
 }
 
+/// Enlarges planar values (`channels` planes of edge × edge) by a whole
+/// factor k with bilinear interpolation between pixel centres (edges clamped):
+/// a smooth picture, not k × k blocks.
+pub fn upscale_bilinear(values: &[f32], edge: u32, k: u32, channels: usize) -> Vec<f32> {
+    let (s, k) = (edge as usize, k.max(1) as usize);
+    let big = s * k;
+    let mut out = vec![0.0f32; channels * big * big];
+    // Source coordinate of output pixel i: (i + ½)/k − ½, clamped to the picture.
+    let coord = |i: usize| -> (usize, usize, f32) {
+        let u = ((i as f32 + 0.5) / k as f32 - 0.5).clamp(0.0, (s - 1) as f32);
+        let i0 = u.floor() as usize;
+        (i0, (i0 + 1).min(s - 1), u - i0 as f32)
+    };
+    for c in 0..channels {
+        let src = &values[c * s * s..(c + 1) * s * s];
+        let dst = &mut out[c * big * big..(c + 1) * big * big];
+        for y in 0..big {
+            let (y0, y1, fy) = coord(y);
+            for x in 0..big {
+                let (x0, x1, fx) = coord(x);
+                let top = src[y0 * s + x0] * (1.0 - fx) + src[y0 * s + x1] * fx;
+                let bottom = src[y1 * s + x0] * (1.0 - fx) + src[y1 * s + x1] * fx;
+                dst[y * big + x] = top * (1.0 - fy) + bottom * fy;
+            }
+        }
+    }
+    out
+}
+
+/// Enlarges one value per pixel (edge × edge) by a whole factor k, nearest neighbour.
+pub fn upscale_nearest_values<T: Copy>(values: &[T], edge: u32, k: u32) -> Vec<T> {
+    let (s, k) = (edge as usize, k.max(1) as usize);
+    let big = s * k;
+    (0..big * big)
+        .map(|i| values[(i / big / k) * s + (i % big) / k])
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bilinear_enlargement_keeps_constants_and_interpolates_ramps() {
+        let flat = upscale_bilinear(&[0.25; 2 * 16], 4, 4, 2);
+        assert!(flat.iter().all(|&v| (v - 0.25).abs() < 1e-6));
+        // A ramp along x, 0…3: enlarged ×2, interior pixels fall halfway between.
+        let ramp: Vec<f32> = (0..16).map(|i| (i % 4) as f32).collect();
+        let big = upscale_bilinear(&ramp, 4, 2, 1);
+        assert_eq!(&big[..8], &[0.0, 0.25, 0.75, 1.25, 1.75, 2.25, 2.75, 3.0]);
+        assert_eq!(
+            upscale_nearest_values(&[1u16, 2, 3, 4], 2, 2),
+            vec![1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4]
+        );
+    }
 
     #[test]
     fn bytes_survive_the_round_trip_through_model_units() {

@@ -24,7 +24,7 @@ use super::{err, step_run, to_js, Runs, Scene};
 use crate::archive::dataset::{Dataset, SAMPLE_EDGES};
 use crate::archive::{Item, Kind, Manifest};
 use crate::diffusion::provenance::source_colour;
-use crate::diffusion::run::{Run, RunOptions, CPU_SLICE_MS};
+use crate::diffusion::run::{Run, RunError, RunOptions, CPU_SLICE_MS};
 use crate::gpu::GpuContext;
 
 struct State {
@@ -144,11 +144,17 @@ impl Generator {
         let o: RunOptions = serde_wasm_bindgen::from_value(options).map_err(err)?;
         let size = o.size.unwrap_or(SAMPLE_EDGES[0]);
         if !SAMPLE_EDGES.contains(&size) {
-            return Err(err(crate::diffusion::run::RunError::Size(size)));
+            return Err(err(RunError::Size(size)));
         }
         let set = self.dataset(size)?;
+        // A patch run above 64 px composes at 32 px first (a cascade).
+        let coarse = if o.denoiser == "patch" && size > crate::denoise::patch::WINDOWED_ABOVE {
+            Some(self.dataset(crate::diffusion::run::CASCADE_EDGE)?)
+        } else {
+            None
+        };
         let mut s = self.inner.borrow_mut();
-        s.runs.start(set, &o)
+        s.runs.start(set, coarse, &o)
     }
 
     /// Runs one sampling step. Resolves to `{done, index, total, t, patch,
@@ -251,10 +257,7 @@ impl Generator {
     }
 
     /// Calls `f` with the current run (between steps).
-    fn with_run<T>(
-        &self,
-        f: impl FnOnce(&Run) -> Result<T, crate::diffusion::run::RunError>,
-    ) -> Result<T, JsError> {
+    fn with_run<T>(&self, f: impl FnOnce(&Run) -> Result<T, RunError>) -> Result<T, JsError> {
         let s = self.inner.borrow();
         f(s.runs.slot.get().map_err(err)?).map_err(err)
     }

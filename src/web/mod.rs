@@ -59,10 +59,17 @@ impl Runs {
         }
     }
 
-    /// Starts a run on `set`: the start info for the page, or the reason in words.
-    pub fn start(&mut self, set: Rc<Dataset>, o: &RunOptions) -> Result<JsValue, JsError> {
+    /// Starts a run on `set` (a cascade's coarse stage on `coarse`): the
+    /// start info for the page, or the reason in words.
+    pub fn start(
+        &mut self,
+        set: Rc<Dataset>,
+        coarse: Option<Rc<Dataset>>,
+        o: &RunOptions,
+    ) -> Result<JsValue, JsError> {
         let (run, info) = Run::start(
             set,
+            coarse,
             o,
             self.gpu.as_ref(),
             &self.calibrations,

@@ -373,7 +373,7 @@ impl SoundScene {
         let o: RunOptions = serde_wasm_bindgen::from_value(options).map_err(err)?;
         let mut s = self.inner.borrow_mut();
         let set = s.set.clone();
-        s.runs.start(set, &o)
+        s.runs.start(set, None, &o)
     }
 
     /// One sampling step: `{done, index, total, t, backend, fellBack, calibration}`.
