@@ -60,6 +60,29 @@ fn bench(c: &mut Criterion) {
             }
         }
     }
+    // 128 px, as the cascade's refinement steps run it: candidates within the
+    // patch radius of each pixel (the window), on 8 items. Pairs per call:
+    // 8 · 128² · (2W + 1)², so ns per pair = time / pairs.
+    let full = load_archive(root, 128).unwrap();
+    let set = subset(&full, 8);
+    let x = x_t(&set);
+    let items: Vec<usize> = (0..8).collect();
+    for size in [19u32, 7] {
+        let shape = patch::PatchShape {
+            window: Some(patch::position_window(size)),
+            ..patch::PatchShape::everywhere(size, patch::Border::Interior)
+        };
+        let (span, _) = shape.displacements(128);
+        let pairs = 8 * 128 * 128 * span * span;
+        g.bench_with_input(
+            BenchmarkId::new(
+                format!("patch 128px window ±{} ({pairs} pairs)", (span - 1) / 2),
+                8,
+            ),
+            &size,
+            |b, _| b.iter(|| patch::denoise(&set, &x, 0.8, shape, None, &items)),
+        );
+    }
     g.finish();
 }
 

@@ -1,66 +1,64 @@
-//! Runs the page's sampler outside the browser and writes the result with its provenance.
+//! Runs the page's sampling run outside the browser (the same
+//! `diffusion::run::Run`) and writes the result with its provenance.
 //!
 //! ```text
-//! cargo run --release --example sample -- --denoiser patch --tag flower --steps 50 \
-//!     --seed 7 --size 64 --out out.png [--method ddim|ddpm] [--guidance 1] \
-//!     [--temperature 1] [--backend cpu|gpu] [--archive www/archive] [--scale 4]
+//! cargo run --release --example sample -- --denoiser patch --tag flower --steps 20 \
+//!     --seed 7 --size 128 --out out.png [--method ddim|ddpm] [--guidance 1] \
+//!     [--temperature 1] [--backend cpu|gpu] [--border interior|wrap] \
+//!     [--archive www/archive] [--scale 4]
 //! ```
-//! It prints the leading provenance items and the final recogniser probabilities;
-//! the PNG carries the same in its text chunks. `--backend gpu` runs the WGSL
-//! kernels through wgpu (Vulkan; lavapipe without a GPU). The CPU backend
-//! uses every item for the patch denoiser (no bounded candidate set) unless
-//! `--cpu-budget` is given, which applies the page's limit.
+//! It prints the time per step, the leading provenance items, the recogniser
+//! at the last step, and how far the result is from the archive: the RMS
+//! distance to its nearest item and to the tag's mean (a copy is at 0). The
+//! PNG carries the settings and provenance in its text chunks. `--backend gpu`
+//! runs the WGSL kernels through wgpu (Vulkan; lavapipe without a GPU). The
+//! CPU path is the page's: the patch denoiser's bounded candidate set at 64 px,
+//! the cascade at 128 px.
 
 use std::path::PathBuf;
+use std::rc::Rc;
 use std::time::Instant;
 
-use hypothetical::archive::dataset::{encode_png, load_archive};
+use hypothetical::archive::dataset::{load_archive, Dataset};
 use hypothetical::archive::{Kind, Manifest};
-use hypothetical::denoise::patch::Border;
-use hypothetical::denoise::{archive as archive_denoiser, DenoiserKind};
-use hypothetical::diffusion::cpu::{cpu_patch_items, CpuDenoiser};
-use hypothetical::diffusion::provenance::{describe_settings, png_text, provenance};
-
-use hypothetical::diffusion::sampler::{Method, Sampler, SamplerConfig};
-use hypothetical::diffusion::schedule::ScheduleKind;
-use hypothetical::gpu::denoisers::GpuDenoiser;
+use hypothetical::backend::calibration::Calibrations;
+use hypothetical::denoise::patch::WINDOWED_ABOVE;
+use hypothetical::diffusion::run::{Run, RunOptions, CASCADE_EDGE};
 use hypothetical::gpu::GpuContext;
 
 struct Args {
-    denoiser: DenoiserKind,
-    tag: Option<String>,
-    cfg: SamplerConfig,
+    options: RunOptions,
     out: PathBuf,
     archive: PathBuf,
     gpu: bool,
     scale: u32,
-    cpu_budget: bool,
-    border: Border,
 }
 
 fn usage(why: &str) -> ! {
-    eprintln!("{why}\nusage: sample --denoiser archive|gaussian|patch [--tag TAG] [--steps 10..1000] [--seed N] [--size 32|64] [--method ddim|ddpm] [--guidance W] [--temperature T] [--schedule cosine|linear] [--backend cpu|gpu] [--cpu-budget] [--border interior|wrap] [--archive DIR] [--scale K] --out FILE.png");
+    eprintln!("{why}\nusage: sample --denoiser archive|gaussian|patch [--tag TAG] [--steps 10..1000] [--seed N] [--size 32|64|128] [--method ddim|ddpm] [--guidance W] [--temperature T] [--backend cpu|gpu] [--border interior|wrap] [--archive DIR] [--scale K] --out FILE.png");
     std::process::exit(2)
 }
 
 fn parse() -> Args {
     let mut a = Args {
-        denoiser: DenoiserKind::Archive,
-        tag: None,
-        cfg: SamplerConfig::default(),
+        options: RunOptions {
+            denoiser: "archive".into(),
+            tag: None,
+            steps: 20,
+            guidance: 1.0,
+            temperature: 1.0,
+            seed: 7,
+            method: "ddim".into(),
+            size: Some(32),
+            border: None,
+        },
         out: PathBuf::from("sample.png"),
         archive: PathBuf::from("www/archive"),
         gpu: false,
         scale: 4,
-        cpu_budget: false,
-        border: Border::default(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
-        if flag == "--cpu-budget" {
-            a.cpu_budget = true;
-            continue;
-        }
         let v = it
             .next()
             .unwrap_or_else(|| usage(&format!("{flag} needs a value")));
@@ -68,23 +66,17 @@ fn parse() -> Args {
             v.parse::<f64>()
                 .unwrap_or_else(|_| usage(&format!("{flag}: not a number: {v}")))
         };
+        let o = &mut a.options;
         match flag.as_str() {
-            "--denoiser" => {
-                a.denoiser = DenoiserKind::parse(&v).unwrap_or_else(|| usage("unknown denoiser"))
-            }
-            "--tag" => a.tag = Some(v),
-            "--steps" => a.cfg.steps = num(&v) as u32,
-            "--seed" => a.cfg.seed = num(&v) as u64,
-            "--size" => a.cfg.edge = num(&v) as u32,
-            "--method" => {
-                a.cfg.method = Method::parse(&v).unwrap_or_else(|| usage("unknown method"))
-            }
-            "--guidance" => a.cfg.guidance = num(&v) as f32,
-            "--temperature" => a.cfg.temperature = num(&v) as f32,
-            "--schedule" => {
-                a.cfg.schedule =
-                    ScheduleKind::parse(&v).unwrap_or_else(|| usage("unknown schedule"))
-            }
+            "--denoiser" => o.denoiser = v,
+            "--tag" => o.tag = Some(v),
+            "--steps" => o.steps = num(&v) as u32,
+            "--seed" => o.seed = num(&v) as u32,
+            "--size" => o.size = Some(num(&v) as u32),
+            "--method" => o.method = v,
+            "--guidance" => o.guidance = num(&v) as f32,
+            "--temperature" => o.temperature = num(&v) as f32,
+            "--border" => o.border = Some(v),
             "--backend" => {
                 a.gpu = match v.as_str() {
                     "gpu" => true,
@@ -93,9 +85,6 @@ fn parse() -> Args {
                 }
             }
             "--archive" => a.archive = PathBuf::from(v),
-            "--border" => {
-                a.border = Border::parse(&v).unwrap_or_else(|| usage("--border interior|wrap"))
-            }
             "--scale" => a.scale = (num(&v) as u32).clamp(1, 16),
             "--out" => a.out = PathBuf::from(v),
             _ => usage(&format!("unknown flag {flag}")),
@@ -104,79 +93,108 @@ fn parse() -> Args {
     a
 }
 
+/// RMS distance between two pictures of the same size.
+fn rms(a: &[f32], b: &[f32]) -> f64 {
+    let sum: f64 = a.iter().zip(b).map(|(x, y)| f64::from(x - y).powi(2)).sum();
+    (sum / a.len() as f64).sqrt()
+}
+
+/// The nearest item to `x` and its RMS distance, and the RMS distance to the
+/// mean of the items carrying `tag` (of all items without one).
+fn distances(set: &Dataset, x: &[f32], tag: Option<&str>) -> ((String, f64), f64) {
+    let nearest = (0..set.len())
+        .map(|i| (set.id(i).to_string(), rms(set.item(i), x)))
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .expect("a non-empty archive");
+    let members: Vec<usize> = (0..set.len())
+        .filter(|&i| tag.is_none_or(|t| set.has_tag(i, t)))
+        .collect();
+    let mut mean = vec![0.0f32; set.dim()];
+    for &i in &members {
+        for (m, v) in mean.iter_mut().zip(set.item(i)) {
+            *m += v / members.len() as f32;
+        }
+    }
+    (nearest, rms(&mean, x))
+}
+
 fn main() {
     let args = parse();
-    let set = load_archive(&args.archive, args.cfg.edge).unwrap_or_else(|e| usage(&e));
+    let size = args.options.size.unwrap_or(32);
+    let load = |edge| Rc::new(load_archive(&args.archive, edge).unwrap_or_else(|e| usage(&e)));
+    let set = load(size);
+    let coarse =
+        (args.options.denoiser == "patch" && size > WINDOWED_ABOVE).then(|| load(CASCADE_EDGE));
     let (manifest, _) = Manifest::load(&args.archive).unwrap_or_else(|e| usage(&e.to_string()));
     let items: Vec<_> = manifest
         .items
         .into_iter()
         .filter(|i| i.kind == Kind::Image)
         .collect();
-    let tag = args.tag.as_deref();
-    let mut cpu = CpuDenoiser::new(&set, args.denoiser, tag)
-        .unwrap_or_else(|| usage(&format!("no archive image carries the tag {tag:?}")))
-        .with_border(args.border);
-    if args.cpu_budget {
-        let k = cpu_patch_items(set.edge(), set.len());
-        cpu = cpu.with_patch_items(k);
+    let ctx = args
+        .gpu
+        .then(|| pollster::block_on(GpuContext::new()).unwrap_or_else(|e| usage(&e.to_string())));
+    let (mut run, info) = Run::start(
+        set.clone(),
+        coarse,
+        &args.options,
+        ctx.as_ref(),
+        &Calibrations::default(),
+        false,
+    )
+    .unwrap_or_else(|e| usage(&e.to_string()));
+    println!("{}", info.settings);
+    if let Some(words) = &info.approximation {
+        println!("{words}");
     }
-    let mut sampler = Sampler::new(args.cfg.clone()).unwrap_or_else(|e| usage(&e.to_string()));
+    if let Some(ctx) = &ctx {
+        println!("GPU: {}", ctx.adapter_name());
+    }
     let started = Instant::now();
-    let backend = if args.gpu {
-        let ctx = pollster::block_on(GpuContext::new()).unwrap_or_else(|e| usage(&e.to_string()));
-        let name = ctx.adapter_name().to_string();
-        let mut gpu = GpuDenoiser::new(ctx, &set, args.denoiser, cpu.mask(), cpu.gaussian());
-        while !sampler.is_done() {
-            let shape = cpu.patch_shape(&set, &sampler);
-            let d = pollster::block_on(gpu.denoise(sampler.x_t(), sampler.alpha_bar(), shape))
-                .unwrap_or_else(|e| usage(&e.to_string()));
-            sampler
-                .advance(&d, args.denoiser, shape.map(|p| p.size))
-                .expect("shapes");
+    let clock = move || started.elapsed().as_secs_f64() * 1e3;
+    let mut last = 0.0;
+    loop {
+        let r = pollster::block_on(run.step(&clock, f64::INFINITY))
+            .unwrap_or_else(|e| usage(&e.to_string()));
+        let now = clock();
+        println!(
+            "step {:>3} of {} t = {:>4}{} on the {}: {:.0} ms",
+            r.index,
+            r.total,
+            r.t,
+            r.patch
+                .map(|p| format!(", patches {p} px"))
+                .unwrap_or_default(),
+            r.backend,
+            now - last
+        );
+        last = now;
+        if r.done {
+            break;
         }
-        format!("gpu ({name})")
-    } else {
-        cpu.run(&set, &mut sampler);
-        if cpu.patch_items() < set.len() && args.denoiser == DenoiserKind::Patch {
-            format!("cpu, {} candidate items per step", cpu.patch_items())
-        } else {
-            "cpu".to_string()
-        }
-    };
-    let elapsed = started.elapsed().as_secs_f64();
-    let record = sampler.records().last().expect("at least ten steps");
-    let cfg = sampler.config();
-    let sources = provenance(&set, args.denoiser, cpu.mask(), cfg.guidance, record, 8);
-    let settings = describe_settings(args.denoiser, tag, cfg, cpu.border(), &backend);
-    println!("{settings}");
+    }
+    let elapsed = clock() / 1e3;
+    let steps = run.sampler().total_steps();
     println!(
-        "{} steps in {:.2} s ({:.1} ms per step)",
-        cfg.steps,
-        elapsed,
-        1000.0 * elapsed / f64::from(cfg.steps)
+        "{steps} steps in {elapsed:.2} s ({:.0} ms per step)",
+        1e3 * elapsed / steps as f64
     );
     println!("provenance (leading items):");
-    for s in &sources {
+    for s in run.provenance(usize::MAX, 8).expect("finished") {
         println!("  {:<28} {:.4}", s.id, s.weight);
     }
-    let result = sampler.result().expect("finished");
-    let final_posterior = archive_denoiser::posterior(&set, result, 1.0 - 1e-4);
-    println!("recogniser p(tag | x_t) at the last step, and of the result:");
-    let last = archive_denoiser::tag_probabilities(&set, &record.posterior);
-    for (t, p) in last.iter().take(6) {
-        let q = archive_denoiser::tag_probability(&set, &final_posterior, t);
-        println!("  {t:<16} {p:.3}   {q:.3}");
+    println!("recogniser p(tag | x_t) at the last step:");
+    for bar in run.recogniser(steps, 6, None).expect("finished") {
+        println!("  {:<16} {:.3}", bar.tag, bar.p);
     }
-    let s = cfg.edge as usize;
-    let rgba = {
-        let mut small = vec![0u8; s * s * 4];
-        hypothetical::image::write_rgba8(result, s * s, &mut small);
-        hypothetical::image::upscale_nearest(&small, cfg.edge, args.scale)
-    };
-    let text = png_text(&settings, &sources, args.denoiser, &items);
-    let text: Vec<(&str, &str)> = text.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let png = encode_png(&rgba, cfg.edge * args.scale, cfg.edge * args.scale, &text);
+    let result = run.sampler().result().expect("finished");
+    let tag = run.tag();
+    let ((nearest, to_nearest), to_mean) = distances(&set, result, tag);
+    println!(
+        "RMS distance (values in −1…1): to the nearest item ({nearest}) {to_nearest:.3}; to the mean of {} {to_mean:.3}",
+        tag.map_or("all items".to_string(), |t| format!("the items tagged {t}"))
+    );
+    let png = run.png(&items, args.scale).expect("finished");
     std::fs::write(&args.out, png).unwrap_or_else(|e| usage(&e.to_string()));
     println!("wrote {}", args.out.display());
 }

@@ -441,6 +441,12 @@ fn a_128_px_patch_run_composes_at_32_px_then_refines_at_128_px() {
         .unwrap()
         .contains("composes the picture at 32 px while t > 357"));
     assert!(info.settings.contains("a cascade"), "{}", info.settings);
+    assert!(
+        info.settings
+            .contains("patches 17 to 7 px at 32 px, then 25 to 3 px at 128 px"),
+        "{}",
+        info.settings
+    );
     let reports = finish(&mut run, f64::INFINITY);
     let times = run.sampler().times().to_vec();
     // 10 steps: t = 1000 … 400 at 32 px, then 300, 200 and 100 at 128 px.

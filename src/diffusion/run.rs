@@ -299,6 +299,18 @@ impl Run {
         let backend = if gpu.is_some() { "gpu" } else { "cpu" };
         let mut settings = describe_settings(kind, tag.as_deref(), &cfg, cpu.border(), backend);
         if let Some(c) = coarse.as_ref() {
+            let (t_max, edge) = (sampler.t_max(), set.edge());
+            let whole = format!(
+                "patches {} to 3 px (linear in t)",
+                patch::largest_patch(edge)
+            );
+            let staged = format!(
+                "patches {} to {} px at {CASCADE_EDGE} px, then {} to 3 px at {edge} px (linear in t)",
+                patch::largest_patch(CASCADE_EDGE),
+                patch::patch_size(CASCADE_EDGE, c.until + 1, t_max),
+                patch::patch_size(edge, c.until, t_max),
+            );
+            settings = settings.replace(&whole, &staged);
             settings.push_str(&format!(
                 "; a cascade: composed at {CASCADE_EDGE} px while t > {}, then refined at {} px with candidates within the patch radius of each pixel",
                 c.until,
@@ -491,8 +503,10 @@ impl Run {
         self.tag.as_deref()
     }
 
+    /// The edge of the pictures the run holds now (a cascade's coarse edge
+    /// until it hands over; every recorded step has this edge).
     pub fn edge(&self) -> u32 {
-        self.set.edge()
+        self.sampler.config().edge
     }
 
     /// The run's settings in one line (the backend as it is now).

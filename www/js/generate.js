@@ -275,6 +275,7 @@ async function generate(override = {}) {
   document.documentElement.dataset.generating = "true";
   delete document.documentElement.dataset.generated;
   const started = performance.now();
+  let failed = false;
   try {
     await sampleSteps(state.gen, state.running, {
       onPartial: (step) => {
@@ -299,19 +300,25 @@ async function generate(override = {}) {
       },
     });
   } catch (e) {
+    failed = true;
     showMessage(`Sampling stopped: ${e.message ?? e}`);
   }
   const cancelled = state.running?.cancelled;
   state.running = null;
   ui.perf.textContent = describeStepTimes(state.stepMs.slice(-state.steps), performance.now() - started);
-  ui.progressText.textContent = cancelled ? `Cancelled after step ${state.steps}; scrub through what was made.` : `Finished: ${state.steps} steps.`;
+  ui.progressText.textContent = cancelled ? `Cancelled after step ${state.steps}; scrub through what was made.`
+    : failed ? `Stopped after step ${state.steps}.` : `Finished: ${state.steps} steps.`;
   ui.generate.disabled = false;
   ui.cancel.disabled = true;
   ui.download.disabled = state.steps === 0;
   ui.scrub.disabled = state.steps === 0;
-  if (state.steps > 0) showStep(state.steps);
+  try {
+    if (state.steps > 0) showStep(state.steps);
+  } catch (e) {
+    showMessage(`The last step could not be shown: ${e.message ?? e}`);
+  }
   delete document.documentElement.dataset.generating;
-  document.documentElement.dataset.generated = cancelled ? "cancelled" : "done";
+  document.documentElement.dataset.generated = cancelled ? "cancelled" : failed ? "failed" : "done";
   if (state.addressChanged) {
     // The visitor followed a link (or pressed Back) during the run: go there now.
     state.addressChanged = false;
