@@ -443,7 +443,7 @@ fn a_128_px_patch_run_composes_at_32_px_then_refines_at_128_px() {
     assert!(info.settings.contains("a cascade"), "{}", info.settings);
     assert!(
         info.settings
-            .contains("patches 17 to 7 px at 32 px, then 25 to 3 px at 128 px"),
+            .contains("patches 17 to 9 px at 32 px, then 25 to 3 px at 128 px"),
         "{}",
         info.settings
     );
