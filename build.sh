@@ -133,6 +133,9 @@ case "${1:-}" in
     [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
     "$venv/bin/pip" install -q -r benches/librosa_requirements.txt
     "$venv/bin/python" benches/librosa_griffinlim.py www/archive tests/data/librosa_griffinlim.json
+    say "one patch-denoiser step, Rust against NumPy/BLAS on the same inputs in one run"
+    cargo run --release --example patch_step -- target/patch-step
+    "$venv/bin/python" benches/patch_numpy.py target/patch-step
     cargo build --release --example griffin_lim
     for clip in chorale-bwv66-6-choir techno-128-acid jazz-walk-f-blues drums-breakbeat speech-counting white-noise; do
       printf '%-24s rust: ' "$clip"

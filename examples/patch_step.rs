@@ -1,0 +1,94 @@
+//! One patch-denoiser step on the archive, timed, with its inputs and output
+//! written for the NumPy/BLAS reference (`benches/patch_numpy.py`), which
+//! computes the same step, checks it agrees, and prints the ratio.
+//!
+//! ```text
+//! cargo run --release --example patch_step -- OUT_DIR
+//! ```
+//! Cases: 32 px over all 67 items with every position a candidate (the
+//! published machine) at patch sizes 17 and 9, and 128 px with the position
+//! window the cascade uses (patch 19, ±9 px) over 8 items. For each it writes
+//! `<case>.json` (edge, items, patch, window, ᾱ, Rust ms) and `<case>.f32`
+//! (items, x_t, x̂0 as little-endian f32, planar RGB).
+
+use std::io::Write;
+use std::time::Instant;
+
+use hypothetical::archive::dataset::load_archive;
+use hypothetical::denoise::patch::{self, Border, PatchShape};
+use hypothetical::rng::fill_gaussian_planar;
+
+fn main() {
+    let out = std::path::PathBuf::from(
+        std::env::args()
+            .nth(1)
+            .unwrap_or_else(|| "target/patch-step".into()),
+    );
+    std::fs::create_dir_all(&out).expect("output folder");
+    let root = std::path::Path::new("www/archive");
+    let alpha_bar = 0.5f64;
+    for (name, edge, items, size, window) in [
+        ("full-32-p17", 32u32, 67usize, 17u32, None),
+        ("full-32-p9", 32, 67, 9, None),
+        (
+            "window-128-p19",
+            128,
+            8,
+            19,
+            Some(patch::position_window(19)),
+        ),
+    ] {
+        let set = load_archive(root, edge).expect("the archive");
+        let items = items.min(set.len());
+        let candidates: Vec<usize> = (0..items).collect();
+        let mut x_t = vec![0.0f32; set.dim()];
+        fill_gaussian_planar(3, 4, set.pixels(), 3, &mut x_t);
+        // x_t = √ᾱ·x_0 + √(1−ᾱ)·ε around item 0, as at a middle step.
+        for (v, &x0) in x_t.iter_mut().zip(set.item(0)) {
+            *v = (alpha_bar.sqrt() as f32) * x0 + ((1.0 - alpha_bar).sqrt() as f32) * *v;
+        }
+        let shape = PatchShape {
+            window,
+            ..PatchShape::everywhere(size, Border::Interior)
+        };
+        let mut times = Vec::new();
+        let mut result = None;
+        for _ in 0..3 {
+            let t0 = Instant::now();
+            result = Some(patch::denoise(
+                &set,
+                &x_t,
+                alpha_bar,
+                shape,
+                None,
+                &candidates,
+            ));
+            times.push(t0.elapsed().as_secs_f64() * 1e3);
+        }
+        times.sort_by(f64::total_cmp);
+        let ms = times[1];
+        let x0 = result.expect("ran").x0_all;
+        let mut f = std::fs::File::create(out.join(format!("{name}.f32"))).expect("file");
+        for v in set.data()[..items * set.dim()]
+            .iter()
+            .chain(&x_t)
+            .chain(&x0)
+        {
+            f.write_all(&v.to_le_bytes()).expect("write");
+        }
+        let (span, _) = shape.displacements(edge);
+        let pairs = items as u64 * u64::from(edge * edge) * u64::from(span * span);
+        std::fs::write(
+            out.join(format!("{name}.json")),
+            format!(
+                "{{\"edge\": {edge}, \"items\": {items}, \"patch\": {size}, \"window\": {}, \"alpha_bar\": {alpha_bar}, \"rust_ms\": {ms:.3}, \"pairs\": {pairs}}}\n",
+                window.map_or("null".to_string(), |w| w.to_string())
+            ),
+        )
+        .expect("json");
+        println!(
+            "{name}: Rust {ms:.1} ms per step ({:.1} ns per (pixel, candidate) pair)",
+            ms * 1e6 / pairs as f64
+        );
+    }
+}
