@@ -2,8 +2,11 @@
 //! and reports the spectral convergence and the time per iteration.
 //!
 //! ```text
-//! cargo run --release --example griffin_lim -- [--iters 32] [--momentum 0.99] [--gpu] in.wav out.wav
+//! cargo run --release --example griffin_lim -- [--iters 32] [--momentum 0.99] [--start zero|pghi|random] [--gpu] in.wav out.wav
 //! ```
+//! `--start` chooses the starting phase: zero (librosa's `init=None`, the
+//! default here so that the figures compare with librosa's), PGHI (what the
+//! scenes use) or a seeded random phase; its time is reported apart.
 //! `--gpu` runs the WGSL kernels through wgpu (Vulkan; lavapipe without a GPU).
 //! Reads 16/24/32-bit PCM or float WAV (or the archive's FLAC) at any rate
 //! (resampled to 22,050 Hz, channels mixed to mono) and any length, processed whole.
@@ -11,14 +14,16 @@
 use std::time::Instant;
 
 use hypothetical::archive::read_flac;
-use hypothetical::audio::griffin_lim::{griffin_lim, DEFAULT_ITERS, MOMENTUM};
+use hypothetical::audio::griffin_lim::{
+    griffin_lim_from, griffin_lim_from_phasors, PhaseStart, DEFAULT_ITERS, MOMENTUM,
+};
 use hypothetical::audio::stft::Stft;
 use hypothetical::audio::wav::{read_wav, resample, write_wav};
 
 const RATE: u32 = 22_050;
 
 fn usage(why: &str) -> ! {
-    eprintln!("{why}\nusage: griffin_lim [--iters N] [--momentum M] in.wav out.wav");
+    eprintln!("{why}\nusage: griffin_lim [--iters N] [--momentum M] [--start zero|pghi|random] [--gpu] in.wav out.wav");
     std::process::exit(2)
 }
 
@@ -27,6 +32,7 @@ fn main() {
     let mut momentum = MOMENTUM;
     let mut files = Vec::new();
     let mut gpu = false;
+    let mut start = PhaseStart::Zero;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -43,6 +49,14 @@ fn main() {
                     .unwrap_or_else(|| usage("--momentum needs a number"))
             }
             "--gpu" => gpu = true,
+            "--start" => {
+                start = match args.next().as_deref() {
+                    Some("zero") => PhaseStart::Zero,
+                    Some("pghi") => PhaseStart::Pghi,
+                    Some("random") => PhaseStart::Random(1),
+                    _ => usage("--start zero|pghi|random"),
+                }
+            }
             _ => files.push(a),
         }
     }
@@ -69,29 +83,32 @@ fn main() {
         spec.bins
     );
     // Timed without measuring convergence on the way; then once more to report it.
+    let t_start = Instant::now();
+    let phasors = start.phasors(&stft, &mags, spec.frames);
+    let start_ms = t_start.elapsed().as_secs_f64() * 1e3;
+    println!("starting phase {start:?}: {start_ms:.1} ms");
     let started = Instant::now();
     let y = if gpu {
         let ctx = pollster::block_on(hypothetical::gpu::GpuContext::new())
             .unwrap_or_else(|e| usage(&e.to_string()));
         println!("on the GPU: {}", ctx.adapter_name());
-        let run = hypothetical::gpu::griffin_lim::griffin_lim_gpu(
+        let plan = hypothetical::gpu::griffin_lim::GpuGriffinLim::new(
             &ctx,
-            &mags,
             stft.n_fft(),
             stft.hop(),
             x.len(),
-            iters,
-            momentum,
         );
-        pollster::block_on(run).unwrap_or_else(|e| usage(&e.to_string()))
+        pollster::block_on(plan.run_from(&mags, Some(&phasors), iters, momentum))
+            .unwrap_or_else(|e| usage(&e.to_string()))
     } else {
-        griffin_lim(
+        griffin_lim_from_phasors(
             &mut stft,
             &mags,
             spec.frames,
             x.len(),
             iters,
             momentum,
+            phasors,
             None,
         )
     };
@@ -102,13 +119,14 @@ fn main() {
             report.push((i, sc));
         }
     };
-    griffin_lim(
+    griffin_lim_from(
         &mut stft,
         &mags,
         spec.frames,
         x.len(),
         iters,
         momentum,
+        start,
         Some(&mut record),
     );
     for (i, sc) in report {
@@ -124,7 +142,7 @@ fn main() {
         1000.0 * elapsed / iters.max(1) as f64,
         elapsed
     );
-    let comment = format!("Griffin–Lim reconstruction of {input}: {iters} iterations, momentum {momentum}, spectral convergence {final_sc:.4}");
+    let comment = format!("Griffin–Lim reconstruction of {input}: {start:?} start, {iters} iterations, momentum {momentum}, spectral convergence {final_sc:.4}");
     let wav = write_wav(
         &y,
         RATE,

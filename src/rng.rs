@@ -21,6 +21,8 @@ const PHILOX_W1: u32 = 0xBB67_AE85;
 /// Which random stream a consumer draws from, so that two uses of one seed never
 /// share noise (the forward noising field is stream 0; samplers use others).
 pub const STREAM_FORWARD_NOISE: u32 = 0;
+/// Random starting phases for Griffin–Lim (`audio::griffin_lim::PhaseStart::Random`).
+pub const STREAM_PHASE: u32 = 0x5000_0010;
 
 #[inline(always)]
 fn mulhilo(a: u32, b: u32) -> (u32, u32) {

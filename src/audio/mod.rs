@@ -3,6 +3,7 @@
 //! samplers can noise and denoise.
 
 pub mod griffin_lim;
+pub mod pghi;
 pub mod spectrogram;
 pub mod stft;
 pub mod wav;

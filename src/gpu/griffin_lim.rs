@@ -1,6 +1,7 @@
 //! Host side of `griffin_lim.wgsl` (with `fft.wgsl`): fast Griffin–Lim on the GPU.
 
 use bytemuck::{Pod, Zeroable};
+use realfft::num_complex::Complex;
 
 use super::fft::{FftBindings, GpuFft};
 use super::{
@@ -145,6 +146,18 @@ impl GpuGriffinLim {
         iters: usize,
         momentum: f32,
     ) -> Result<Vec<f32>, GpuError> {
+        self.run_from(magnitudes, None, iters, momentum).await
+    }
+
+    /// The same from a starting phase (`start`: unit phasors, frame-major, as
+    /// `griffin_lim::PhaseStart::phasors` makes them; None: zero phase).
+    pub async fn run_from(
+        &self,
+        magnitudes: &[f32],
+        start: Option<&[Complex<f32>]>,
+        iters: usize,
+        momentum: f32,
+    ) -> Result<Vec<f32>, GpuError> {
         let ctx = &self.ctx;
         ctx.check_alive()?;
         let (frames, bins, n_fft) = (self.frames, self.bins, self.n_fft);
@@ -155,10 +168,26 @@ impl GpuGriffinLim {
         );
         ctx.queue
             .write_buffer(&self.mags, 0, bytemuck::cast_slice(magnitudes));
-        // Zero phase (e^{i·0} = 1 + 0i) from the planned constant, copied on the device.
-        let mut start = ctx.device.create_command_encoder(&Default::default());
-        start.copy_buffer_to_buffer(&self.unit_phase, 0, &self.angles, 0, self.unit_phase.size());
-        ctx.queue.submit([start.finish()]);
+        match start {
+            Some(phasors) => {
+                assert_eq!(phasors.len(), frames * bins, "a phasor per coefficient");
+                let pairs: Vec<[f32; 2]> = phasors.iter().map(|c| [c.re, c.im]).collect();
+                ctx.queue
+                    .write_buffer(&self.angles, 0, bytemuck::cast_slice(&pairs));
+            }
+            None => {
+                // Zero phase (e^{i·0} = 1 + 0i) from the planned constant, copied on the device.
+                let mut copy = ctx.device.create_command_encoder(&Default::default());
+                copy.copy_buffer_to_buffer(
+                    &self.unit_phase,
+                    0,
+                    &self.angles,
+                    0,
+                    self.unit_phase.size(),
+                );
+                ctx.queue.submit([copy.finish()]);
+            }
+        }
         let pitch = self.pitch;
         let grid = |count: usize| {
             let groups = (count as u32).div_ceil(super::WORKGROUP_SIZE);

@@ -22,7 +22,7 @@ use wasm_bindgen_futures::future_to_promise;
 use super::{err, now_ms, step_run, to_js, Runs, Scene};
 use crate::archive::dataset::Dataset;
 use crate::archive::{Item, Kind, Manifest};
-use crate::audio::griffin_lim::{DEFAULT_ITERS, MOMENTUM};
+use crate::audio::griffin_lim::{griffin_lim_from_phasors, PhaseStart, DEFAULT_ITERS, MOMENTUM};
 use crate::audio::spectrogram::{self, Fit, EDGE, SAMPLE_RATE, WINDOW};
 use crate::audio::stft::{Stft, HOP, N_FFT};
 use crate::backend::calibration::{KernelTiming, Path};
@@ -495,10 +495,13 @@ async fn invert(
         (plan, s.runs.calibrate, measured)
     };
     let mags = spectrogram::magnitudes(&values);
+    let frames = spectrogram::window_frames();
+    // The phase starts from PGHI on both paths (computed here, on the CPU).
+    let start = PhaseStart::Pghi.phasors(&inner.borrow().stft, &mags, frames);
     let mut out = None;
     if let Some(plan) = plan {
         let t0 = now_ms();
-        match plan.run(&mags, iters, MOMENTUM).await {
+        match plan.run_from(&mags, Some(&start), iters, MOMENTUM).await {
             Ok(x) => {
                 if calibrate && measured.is_none() {
                     // Per iteration on both paths: two CPU iterations, scaled.
@@ -551,13 +554,14 @@ async fn invert(
         Some(x) => x,
         None => {
             let mut s = inner.borrow_mut();
-            crate::audio::griffin_lim::griffin_lim(
+            griffin_lim_from_phasors(
                 &mut s.stft,
                 &mags,
-                spectrogram::window_frames(),
+                frames,
                 WINDOW,
                 iters,
                 MOMENTUM,
+                start,
                 None,
             )
         }
