@@ -18,7 +18,6 @@
 //! travels through the reliable, loud parts first; coefficients more than
 //! [`TOLERANCE_DB`] below the loudest are left at phase zero.
 
-use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
 use realfft::num_complex::Complex;
@@ -28,26 +27,21 @@ pub const HANN_GAMMA: f64 = 0.256_45;
 /// Coefficients this far below the loudest keep phase zero (their phase is noise).
 pub const TOLERANCE_DB: f64 = 60.0;
 
-#[derive(PartialEq)]
-struct Entry {
-    log: f64,
-    index: usize,
+/// A heap key: the log-magnitude's order-preserving bits above the index, so
+/// that a plain `u64` max-heap pops the loudest coefficient first (ties: the
+/// lower index), with no float comparisons.
+fn key(log: f32, index: usize) -> u64 {
+    let bits = log.to_bits();
+    let ordered = if bits >> 31 == 1 {
+        !bits
+    } else {
+        bits | 1 << 31
+    };
+    (u64::from(ordered) << 32) | u64::from(u32::MAX - index as u32)
 }
 
-impl Eq for Entry {}
-
-impl PartialOrd for Entry {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Entry {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.log
-            .total_cmp(&other.log)
-            .then(other.index.cmp(&self.index))
-    }
+fn index_of(key: u64) -> usize {
+    (u32::MAX - key as u32) as usize
 }
 
 /// Unit phasors e^{iφ} for `magnitudes` (frame-major, `frames` × (n_fft/2 + 1)).
@@ -90,17 +84,19 @@ pub fn pghi(magnitudes: &[f32], frames: usize, n_fft: usize, hop: usize) -> Vec<
     let mut phase = vec![0.0f64; frames * bins];
     let mut done: Vec<bool> = logs.iter().map(|&l| l < floor).collect();
     let mut remaining = done.iter().filter(|&&d| !d).count();
-    // Seeds, loudest first: each starts a region the integration has not reached.
-    let mut seeds: BinaryHeap<Entry> = (0..frames * bins)
-        .filter(|&i| !done[i])
-        .map(|index| Entry {
-            log: logs[index],
-            index,
-        })
+    let keys: Vec<u64> = logs
+        .iter()
+        .enumerate()
+        .map(|(i, &l)| key(l as f32, i))
         .collect();
-    let mut heap = BinaryHeap::new();
+    // Seeds, loudest first: each starts a region the integration has not reached.
+    let mut seeds: BinaryHeap<u64> = (0..frames * bins)
+        .filter(|&i| !done[i])
+        .map(|i| keys[i])
+        .collect();
+    let mut heap: BinaryHeap<u64> = BinaryHeap::with_capacity(frames * bins);
     while remaining > 0 {
-        let Some(Entry { index: seed, .. }) = seeds.pop() else {
+        let Some(seed) = seeds.pop().map(index_of) else {
             break;
         };
         if done[seed] {
@@ -108,21 +104,15 @@ pub fn pghi(magnitudes: &[f32], frames: usize, n_fft: usize, hop: usize) -> Vec<
         }
         done[seed] = true;
         remaining -= 1;
-        heap.push(Entry {
-            log: logs[seed],
-            index: seed,
-        });
-        while let Some(Entry { index, .. }) = heap.pop() {
+        heap.push(keys[seed]);
+        while let Some(index) = heap.pop().map(index_of) {
             let (n, k) = (index / bins, index % bins);
             let mut visit = |j: usize, step: f64| {
                 if !done[j] {
                     done[j] = true;
                     remaining -= 1;
                     phase[j] = phase[index] + step;
-                    heap.push(Entry {
-                        log: logs[j],
-                        index: j,
-                    });
+                    heap.push(keys[j]);
                 }
             };
             if n + 1 < frames {
@@ -146,8 +136,8 @@ pub fn pghi(magnitudes: &[f32], frames: usize, n_fft: usize, hop: usize) -> Vec<
     phase
         .iter()
         .map(|&p| {
-            let (s, c) = p.sin_cos();
-            Complex::new(c as f32, s as f32)
+            let (s, c) = (p.rem_euclid(tau) as f32).sin_cos();
+            Complex::new(c, s)
         })
         .collect()
 }
