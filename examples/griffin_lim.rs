@@ -14,9 +14,7 @@
 use std::time::Instant;
 
 use hypothetical::archive::read_flac;
-use hypothetical::audio::griffin_lim::{
-    griffin_lim_from, griffin_lim_from_phasors, PhaseStart, DEFAULT_ITERS, MOMENTUM,
-};
+use hypothetical::audio::griffin_lim::{griffin_lim_from, PhaseStart, DEFAULT_ITERS, MOMENTUM};
 use hypothetical::audio::stft::Stft;
 use hypothetical::audio::wav::{read_wav, resample, write_wav};
 
@@ -101,7 +99,7 @@ fn main() {
         pollster::block_on(plan.run_from(&mags, Some(&phasors), iters, momentum))
             .unwrap_or_else(|e| usage(&e.to_string()))
     } else {
-        griffin_lim_from_phasors(
+        griffin_lim_from(
             &mut stft,
             &mags,
             spec.frames,
@@ -119,6 +117,7 @@ fn main() {
             report.push((i, sc));
         }
     };
+    let again = start.phasors(&stft, &mags, spec.frames);
     griffin_lim_from(
         &mut stft,
         &mags,
@@ -126,7 +125,7 @@ fn main() {
         x.len(),
         iters,
         momentum,
-        start,
+        again,
         Some(&mut record),
     );
     for (i, sc) in report {

@@ -118,6 +118,7 @@ fn a_pghi_start_ends_closer_than_zero_or_random_phase_on_the_archive() {
         for start in [PhaseStart::Zero, PhaseStart::Random(1), PhaseStart::Pghi] {
             let mut sc = Vec::new();
             for iters in [0usize, 8, 32] {
+                let phasors = start.phasors(&stft, &mags, frames);
                 let y = griffin_lim_from(
                     &mut stft,
                     &mags,
@@ -125,7 +126,7 @@ fn a_pghi_start_ends_closer_than_zero_or_random_phase_on_the_archive() {
                     x.len(),
                     iters,
                     MOMENTUM,
-                    start,
+                    phasors,
                     None,
                 );
                 sc.push(convergence_of(&mut stft, &y, &mags));

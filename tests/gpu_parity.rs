@@ -544,7 +544,7 @@ mod phase {
             x.len(),
             8,
             MOMENTUM,
-            PhaseStart::Pghi,
+            start.clone(),
             None,
         );
         let (sc_cpu, sc_gpu) = (

@@ -39,6 +39,7 @@ pub fn griffin_lim(
     momentum: f32,
     on_iteration: Option<&mut dyn FnMut(usize, f64)>,
 ) -> Vec<f32> {
+    let zero = PhaseStart::Zero.phasors(stft, magnitudes, frames);
     griffin_lim_from(
         stft,
         magnitudes,
@@ -46,7 +47,7 @@ pub fn griffin_lim(
         length,
         iters,
         momentum,
-        PhaseStart::Zero,
+        zero,
         on_iteration,
     )
 }
@@ -81,34 +82,10 @@ impl PhaseStart {
     }
 }
 
-/// Fast Griffin–Lim from a chosen starting phase (see [`griffin_lim`]).
+/// Fast Griffin–Lim from given starting phasors (frame-major, one per
+/// coefficient; [`PhaseStart::phasors`] makes them).
 #[allow(clippy::too_many_arguments)]
 pub fn griffin_lim_from(
-    stft: &mut Stft,
-    magnitudes: &[f32],
-    frames: usize,
-    length: usize,
-    iters: usize,
-    momentum: f32,
-    start: PhaseStart,
-    on_iteration: Option<&mut dyn FnMut(usize, f64)>,
-) -> Vec<f32> {
-    let phasors = start.phasors(stft, magnitudes, frames);
-    griffin_lim_from_phasors(
-        stft,
-        magnitudes,
-        frames,
-        length,
-        iters,
-        momentum,
-        phasors,
-        on_iteration,
-    )
-}
-
-/// Fast Griffin–Lim from given starting phasors (frame-major, one per coefficient).
-#[allow(clippy::too_many_arguments)]
-pub fn griffin_lim_from_phasors(
     stft: &mut Stft,
     magnitudes: &[f32],
     frames: usize,

@@ -22,7 +22,7 @@ use wasm_bindgen_futures::future_to_promise;
 use super::{err, now_ms, step_run, to_js, Runs, Scene};
 use crate::archive::dataset::Dataset;
 use crate::archive::{Item, Kind, Manifest};
-use crate::audio::griffin_lim::{griffin_lim_from_phasors, PhaseStart, DEFAULT_ITERS, MOMENTUM};
+use crate::audio::griffin_lim::{griffin_lim_from, PhaseStart, DEFAULT_ITERS, MOMENTUM};
 use crate::audio::spectrogram::{self, Fit, EDGE, SAMPLE_RATE, WINDOW};
 use crate::audio::stft::{Stft, HOP, N_FFT};
 use crate::backend::calibration::{KernelTiming, Path};
@@ -554,7 +554,7 @@ async fn invert(
         Some(x) => x,
         None => {
             let mut s = inner.borrow_mut();
-            griffin_lim_from_phasors(
+            griffin_lim_from(
                 &mut s.stft,
                 &mags,
                 frames,
