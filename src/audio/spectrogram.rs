@@ -137,6 +137,51 @@ pub fn to_sound(stft: &mut Stft, picture: &[f32], iters: usize) -> Vec<f32> {
     x
 }
 
+/// A track picture (frame-major, [`EDGE`] rows by `cols` frames, any length)
+/// as STFT magnitudes for phase reconstruction: (magnitudes, frames, samples).
+/// The track is `cols`·HOP samples long, whose centred STFT has `cols` + 1
+/// frames: the last repeats the one before, and the Nyquist bin is silent.
+pub fn track_magnitudes(picture: &[f32]) -> (Vec<f32>, usize, usize) {
+    let cols = picture.len() / EDGE;
+    assert_eq!(
+        picture.len(),
+        cols * EDGE,
+        "a track picture of whole frames"
+    );
+    let frames = cols + 1;
+    let bins = N_FFT / 2 + 1;
+    let mut out = vec![0.0f32; frames * bins];
+    for f in 0..frames {
+        let col = &picture[f.min(cols - 1) * EDGE..(f.min(cols - 1) + 1) * EDGE];
+        for (o, &u) in out[f * bins..f * bins + EDGE].iter_mut().zip(col) {
+            *o = if u <= -1.0 {
+                0.0
+            } else {
+                10f32.powf(unit_to_db(u) / 20.0)
+            };
+        }
+    }
+    (out, frames, cols * HOP)
+}
+
+/// A track picture turned into levelled sound: fast Griffin–Lim from the
+/// PGHI phase, `iters` iterations.
+pub fn track_to_sound(stft: &mut Stft, picture: &[f32], iters: usize) -> Vec<f32> {
+    use crate::audio::griffin_lim::{griffin_lim_from, PhaseStart};
+    let (mags, frames, length) = track_magnitudes(picture);
+    let start = PhaseStart::Pghi.phasors(stft, &mags, frames);
+    let mut x = griffin_lim_from(stft, &mags, frames, length, iters, MOMENTUM, start, None);
+    level(&mut x);
+    x
+}
+
+/// Colours a track picture (frame-major, any length) for the screen: RGBA8
+/// of `cols` × [`EDGE`], highest frequency at the top.
+pub fn colour_track(picture: &[f32]) -> Vec<u8> {
+    let cols = picture.len() / EDGE;
+    colour_rows(&crate::denoise::track::row_major(picture, EDGE), cols)
+}
+
 /// The limiter's curve: the identity up to [`LIMIT_KNEE`], then a tanh knee
 /// that approaches [`LIMIT_CEILING`] and never exceeds it.
 pub fn limit(x: f32) -> f32 {
@@ -303,6 +348,11 @@ pub fn drowned(music: &[f32], noise_power: f32, alpha_bar: f64) -> Drowned {
 /// Colours a picture for the screen (magma-like, dark = quiet): RGBA8 of
 /// EDGE × EDGE with the highest frequency at the top.
 pub fn colour(picture: &[f32]) -> Vec<u8> {
+    colour_rows(picture, EDGE)
+}
+
+/// Colours a row-major picture of EDGE rows and `width` columns.
+fn colour_rows(picture: &[f32], width: usize) -> Vec<u8> {
     const STOPS: [[f32; 3]; 9] = [
         [0.0, 0.0, 4.0],
         [28.0, 16.0, 68.0],
@@ -315,10 +365,9 @@ pub fn colour(picture: &[f32]) -> Vec<u8> {
         [252.0, 253.0, 191.0],
     ];
     let mut out = vec![0u8; picture.len() * 4];
-    let edge = EDGE;
     for (i, px) in out.chunks_exact_mut(4).enumerate() {
-        let (y, x) = (i / edge, i % edge);
-        let v = picture[(edge - 1 - y) * edge + x];
+        let (y, x) = (i / width, i % width);
+        let v = picture[(EDGE - 1 - y) * width + x];
         let u = ((v.clamp(-1.0, 1.0) + 1.0) * 0.5) * (STOPS.len() - 1) as f32;
         let k = (u.floor() as usize).min(STOPS.len() - 2);
         let f = u - k as f32;

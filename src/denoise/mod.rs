@@ -21,6 +21,7 @@ pub mod archive;
 pub mod gaussian;
 pub mod patch;
 pub mod rows;
+pub mod track;
 
 use serde::{Deserialize, Serialize};
 

@@ -9,3 +9,4 @@ pub mod provenance;
 pub mod run;
 pub mod sampler;
 pub mod schedule;
+pub mod track;

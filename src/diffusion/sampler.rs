@@ -198,6 +198,18 @@ impl Sampler {
 
     /// A sampler for pictures of `channels` planes (1: a spectrogram picture).
     pub fn with_channels(cfg: SamplerConfig, channels: usize) -> Result<Self, SamplerError> {
+        let pixels = cfg.edge as usize * cfg.edge as usize;
+        Self::with_pixels(cfg, channels, pixels)
+    }
+
+    /// A sampler for pictures of any shape: `pixels` values per channel (a
+    /// track's spectrogram is 512 rows by as many frames as its length needs;
+    /// `cfg.edge` is then unused).
+    pub fn with_pixels(
+        cfg: SamplerConfig,
+        channels: usize,
+        pixels: usize,
+    ) -> Result<Self, SamplerError> {
         assert!(channels == 1 || channels == CHANNELS, "1 or 3 channels");
         if !(MIN_STEPS..=MAX_STEPS).contains(&cfg.steps) {
             return Err(SamplerError::Steps(cfg.steps));
@@ -217,7 +229,6 @@ impl Sampler {
                 ((f64::from(i) * f64::from(t_max) / f64::from(k)).round() as u32).clamp(1, t_max)
             })
             .collect();
-        let pixels = cfg.edge as usize * cfg.edge as usize;
         let mut x = vec![0.0f32; channels * pixels];
         fill_gaussian_planar(cfg.seed, STREAM_SAMPLER_START, pixels, channels, &mut x);
         Ok(Self {
@@ -285,6 +296,15 @@ impl Sampler {
 
     pub fn records(&self) -> &[StepRecord] {
         &self.records
+    }
+
+    /// Moves the last step's x̂0 values out of its record (one-channel
+    /// pictures), for a caller that keeps them in a smaller form.
+    pub fn take_last_values(&mut self) -> Option<Vec<f32>> {
+        match self.records.last_mut().map(|r| &mut r.picture) {
+            Some(StepPicture::Values { x0 }) => Some(std::mem::take(x0)),
+            _ => None,
+        }
     }
 
     /// Takes the denoiser's answer at the current t and moves x to the next timestep.

@@ -1,0 +1,301 @@
+//! The track patch machine: a patch denoiser on spectrograms that is
+//! equivariant in time and anchored in frequency, its beat grid and tempo, and
+//! the tracks it makes from the archive.
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use hypothetical::audio::spectrogram::{load_sounds, EDGE};
+use hypothetical::audio::tempo;
+use hypothetical::denoise::track::{denoise, Candidates, TrackPass, TrackShape, BAND};
+use hypothetical::diffusion::track::{
+    ltas, ltas_distance_db, track_pulse, TrackLibrary, TrackOptions, TrackRun,
+};
+use hypothetical::rng::fill_gaussian_planar;
+
+fn library() -> &'static TrackLibrary {
+    static LIB: OnceLock<TrackLibrary> = OnceLock::new();
+    LIB.get_or_init(|| {
+        let (set, _) = load_sounds(Path::new("www/archive")).expect("the archive's sounds");
+        TrackLibrary::from_dataset(&set)
+    })
+}
+
+fn picture(id: &str) -> &'static [f32] {
+    let lib = library();
+    let i = lib
+        .ids
+        .iter()
+        .position(|c| c == id)
+        .expect("a clip of the archive");
+    &lib.pictures[i]
+}
+
+/// √ᾱ·x + √(1 − ᾱ)·ε with seeded ε.
+fn noised(x: &[f32], alpha_bar: f64, seed: u64) -> Vec<f32> {
+    let mut eps = vec![0.0f32; x.len()];
+    fill_gaussian_planar(seed, 3, x.len(), 1, &mut eps);
+    let (s, n) = (alpha_bar.sqrt() as f32, (1.0 - alpha_bar).sqrt() as f32);
+    x.iter().zip(&eps).map(|(&v, &e)| s * v + n * e).collect()
+}
+
+fn rms(a: &[f32], b: &[f32]) -> f32 {
+    (a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f32>() / a.len() as f32).sqrt()
+}
+
+fn options(tag: &str, tag2: Option<&str>, mix: f32, seconds: f32, steps: u32) -> TrackOptions {
+    TrackOptions {
+        tag: tag.into(),
+        tag2: tag2.map(Into::into),
+        mix,
+        seconds,
+        steps,
+        seed: 7,
+        method: "ddim".into(),
+        temperature: 1.0,
+        rigidity: 1.0,
+        align: true,
+    }
+}
+
+#[test]
+fn one_clip_with_whole_column_patches_reproduces_that_clip() {
+    let clip = picture("techno-126-stabs");
+    let cands = Candidates::new(&[clip], EDGE, &[1.0], false);
+    let x_t = noised(clip, 0.9, 1);
+    let out = denoise(
+        &cands,
+        &x_t,
+        512,
+        0.9,
+        TrackShape::whole_column(EDGE, 25),
+        1.0,
+    );
+    let err = rms(&out.x0, clip);
+    assert!(err < 1e-4, "x̂0 is the clip itself (RMS {err})");
+    // Every (band, frame) takes the clip at its own frame.
+    for (c, col) in out.sources.chunks_exact(EDGE / BAND).enumerate() {
+        assert!(col.iter().all(|s| s.frame as usize == c && s.share > 0.999));
+    }
+}
+
+#[test]
+fn shifting_the_noisy_track_in_time_shifts_the_answer() {
+    let clips = [picture("techno-124-minimal"), picture("jazz-walk-minor")];
+    let cands = Candidates::new(&clips, EDGE, &[1.0, 1.0], false);
+    let (cols, shift) = (160usize, 9usize);
+    let shape = TrackShape {
+        bands: 9,
+        frames: 31,
+    };
+    let long = noised(&vec![0.0; EDGE * (cols + shift)], 0.3, 5);
+    // The same noisy picture, seen from frame 0 and from frame `shift`.
+    let a = &long[..EDGE * cols];
+    let b = &long[EDGE * shift..];
+    let da = denoise(&cands, a, cols, 0.3, shape, 1.0);
+    let db = denoise(&cands, b, cols, 0.3, shape, 1.0);
+    let h = shape.half_frames();
+    // Away from the track's ends the windows are the same: so is x̂0.
+    let mut worst = 0.0f32;
+    for c in (shift + h)..(cols - h) {
+        let (pa, pb) = (
+            &da.x0[c * EDGE..(c + 1) * EDGE],
+            &db.x0[(c - shift) * EDGE..(c - shift + 1) * EDGE],
+        );
+        worst = worst.max(
+            pa.iter()
+                .zip(pb)
+                .map(|(x, y)| (x - y).abs())
+                .fold(0.0, f32::max),
+        );
+    }
+    assert!(
+        worst < 1e-4,
+        "x̂0 moves with the input (largest difference {worst})"
+    );
+}
+
+/// The clip moved up by `rows` rows (the bottom filled with the floor).
+fn moved_up(clip: &[f32], rows: usize) -> Vec<f32> {
+    let mut out = vec![-1.0f32; clip.len()];
+    for (o, c) in out.chunks_exact_mut(EDGE).zip(clip.chunks_exact(EDGE)) {
+        o[rows..].copy_from_slice(&c[..EDGE - rows]);
+    }
+    out
+}
+
+#[test]
+fn a_clip_moved_up_in_frequency_does_not_serve_other_rows() {
+    let clip = picture("techno-130-driving");
+    let up = moved_up(clip, 4 * BAND);
+    let shape = TrackShape {
+        bands: 9,
+        frames: 25,
+    };
+    let x_t = noised(clip, 0.8, 2);
+    // With both in the archive, the moved copy leads almost nothing.
+    let both = Candidates::new(&[clip, &up], EDGE, &[1.0, 1.0], false);
+    let out = denoise(&both, &x_t, 512, 0.8, shape, 1.0);
+    let moved = out.sources.iter().filter(|s| s.clip == 1).count();
+    assert!(
+        moved * 100 < out.sources.len(),
+        "the moved copy leads {moved} of {} (band, frame) cells",
+        out.sources.len()
+    );
+    // Alone, its patches stay in their own rows: x̂0 is not the original.
+    let alone = Candidates::new(&[&up], EDGE, &[1.0], false);
+    let far = denoise(&alone, &x_t, 512, 0.8, shape, 1.0);
+    let near = denoise(
+        &Candidates::new(&[clip], EDGE, &[1.0], false),
+        &x_t,
+        512,
+        0.8,
+        shape,
+        1.0,
+    );
+    let (e_far, e_near) = (rms(&far.x0, clip), rms(&near.x0, clip));
+    assert!(
+        e_near < 0.05 && e_far > 0.2,
+        "own rows {e_near}, moved rows {e_far}"
+    );
+}
+
+#[test]
+fn the_pass_in_slices_equals_the_whole_call() {
+    let clips = [picture("techno-128-acid"), picture("chorale-bwv269-organ")];
+    let cands = Candidates::new(&clips, EDGE, &[0.7, 0.3], true);
+    let x_t = noised(&vec![0.0; EDGE * 120], 0.5, 3);
+    let shape = TrackShape::at(500, 1000);
+    let whole = denoise(&cands, &x_t, 120, 0.5, shape, 0.8);
+    let mut pass = TrackPass::new(&cands, &x_t, 120, 0.5, shape, 0.8);
+    while !pass.is_complete() {
+        pass.work(&cands, 7);
+    }
+    let sliced = pass.finish();
+    assert_eq!(whole.x0, sliced.x0);
+    assert_eq!(whole.sources, sliced.sources);
+}
+
+#[test]
+fn rigidity_zero_takes_one_patch_and_looser_mixes_more() {
+    let clips = [picture("techno-128-acid"), picture("techno-124-minimal")];
+    let cands = Candidates::new(&clips, EDGE, &[1.0, 1.0], false);
+    let x_t = noised(&vec![0.0; EDGE * 100], 0.5, 4);
+    let shape = TrackShape::at(500, 1000);
+    let mean_share = |rho: f32| {
+        let out = denoise(&cands, &x_t, 100, 0.5, shape, rho);
+        out.sources.iter().map(|s| s.share).sum::<f32>() / out.sources.len() as f32
+    };
+    let (rigid, posterior, loose) = (mean_share(0.0), mean_share(1.0), mean_share(4.0));
+    assert!(rigid > 0.999, "rigidity 0: one patch per cell ({rigid})");
+    assert!(
+        posterior > loose,
+        "ρ = 4 spreads the weights ({posterior} → {loose})"
+    );
+}
+
+#[test]
+fn the_tempo_of_each_techno_clip_is_found_from_its_picture() {
+    for (id, bpm) in [
+        ("techno-124-minimal", 124.0),
+        ("techno-126-stabs", 126.0),
+        ("techno-128-acid", 128.0),
+        ("techno-130-driving", 130.0),
+    ] {
+        let p = tempo::pulse(picture(id), EDGE);
+        assert!(p.is_beat() && (p.bpm - bpm).abs() < 0.5, "{id}: {p:?}");
+    }
+    for id in ["white-noise", "pink-noise", "radio-static"] {
+        let p = tempo::pulse(picture(id), EDGE);
+        assert!(!p.is_beat(), "{id} has no beat: {p:?}");
+    }
+}
+
+#[test]
+fn stretching_a_picture_changes_its_tempo_by_the_factor() {
+    let clip = picture("techno-130-driving");
+    let slower = tempo::stretch(clip, EDGE, 1.04);
+    assert_eq!(slower.len() / EDGE, (511.0f32 * 1.04).floor() as usize + 1);
+    let p = tempo::pulse(&slower, EDGE);
+    assert!((p.bpm - 130.0 / 1.04).abs() < 0.6, "{p:?}");
+}
+
+#[test]
+fn a_techno_track_keeps_a_beat_is_made_of_several_clips_and_copies_none() {
+    let lib = library();
+    let mut run = TrackRun::start(lib, &options("techno", None, 0.0, 12.0, 20)).expect("a run");
+    run.run().expect("finished");
+    let x = run.sampler().x_t();
+    assert_eq!(x.len(), EDGE * run.cols());
+    // A beat at the techno clips' tempo (124–130 BPM), as strong as theirs.
+    let p = track_pulse(x);
+    assert!(p.bpm > 123.0 && p.bpm < 131.0 && p.strength > 0.5, "{p:?}");
+    let noise = track_pulse(&noised(&vec![0.0; x.len()], 0.0, 9));
+    assert!(noise.strength < 0.2, "white noise pulses less: {noise:?}");
+    // No copy: the longest stretch at one clip and offset is a beat or two.
+    let copied = run.longest_copy();
+    assert!(copied.seconds < 2.0, "{copied:?} of {} s", run.seconds());
+    // Several clips, all of them techno.
+    let shares = run.shares(0, 10).expect("finished");
+    assert!(
+        shares.iter().filter(|s| s.weight > 0.05).count() >= 3,
+        "{shares:?}"
+    );
+    assert!(
+        shares.iter().all(|s| s.id.starts_with("techno-")),
+        "{shares:?}"
+    );
+    // Its average spectrum is nearer the techno clips' than any other tag's.
+    let mine = ltas(x, EDGE);
+    let tag_ltas = |tag: &str| ltas_distance_db(&mine, &lib.tag_ltas(tag).expect("a tag"));
+    let techno = tag_ltas("techno");
+    for other in ["chorale", "jazz", "voice", "static"] {
+        assert!(techno < tag_ltas(other), "techno {techno} dB vs {other}");
+    }
+}
+
+#[test]
+fn a_two_tag_blend_draws_from_both_tags_by_its_weights() {
+    let lib = library();
+    let mut run =
+        TrackRun::start(lib, &options("techno", Some("chorale"), 0.4, 6.0, 10)).expect("a run");
+    run.run().expect("finished");
+    let shares = run.shares(0, 20).expect("finished");
+    let of = |prefix: &str| -> f32 {
+        shares
+            .iter()
+            .filter(|s| s.id.starts_with(prefix))
+            .map(|s| s.weight)
+            .sum()
+    };
+    let (techno, chorale) = (of("techno-"), of("chorale-"));
+    assert!(
+        techno > 0.15 && chorale > 0.15,
+        "techno {techno}, chorale {chorale}"
+    );
+    assert!(
+        (techno + chorale - 1.0).abs() < 1e-3,
+        "only the two tags' clips"
+    );
+}
+
+#[test]
+fn bad_track_options_are_refused_in_words() {
+    let lib = library();
+    let refused = |o: TrackOptions| TrackRun::start(lib, &o).err().map(|e| e.to_string());
+    assert!(refused(options("techno", None, 0.0, 0.5, 20))
+        .unwrap()
+        .contains("length"));
+    assert!(refused(options("techno", Some("chorale"), 1.5, 6.0, 20))
+        .unwrap()
+        .contains("mix"));
+    assert!(refused(options("nothing", None, 0.0, 6.0, 20))
+        .unwrap()
+        .contains("nothing"));
+    assert!(refused(options("techno", Some("techno"), 0.5, 6.0, 20))
+        .unwrap()
+        .contains("different"));
+    let mut o = options("techno", None, 0.0, 6.0, 20);
+    o.rigidity = 9.0;
+    assert!(refused(o).unwrap().contains("rigidity"));
+}
