@@ -299,3 +299,33 @@ fn bad_track_options_are_refused_in_words() {
     o.rigidity = 9.0;
     assert!(refused(o).unwrap().contains("rigidity"));
 }
+
+#[test]
+fn a_track_becomes_sound_of_its_length_and_a_wav_naming_its_clips_and_timeline() {
+    let lib = library();
+    let mut run = TrackRun::start(lib, &options("drums", None, 0.0, 3.0, 10)).expect("a run");
+    run.run().expect("finished");
+    let x = run.sampler().x_t().to_vec();
+    let (mags, frames, length) = hypothetical::audio::spectrogram::track_magnitudes(&x);
+    assert_eq!((frames, length), (run.cols() + 1, run.cols() * 256));
+    assert_eq!(mags.len(), frames * 513);
+    let mut stft = hypothetical::audio::stft::Stft::standard();
+    let sound = hypothetical::audio::spectrogram::track_to_sound(&mut stft, &x, 8);
+    assert_eq!(sound.len(), length);
+    let rms = (sound.iter().map(|v| v * v).sum::<f32>() / sound.len() as f32).sqrt();
+    assert!((rms - 0.1).abs() < 0.01, "levelled to −20 dBFS ({rms})");
+    let (manifest, _) =
+        hypothetical::archive::Manifest::load(Path::new("www/archive")).expect("the manifest");
+    let wav = run.wav(&sound, &manifest.items).expect("finished");
+    let text = String::from_utf8_lossy(&wav);
+    assert!(text.contains("A hypothetical drums track"));
+    let first = &run.shares(0, 1).expect("finished")[0].id;
+    assert!(text.contains(&format!("Made from: {first} (")), "credits");
+    assert!(text.contains("” by "), "credit lines");
+    let seconds = run.per_second(0).expect("finished");
+    assert!(text.contains(&format!(
+        "Timeline (clip leading each second): 0s {}",
+        seconds[0]
+    )));
+    assert_eq!(run.per_second(0).expect("finished").len(), 3);
+}

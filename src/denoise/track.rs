@@ -322,7 +322,8 @@ pub struct Source {
 pub struct TrackDenoised {
     pub x0: Vec<f32>,
     pub sources: Vec<Source>,
-    /// Pairs evaluated and candidates skipped (under e⁻³⁰ of the best).
+    /// (frame, candidate frame) pairs evaluated, and (band, frame, candidate)
+    /// cells skipped (under e⁻³⁰ of the best).
     pub pairs: u64,
     pub skipped: u64,
 }
@@ -404,6 +405,11 @@ impl TrackPass {
         }
     }
 
+    /// (frame, candidate frame) pairs evaluated so far.
+    pub fn pairs_done(&self) -> u64 {
+        self.pairs
+    }
+
     /// (diagonals done, diagonals in all).
     pub fn progress(&self) -> (usize, usize) {
         (self.next, self.todo.len())
@@ -450,6 +456,7 @@ impl TrackPass {
         let m = self.shape.half_bands();
         let l = self.shape.frames;
         let (lo, hi) = valid_columns(clip.frames, cols, h, d);
+        self.pairs += (hi + 1 - lo) as u64;
         let col = |c: usize| (c as isize + d) as usize;
         let prior = self.log_prior[j];
         s.iter_mut().for_each(|v| *v = 0.0);
@@ -490,7 +497,6 @@ impl TrackPass {
                 let at = c * k + b;
                 let acc = &mut self.acc[c * rows + b * BAND..c * rows + (b + 1) * BAND];
                 let band = &src[b * BAND..(b + 1) * BAND];
-                self.pairs += 1;
                 if logit > self.max[at] {
                     let scale = (self.max[at] - logit).exp();
                     self.sum[at] = self.sum[at] * scale + 1.0;

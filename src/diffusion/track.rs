@@ -13,14 +13,16 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::archive::dataset::Dataset;
-use crate::archive::SAMPLE_RATE;
+use crate::archive::{Item, SAMPLE_RATE};
 use crate::audio::spectrogram::EDGE;
 use crate::audio::stft::HOP;
 use crate::audio::tempo::{self, Pulse};
+use crate::audio::wav::write_wav;
 use crate::denoise::track::{
     frame_major, Candidates, Source, TrackPass, TrackShape, BAND, MAX_RIGIDITY,
 };
 use crate::denoise::{Denoised, DenoiserKind};
+use crate::diffusion::provenance::{credit_line, source_colour};
 use crate::diffusion::sampler::{Method, Sampler, SamplerConfig, SamplerError};
 use crate::diffusion::schedule::ScheduleKind;
 
@@ -202,6 +204,9 @@ pub struct TrackStepReport {
     pub patch: [usize; 2],
     /// The step is not finished yet: [diagonals done, diagonals].
     pub partial: Option<[usize; 2]>,
+    /// (frame, candidate frame) pairs done in the whole run, and in all its
+    /// steps: the page turns the rate of the first slice into a time estimate.
+    pub work: [f64; 2],
 }
 
 /// A clip's part in a track.
@@ -231,6 +236,9 @@ pub struct TrackRun {
     rigidity: f32,
     pass: Option<TrackPass>,
     records: Vec<TrackRecord>,
+    /// Pairs of every step, and of the steps finished.
+    pairs_per_step: Vec<u64>,
+    pairs_done: u64,
     settings: String,
     title: String,
 }
@@ -287,6 +295,12 @@ impl TrackRun {
             o.rigidity,
             o.seed
         );
+        let t_max = sampler.t_max();
+        let pairs_per_step = sampler
+            .times()
+            .iter()
+            .map(|&t| cands.pairs(cols, TrackShape::at(t, t_max)))
+            .collect();
         Ok(Self {
             cands,
             ids: lib.ids.clone(),
@@ -295,6 +309,8 @@ impl TrackRun {
             rigidity: o.rigidity,
             pass: None,
             records: Vec::new(),
+            pairs_per_step,
+            pairs_done: 0,
             settings,
             title: format!("A hypothetical {blend} track"),
         })
@@ -329,13 +345,8 @@ impl TrackRun {
     }
 
     /// (column, candidate frame) pairs of every step, for the work estimate.
-    pub fn pairs_per_step(&self) -> Vec<u64> {
-        let t_max = self.sampler.t_max();
-        self.sampler
-            .times()
-            .iter()
-            .map(|&t| self.cands.pairs(self.cols, TrackShape::at(t, t_max)))
-            .collect()
+    pub fn pairs_per_step(&self) -> &[u64] {
+        &self.pairs_per_step
     }
 
     /// Works on the current step for up to `diagonals` (clip, offset) units;
@@ -363,6 +374,8 @@ impl TrackRun {
             )
         });
         pass.work(&self.cands, diagonals);
+        let all: u64 = self.pairs_per_step.iter().sum();
+        let work = [(self.pairs_done + pass.pairs_done()) as f64, all as f64];
         let report = |partial, index, done| TrackStepReport {
             done,
             index,
@@ -370,12 +383,14 @@ impl TrackRun {
             t,
             patch: [shape.rows().min(ROWS), shape.frames],
             partial,
+            work,
         };
         if !pass.is_complete() {
             let (d, n) = pass.progress();
             return Ok(report(Some([d, n]), self.sampler.steps_done(), false));
         }
         let answer = self.pass.take().expect("a pass").finish();
+        self.pairs_done += answer.pairs;
         let denoised = Denoised {
             x0_all: answer.x0,
             x0_tag: None,
@@ -490,6 +505,70 @@ impl TrackRun {
                 weight: (w[i] / total.max(1e-12)) as f32,
             })
             .collect())
+    }
+
+    /// Step k's sources as RGBA8, `cols` wide and one row per band (highest
+    /// band at the top): each cell in its clip's colour (`source_colour` of
+    /// the clip's archive index), dimmed where the clip's share is small.
+    pub fn source_strip(&self, k: usize) -> Result<Vec<u8>, TrackError> {
+        let src = self.sources(k)?;
+        let bands = ROWS / BAND;
+        let mut out = vec![0u8; self.cols * bands * 4];
+        for (c, col) in src.chunks_exact(bands).enumerate() {
+            for (b, s) in col.iter().enumerate() {
+                let [r, g, bl] = source_colour(u32::from(s.clip));
+                let dim = 0.35 + 0.65 * s.share.clamp(0.0, 1.0);
+                let at = ((bands - 1 - b) * self.cols + c) * 4;
+                out[at..at + 4].copy_from_slice(&[
+                    (f32::from(r) * dim) as u8,
+                    (f32::from(g) * dim) as u8,
+                    (f32::from(bl) * dim) as u8,
+                    255,
+                ]);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The finished track as a WAV whose INFO names the settings, the clips
+    /// with their shares and credits, and the clip leading each second.
+    pub fn wav(&self, samples: &[f32], items: &[Item]) -> Result<Vec<u8>, TrackError> {
+        let from: Vec<String> = self
+            .shares(0, 12)?
+            .iter()
+            .map(|s| {
+                let credit = items
+                    .iter()
+                    .find(|i| i.id == s.id)
+                    .map(credit_line)
+                    .unwrap_or_default();
+                format!("{} ({:.3}): {credit}", s.id, s.weight)
+            })
+            .collect();
+        let timeline: Vec<String> = self
+            .per_second(0)?
+            .iter()
+            .enumerate()
+            .map(|(i, id)| format!("{i}s {id}"))
+            .collect();
+        let comment = format!(
+            "{}. Made from: {}. Timeline (clip leading each second): {}",
+            self.settings,
+            from.join(" | "),
+            timeline.join(", ")
+        );
+        Ok(write_wav(
+            samples,
+            SAMPLE_RATE,
+            &[
+                ("INAM", self.title.as_str()),
+                (
+                    "ISFT",
+                    "Hypothetical (track patch machine on spectrograms, fast Griffin-Lim)",
+                ),
+                ("ICMT", comment.as_str()),
+            ],
+        ))
     }
 
     /// How long the result follows one clip at one time offset: the nearest

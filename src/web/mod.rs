@@ -1,5 +1,5 @@
 //! The page's API: the only module that touches wasm-bindgen. One file per
-//! scene (`dissolve`, `generation`, `sound`), each a thin layer over the core;
+//! scene (`dissolve`, `generation`, `sound` with its `track`s), each a thin layer over the core;
 //! here, what they share: opening the GPU, the clock, errors and values for
 //! JavaScript, and the small free functions the pages call.
 //!
@@ -11,6 +11,7 @@
 pub mod dissolve;
 pub mod generation;
 pub mod sound;
+pub mod track;
 
 use std::cell::RefCell;
 use std::rc::Rc;

@@ -29,6 +29,7 @@ use crate::backend::calibration::{KernelTiming, Path};
 use crate::diffusion::provenance::result_wav;
 use crate::diffusion::run::{Run, RunError, RunOptions};
 use crate::diffusion::schedule::{Schedule, ScheduleKind, DEFAULT_STEPS};
+use crate::diffusion::track::{TrackLibrary, TrackRun};
 use crate::gpu::griffin_lim::GpuGriffinLim;
 
 /// The Griffin–Lim kernel as this scene times it on both paths (see
@@ -64,18 +65,23 @@ struct Clip {
     power: Vec<f32>,
 }
 
-struct State {
-    items: Vec<Item>,
+pub(super) struct State {
+    pub(super) items: Vec<Item>,
     /// Shared so that a step can hold it across an await without a copy.
-    set: Rc<Dataset>,
+    pub(super) set: Rc<Dataset>,
     clips: Vec<(String, Vec<f32>)>,
     /// The GPU, the run and the kernel timings (shared shape, `web::Runs`).
     runs: Runs,
     stft: Stft,
     schedule: Schedule,
     source: Option<Clip>,
-    /// Griffin–Lim planned once on the GPU for the scene's window (made on first use).
-    gl_plan: Option<Rc<GpuGriffinLim>>,
+    /// Griffin–Lim planned on the GPU, per signal length (made on first use;
+    /// the window's and the latest track's are kept).
+    gl_plans: Vec<(usize, Rc<GpuGriffinLim>)>,
+    /// The clips as a track library (made on first use after the clips change).
+    pub(super) library: Option<Rc<TrackLibrary>>,
+    /// The current track run, if any.
+    pub(super) track: Option<TrackRun>,
 }
 
 impl Scene for State {
@@ -97,7 +103,7 @@ impl State {
 
 #[wasm_bindgen]
 pub struct SoundScene {
-    inner: Rc<RefCell<State>>,
+    pub(super) inner: Rc<RefCell<State>>,
 }
 
 #[derive(Serialize)]
@@ -155,7 +161,9 @@ impl SoundScene {
                 stft: Stft::standard(),
                 schedule: Schedule::new(ScheduleKind::Cosine, DEFAULT_STEPS),
                 source: None,
-                gl_plan: None,
+                gl_plans: Vec::new(),
+                library: None,
+                track: None,
             })),
         })
     }
@@ -195,6 +203,7 @@ impl SoundScene {
             .push_values(id, &tags, &picture)
             .map_err(err)?;
         s.clips.push((id.to_string(), window));
+        s.library = None;
         Ok(())
     }
 
@@ -475,27 +484,48 @@ impl SoundScene {
     }
 }
 
-/// Griffin–Lim on the GPU when there is one (falling back to the CPU on a
-/// GPU error), then levelling.
+/// Griffin–Lim of a window-sized picture (see [`invert_magnitudes`]).
 async fn invert(
     inner: &Rc<RefCell<State>>,
     values: Vec<f32>,
     iters: usize,
 ) -> Result<JsValue, JsValue> {
+    let mags = spectrogram::magnitudes(&values);
+    invert_magnitudes(inner, mags, spectrogram::window_frames(), WINDOW, iters).await
+}
+
+/// Griffin–Lim from the PGHI phase on the GPU when there is one (falling back
+/// to the CPU on a GPU error), then levelling: `length` samples from
+/// `frames` × 513 magnitudes.
+pub(super) async fn invert_magnitudes(
+    inner: &Rc<RefCell<State>>,
+    mags: Vec<f32>,
+    frames: usize,
+    length: usize,
+    iters: usize,
+) -> Result<JsValue, JsValue> {
     let (plan, calibrate, measured) = {
         let mut s = inner.borrow_mut();
         let measured = s.runs.calibrations.path(GRIFFIN_LIM_KERNEL, EDGE as u32);
-        let plan = match (&s.gl_plan, &s.runs.gpu) {
+        let cached = s
+            .gl_plans
+            .iter()
+            .find(|(l, _)| *l == length)
+            .map(|(_, p)| p.clone());
+        let plan = match (cached, &s.runs.gpu) {
             _ if measured == Some(Path::Cpu) => None,
-            (Some(plan), _) => Some(plan.clone()),
-            (None, Some(ctx)) => Some(Rc::new(GpuGriffinLim::new(ctx, N_FFT, HOP, WINDOW))),
+            (Some(plan), _) => Some(plan),
+            (None, Some(ctx)) => {
+                let plan = Rc::new(GpuGriffinLim::new(ctx, N_FFT, HOP, length));
+                // Keep the window's plan and the latest other length.
+                s.gl_plans.retain(|(l, _)| *l == WINDOW);
+                s.gl_plans.push((length, plan.clone()));
+                Some(plan)
+            }
             (None, None) => None,
         };
-        s.gl_plan.clone_from(&plan);
         (plan, s.runs.calibrate, measured)
     };
-    let mags = spectrogram::magnitudes(&values);
-    let frames = spectrogram::window_frames();
     // The phase starts from PGHI on both paths (computed here, on the CPU).
     let start = PhaseStart::Pghi.phasors(&inner.borrow().stft, &mags, frames);
     let mut out = None;
@@ -512,8 +542,8 @@ async fn invert(
                         std::hint::black_box(crate::audio::griffin_lim::griffin_lim(
                             &mut s.stft,
                             &mags,
-                            spectrogram::window_frames(),
-                            WINDOW,
+                            frames,
+                            length,
                             2,
                             MOMENTUM,
                             None,
@@ -545,7 +575,7 @@ async fn invert(
                 // The scene stays on the CPU from here on, and says so.
                 let mut s = inner.borrow_mut();
                 s.runs.gpu = None;
-                s.gl_plan = None;
+                s.gl_plans.clear();
                 s.runs.detail = format!("CPU (WebAssembly): the GPU failed ({e})");
             }
         }
@@ -558,7 +588,7 @@ async fn invert(
                 &mut s.stft,
                 &mags,
                 frames,
-                WINDOW,
+                length,
                 iters,
                 MOMENTUM,
                 start,

@@ -20,13 +20,15 @@ const ui = byIds([
   "controls", "tag", "denoiser", "steps", "method", "guidance", "guidance-out", "temperature", "temperature-out",
   "seed", "generate", "cancel", "progress", "progress-text", "gen-spec", "gen-caption", "scrub", "step-out",
   "play-step", "play-result", "loop", "stop-gen", "download", "render", "render-text", "message", "recogniser",
-  "provenance", "provenance-intro", "perf",
+  "provenance", "provenance-intro", "perf", "seconds", "tag2", "mix", "mix-out", "rigidity", "rigidity-out",
+  "gen-strip",
 ]);
 
 const MAX_FILE_BYTES = 200 * 1024 * 1024;
 const SEED = 7; // the forward process's noise seed (waveform and picture)
 const PREVIEW_ITERS = 32;
 const FINAL_ITERS = 64;
+const TRACK_SLICE_MS = 40; // the patch machine's work between two looks at the page
 
 
 /** Everything this page keeps between events. */
@@ -106,13 +108,20 @@ const peak = (x) => x.reduce((a, v) => Math.max(a, Math.abs(v)), 0);
 
 // ---- drawing ----
 const PAD = { left: 52, top: 8, bottom: 40 };
-function drawSpectrogram(canvas, rgba) {
+/** Draws a spectrogram picture of `frames` columns (512: one window) squeezed into 512 px. */
+function drawSpectrogram(canvas, rgba, frames = 512) {
   const g = canvas.getContext("2d");
   g.fillStyle = "#1a1c21";
   g.fillRect(0, 0, canvas.width, canvas.height);
   if (rgba) {
-    const img = new ImageData(rgba, 512, 512);
-    g.putImageData(img, PAD.left, PAD.top);
+    const img = new ImageData(rgba, frames, 512);
+    if (frames === 512) g.putImageData(img, PAD.left, PAD.top);
+    else {
+      const off = new OffscreenCanvas(frames, 512);
+      off.getContext("2d").putImageData(img, 0, 0);
+      g.imageSmoothingEnabled = true;
+      g.drawImage(off, PAD.left, PAD.top, 512, 512);
+    }
   }
   g.fillStyle = "#a9a69d";
   g.strokeStyle = "#a9a69d";
@@ -134,9 +143,10 @@ function drawSpectrogram(canvas, rgba) {
   g.restore();
   g.textAlign = "center";
   g.textBaseline = "top";
-  const secondsPerFrame = state.sound.hop / SAMPLE_RATE;
-  for (let s = 0; s <= 5; s++) {
-    const x = PAD.left + s / secondsPerFrame;
+  const seconds = (frames * state.sound.hop) / SAMPLE_RATE;
+  const every = seconds > 40 ? 10 : seconds > 16 ? 5 : seconds > 8 ? 2 : 1;
+  for (let s = 0; s <= seconds; s += every) {
+    const x = PAD.left + (s / seconds) * 512;
     g.fillRect(x, PAD.top + 512, 1, 5);
     g.fillText(`${s}`, x, PAD.top + 518);
   }
@@ -360,6 +370,7 @@ async function hearPicture() {
 const settings = () => samplerSettings(ui);
 
 function showStep(k) {
+  if (state.run?.track) { showTrackStep(k); return; }
   drawSpectrogram(ui.genSpec, state.scene.stepPicture(k));
   ui.scrub.value = k;
   ui.stepOut.textContent = `step ${k} of ${state.steps}`;
@@ -371,8 +382,17 @@ function showStep(k) {
   ui.provenanceIntro.textContent = (state.run?.denoiser ?? ui.denoiser.value) === "archive"
     ? "The archive denoiser's guess is a weighted mix of whole archive clips; these are the leading weights."
     : "The Gaussian denoiser uses every clip of the tag alike, through the mean and temporal spectrum of each frequency row; none is copied.";
+  showSources(sources);
+}
+
+/** The clips a step came from, `[{id, title, weight, colour?}]`, as credited links. */
+function showSources(sources) {
   ui.provenance.replaceChildren(...sources.map((s) => {
     const li = document.createElement("li");
+    if (s.colour) {
+      li.classList.add("swatched");
+      li.style.setProperty("--swatch", s.colour);
+    }
     const a = document.createElement("a");
     a.href = `archive.html#item=${encodeURIComponent(s.id)}`;
     a.textContent = s.title;
@@ -383,14 +403,73 @@ function showStep(k) {
   }));
 }
 
-async function generate() {
+// ---- tracks: the patch machine ----
+const isTrack = () => ui.denoiser.value === "patch";
+
+function syncMode() {
+  ui.controls.closest("main").dataset.mode = isTrack() ? "track" : "window";
+}
+
+function trackSettings() {
   const s = settings();
+  const tag2 = ui.tag2.value || null;
+  return {
+    tag: s.tag, tag2, mix: tag2 ? Number(ui.mix.value) : 0, seconds: Number(ui.seconds.value),
+    steps: s.steps, seed: s.seed, method: s.method, temperature: s.temperature, rigidity: Number(ui.rigidity.value),
+  };
+}
+
+function drawStrip(rgba, frames, bands) {
+  const g = ui.genStrip.getContext("2d");
+  g.fillStyle = "#1a1c21";
+  g.fillRect(0, 0, ui.genStrip.width, ui.genStrip.height);
+  if (!rgba) return;
+  const off = new OffscreenCanvas(frames, bands);
+  off.getContext("2d").putImageData(new ImageData(rgba, frames, bands), 0, 0);
+  g.imageSmoothingEnabled = false;
+  g.drawImage(off, PAD.left, 4, 512, ui.genStrip.height - 8);
+}
+
+function showTrackStep(k) {
+  const { frames, bands, seconds } = state.run;
+  drawSpectrogram(ui.genSpec, state.scene.trackPicture(k), frames);
+  drawStrip(state.scene.trackStrip(k), frames, bands);
+  ui.scrub.value = k;
+  ui.stepOut.textContent = `step ${k} of ${state.steps}`;
+  ui.genSpec.setAttribute("aria-label", `The patch machine's guess of the clean spectrogram of a ${seconds.toFixed(0)} s track at step ${k} of ${state.steps}`);
+  ui.genCaption.textContent = `The patch machine's guess x̂0 at step ${k} of ${state.steps}: ${seconds.toFixed(1)} s of sound squeezed into the frame.`;
+  ui.playStep.textContent = `Play step ${k}'s x̂0`;
+  const shares = state.scene.trackShares(k, 8);
+  const leading = state.scene.trackSeconds(k);
+  ui.genStrip.setAttribute("aria-label", `Where each second came from: ${leading.map((id, i) => `${i} s ${state.items.find((it) => it.id === id)?.title ?? id}`).join("; ")}`);
+  ui.provenanceIntro.textContent = "Each frequency band of each moment of this guess was taken mostly from one clip, at the same frequencies and any moment of it; these clips led the most of them (their colours are the strip's):";
+  showSources(shares);
+}
+
+/** The track run as sampleSteps' engine: slices of the patch machine's work. */
+const trackEngine = () => ({ step: async () => state.scene.stepTrack(TRACK_SLICE_MS) });
+
+/** “about 40 s left” from the run's work done so far and the time it took. */
+function timeLeft(report, elapsedMs) {
+  const [done, all] = report.work;
+  if (!(done > 0)) return "";
+  const left = ((elapsedMs / done) * (all - done)) / 1000;
+  return left >= 1 ? ` · about ${left.toFixed(0)} s left on this device` : "";
+}
+
+// ---- generation ----
+async function generate() {
+  const track = isTrack();
+  const s = track ? trackSettings() : settings();
   const bad = checkSettings(s, state.limits);
   if (bad) { showMessage(bad); return; }
   showMessage("");
   let info;
-  try { info = state.scene.start(s); } catch (e) { showMessage(e.message ?? String(e)); return; }
-  state.run = { cancelled: false, tag: s.tag, denoiser: s.denoiser, settings: s };
+  try { info = track ? state.scene.startTrack(s) : state.scene.start(s); } catch (e) { showMessage(e.message ?? String(e)); return; }
+  state.run = {
+    cancelled: false, track, tag: s.tag, denoiser: track ? "patch" : s.denoiser, settings: s,
+    frames: info.frames ?? 512, bands: info.bands, seconds: info.seconds ?? state.sound.window / SAMPLE_RATE,
+  };
   state.rendered = new Map();
   state.resultSamples = null;
   state.steps = 0;
@@ -399,12 +478,13 @@ async function generate() {
   ui.scrub.disabled = true;
   ui.progress.max = info.steps;
   ui.progress.value = 0;
+  ui.progressText.textContent = track ? `Starting ${info.settings}…` : "";
   delete document.documentElement.dataset.generated;
   const started = performance.now();
   try {
-    await sampleSteps(state.scene, state.run, {
+    await sampleSteps(track ? trackEngine() : state.scene, state.run, {
       onStep: (step, ms) => {
-        state.timings.steps.push({ ms, backend: step.backend });
+        state.timings.steps.push({ ms, backend: step.backend ?? "cpu" });
         if (step.calibration) ui.paths.textContent = state.scene.paths.join(" ");
         state.steps = step.index;
         if (step.fellBack) {
@@ -412,9 +492,14 @@ async function generate() {
           showBackend(ui.backend, state.scene, state.choice);
         }
         ui.progress.value = step.index;
-        ui.progressText.textContent = `Step ${step.index} of ${step.total} (t = ${step.t})`;
+        ui.progressText.textContent = `Step ${step.index} of ${step.total} (t = ${step.t})${step.work ? timeLeft(step, performance.now() - started) : ""}`;
         ui.scrub.max = state.steps;
         showStep(state.steps);
+      },
+      onPartial: (step) => {
+        // Tracks: the share of the step done, and the time left at this device's pace.
+        ui.progress.value = step.index + step.partial[0] / step.partial[1];
+        ui.progressText.textContent = `Step ${step.index + 1} of ${step.total} (t = ${step.t}, patches ${step.patch[0]} rows × ${step.patch[1]} frames)${timeLeft(step, performance.now() - started)}`;
       },
     });
   } catch (e) {
@@ -446,7 +531,7 @@ async function renderStep(k) {
   if (state.rendered.has(k)) return state.rendered.get(k);
   const iters = k === 0 ? FINAL_ITERS : PREVIEW_ITERS;
   const words = k === 0 ? `Rendering the result (Griffin–Lim, ${iters} iterations)…` : `Rendering step ${k}'s guess (Griffin–Lim, ${iters} iterations)…`;
-  const samples = await withRender(words, () => state.scene.render(k, iters));
+  const samples = await withRender(words, () => (state.run?.track ? state.scene.renderTrack(k, iters) : state.scene.render(k, iters)));
   state.rendered.set(k, samples);
   return samples;
 }
@@ -468,6 +553,11 @@ function download() {
   if (!state.resultSamples) return;
   // Named after the run's own settings, not the controls' current values.
   const r = state.run.settings;
+  if (state.run.track) {
+    const blend = r.tag2 ? `${r.tag}-${r.tag2}` : r.tag;
+    saveBytes(state.scene.trackWav(state.resultSamples), "audio/wav", `hypothetical-${blend}-patch-${r.seconds}s-seed${r.seed}.wav`);
+    return;
+  }
   saveBytes(state.scene.wav(state.resultSamples, state.steps), "audio/wav", `hypothetical-${r.tag || "clip"}-${r.denoiser}-seed${r.seed}.wav`);
 }
 
@@ -480,6 +570,7 @@ function writeHash() {
     denoiser: ui.denoiser.value,
     steps: ui.steps.value,
     seed: ui.seed.value,
+    ...(isTrack() ? { seconds: ui.seconds.value, tag2: ui.tag2.value, mix: ui.mix.value, rigidity: ui.rigidity.value } : {}),
   }));
 }
 
@@ -487,7 +578,11 @@ const ADDRESS = {
   clip: { kind: "text" },
   t: { kind: "int", min: 0, max: 1000 },
   tag: { kind: "text" },
-  denoiser: { kind: "choice", values: ["archive", "gaussian"] },
+  denoiser: { kind: "choice", values: ["patch", "archive", "gaussian"] },
+  seconds: { kind: "int", min: 2, max: 60 },
+  tag2: { kind: "text" },
+  mix: { kind: "number", min: 0.05, max: 0.95 },
+  rigidity: { kind: "number", min: 0, max: 4 },
   steps: { kind: "int", min: 10, max: 1000 },
   seed: { kind: "int", min: 0, max: 4294967295 },
 };
@@ -524,10 +619,11 @@ function wire() {
   ui.playStep.addEventListener("click", playStep);
   ui.playResult.addEventListener("click", playResult);
   ui.download.addEventListener("click", download);
-  for (const [input, out] of [[ui.guidance, ui.guidanceOut], [ui.temperature, ui.temperatureOut]]) {
-    input.addEventListener("input", () => { out.textContent = Number(input.value).toFixed(1); });
+  for (const [input, out, digits] of [[ui.guidance, ui.guidanceOut, 1], [ui.temperature, ui.temperatureOut, 1], [ui.mix, ui.mixOut, 2], [ui.rigidity, ui.rigidityOut, 1]]) {
+    input.addEventListener("input", () => { out.textContent = Number(input.value).toFixed(digits); });
   }
-  for (const f of [ui.tag, ui.denoiser, ui.steps, ui.seed]) f.addEventListener("change", writeHash);
+  for (const f of [ui.tag, ui.denoiser, ui.steps, ui.seed, ui.seconds, ui.tag2, ui.mix, ui.rigidity]) f.addEventListener("change", writeHash);
+  ui.denoiser.addEventListener("change", syncMode);
   // DDIM (η = 0) injects no noise, so its temperature has nothing to scale.
   const syncTemperature = () => { ui.temperature.disabled = ui.method.value === "ddim"; };
   ui.method.addEventListener("change", syncTemperature);
@@ -564,10 +660,13 @@ async function main() {
   wire();
   drawSpectrogram(ui.spec, null);
   drawSpectrogram(ui.genSpec, null);
+  drawStrip(null);
+  syncMode();
   await loadClips(state.items);
   ui.clip.replaceChildren(...state.items.map((i) => new Option(`${i.title} (${i.tags.slice(0, 3).join(", ")})`, i.id)));
   const tags = state.scene.tags();
   ui.tag.replaceChildren(...tags.map(({ tag, count }) => new Option(`${tag} (${count} clips)`, tag)));
+  ui.tag2.replaceChildren(new Option("nothing", ""), ...tags.map(({ tag, count }) => new Option(`${tag} (${count} clips)`, tag)));
   const { values: h, corrections } = parseAddress(location.hash, ADDRESS);
   const notes = [...corrections];
   const clip = state.items.some((i) => i.id === h.clip) ? h.clip : "techno-128-acid";
@@ -576,6 +675,13 @@ async function main() {
   else if (h.tag) notes.push(`There is no tag “${h.tag}” here; use one of ${tags.map((t) => t.tag).join(", ")}.`);
   else ui.tag.value = "techno";
   if (h.denoiser) ui.denoiser.value = h.denoiser;
+  if (h.seconds !== undefined) ui.seconds.value = h.seconds;
+  if (h.tag2 && tags.some((t) => t.tag === h.tag2)) ui.tag2.value = h.tag2;
+  else if (h.tag2) notes.push(`There is no tag “${h.tag2}” to blend with; blending with nothing.`);
+  for (const [key, input, out, digits] of [["mix", ui.mix, ui.mixOut, 2], ["rigidity", ui.rigidity, ui.rigidityOut, 1]]) {
+    if (h[key] !== undefined) { input.value = h[key]; out.textContent = Number(input.value).toFixed(digits); }
+  }
+  syncMode();
   if (h.steps !== undefined) ui.steps.value = h.steps;
   if (h.seed !== undefined) ui.seed.value = h.seed;
   if (h.t !== undefined) ui.t.value = h.t;

@@ -1,0 +1,215 @@
+//! The sound scene's hypothetical tracks (`diffusion::track`): any length,
+//! one or two tags, made by the track patch machine on the CPU in time slices.
+//!
+//! ```js
+//! const info = scene.startTrack({tag, tag2, mix, seconds, steps, seed, method, temperature, rigidity});
+//! while (!(report = scene.stepTrack(40)).done) {}   // {done, index, total, t, patch, partial, work}
+//! scene.trackPicture(k); scene.trackStrip(k); scene.trackShares(k, 8);
+//! const samples = await scene.renderTrack(k, 64);   // Griffin–Lim (GPU when open)
+//! scene.trackWav(samples);
+//! ```
+
+use std::rc::Rc;
+
+use js_sys::{Promise, Uint8Array, Uint8ClampedArray};
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+use super::sound::{invert_magnitudes, SoundScene, State};
+use super::{err, now_ms, to_js};
+use crate::audio::spectrogram;
+use crate::denoise::track::BAND;
+use crate::diffusion::provenance::{credit_line, source_colour};
+use crate::diffusion::track::{
+    frames_per_second, TrackError, TrackLibrary, TrackOptions, TrackRun, ROWS,
+};
+
+/// Diagonals (clip, offset) between two looks at the clock in `stepTrack`.
+const DIAGONALS_PER_CHECK: usize = 16;
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TrackStart {
+    steps: usize,
+    settings: String,
+    seconds: f32,
+    frames: usize,
+    bands: usize,
+    /// (frame, candidate frame) pairs of all steps: the work to be done.
+    pairs: f64,
+    /// The common tempo the beat-carrying clips were brought to.
+    tempo: Option<f32>,
+    /// Candidate clips: `[{id, stretch, bpm, beat}]`.
+    clips: Vec<ClipInfo>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ClipInfo {
+    id: String,
+    stretch: f32,
+    bpm: f32,
+    beat: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TrackCredit {
+    id: String,
+    weight: f32,
+    title: String,
+    credit: String,
+    /// The clip's colour in the source strip, `#rrggbb`.
+    colour: String,
+}
+
+fn no_track() -> JsError {
+    err("press Generate first")
+}
+
+impl SoundScene {
+    fn with_track<T>(
+        &self,
+        f: impl FnOnce(&TrackRun, &State) -> Result<T, TrackError>,
+    ) -> Result<T, JsError> {
+        let s = self.inner.borrow();
+        let run = s.track.as_ref().ok_or_else(no_track)?;
+        f(run, &s).map_err(err)
+    }
+}
+
+#[wasm_bindgen]
+impl SoundScene {
+    /// Starts a track; throws with a readable message on bad options.
+    #[wasm_bindgen(js_name = startTrack)]
+    pub fn start_track(&self, options: JsValue) -> Result<JsValue, JsError> {
+        let o: TrackOptions = serde_wasm_bindgen::from_value(options).map_err(err)?;
+        let mut s = self.inner.borrow_mut();
+        if s.set.is_empty() {
+            return Err(err("the archive's clips have not loaded yet"));
+        }
+        let lib = match &s.library {
+            Some(lib) => lib.clone(),
+            None => {
+                let lib = Rc::new(TrackLibrary::from_dataset(&s.set));
+                s.library = Some(lib.clone());
+                lib
+            }
+        };
+        let run = TrackRun::start(&lib, &o).map_err(err)?;
+        let info = TrackStart {
+            steps: run.sampler().total_steps(),
+            settings: run.settings().to_string(),
+            seconds: run.seconds(),
+            frames: run.cols(),
+            bands: ROWS / BAND,
+            pairs: run.pairs_per_step().iter().sum::<u64>() as f64,
+            tempo: run.candidates().tempo,
+            clips: run
+                .candidates()
+                .clips
+                .iter()
+                .map(|c| ClipInfo {
+                    id: lib.ids[c.clip].clone(),
+                    stretch: c.stretch,
+                    bpm: c.pulse.bpm,
+                    beat: c.pulse.is_beat(),
+                })
+                .collect(),
+        };
+        s.track = Some(run);
+        Ok(to_js(&info))
+    }
+
+    /// Works on the track for about `slice_ms`, finishing at most one step:
+    /// `{done, index, total, t, patch, partial, work}`.
+    #[wasm_bindgen(js_name = stepTrack)]
+    pub fn step_track(&self, slice_ms: f64) -> Result<JsValue, JsError> {
+        let mut s = self.inner.borrow_mut();
+        let run = s.track.as_mut().ok_or_else(no_track)?;
+        let t0 = now_ms();
+        loop {
+            let r = run.step(DIAGONALS_PER_CHECK).map_err(err)?;
+            if r.partial.is_none() || now_ms() - t0 >= slice_ms {
+                return Ok(to_js(&r));
+            }
+        }
+    }
+
+    /// Frames per second of track pictures (86.1).
+    #[wasm_bindgen(getter, js_name = trackFramesPerSecond)]
+    pub fn track_frames_per_second(&self) -> f32 {
+        frames_per_second()
+    }
+
+    /// Step k's x̂0 (k = 0: the current x_t, the result once finished) as
+    /// RGBA8, `frames` wide and 512 high, highest frequency at the top.
+    #[wasm_bindgen(js_name = trackPicture)]
+    pub fn track_picture(&self, k: usize) -> Result<Uint8ClampedArray, JsError> {
+        let values = self.with_track(|r, _| r.values(k))?;
+        Ok(Uint8ClampedArray::from(
+            spectrogram::colour_track(&values).as_slice(),
+        ))
+    }
+
+    /// Step k's sources (k = 0: the last step) as RGBA8, `frames` wide and
+    /// one row per band (32), highest band at the top.
+    #[wasm_bindgen(js_name = trackStrip)]
+    pub fn track_strip(&self, k: usize) -> Result<Uint8ClampedArray, JsError> {
+        let rgba = self.with_track(|r, _| r.source_strip(k))?;
+        Ok(Uint8ClampedArray::from(rgba.as_slice()))
+    }
+
+    /// The clips leading step k's (band, frame) cells, with credits and
+    /// their colour in the strip: `[{id, weight, title, credit, colour}]`.
+    #[wasm_bindgen(js_name = trackShares)]
+    pub fn track_shares(&self, k: usize, limit: usize) -> Result<JsValue, JsError> {
+        let credits = self.with_track(|r, s| {
+            let lib = s.library.as_ref().expect("a track has its library");
+            Ok(r.shares(k, limit)?
+                .into_iter()
+                .map(|sh| {
+                    let item = s.items.iter().find(|i| i.id == sh.id);
+                    let index = lib.ids.iter().position(|i| *i == sh.id).unwrap_or(0);
+                    let [r, g, b] = source_colour(index as u32);
+                    TrackCredit {
+                        title: item.map_or_else(|| sh.id.clone(), |i| i.title.clone()),
+                        credit: item.map(credit_line).unwrap_or_default(),
+                        colour: format!("#{r:02x}{g:02x}{b:02x}"),
+                        id: sh.id,
+                        weight: sh.weight,
+                    }
+                })
+                .collect::<Vec<_>>())
+        })?;
+        Ok(to_js(&credits))
+    }
+
+    /// The clip leading each second of step k (k = 0: the last step).
+    #[wasm_bindgen(js_name = trackSeconds)]
+    pub fn track_seconds(&self, k: usize) -> Result<Vec<String>, JsError> {
+        self.with_track(|r, _| r.per_second(k))
+    }
+
+    /// Step k's x̂0 (k = 0: the result) turned into sound with `iters`
+    /// Griffin–Lim iterations: resolves to a Float32Array.
+    #[wasm_bindgen(js_name = renderTrack)]
+    pub fn render_track(&self, k: usize, iters: usize) -> Promise {
+        let values = self.with_track(|r, _| r.values(k));
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            let values = values.map_err(JsValue::from)?;
+            let (mags, frames, length) = spectrogram::track_magnitudes(&values);
+            invert_magnitudes(&inner, mags, frames, length, iters.clamp(1, 256)).await
+        })
+    }
+
+    /// The finished track as a WAV whose INFO names the settings, the clips
+    /// with their credits, and the clip leading each second.
+    #[wasm_bindgen(js_name = trackWav)]
+    pub fn track_wav(&self, samples: Vec<f32>) -> Result<Uint8Array, JsError> {
+        let bytes = self.with_track(|r, s| r.wav(&samples, &s.items))?;
+        Ok(Uint8Array::from(bytes.as_slice()))
+    }
+}
