@@ -34,7 +34,7 @@ use crate::gpu::griffin_lim::GpuGriffinLim;
 
 /// The Griffin–Lim kernel as this scene times it on both paths (see
 /// `backend::calibration`; the denoisers' kernels are timed by their run).
-const GRIFFIN_LIM_KERNEL: &str = "one Griffin–Lim iteration on spectrograms";
+pub(super) const GRIFFIN_LIM_KERNEL: &str = "one Griffin–Lim iteration on spectrograms";
 
 /// The sound constants the page needs: `{sampleRate, window, hop}` (one definition, in Rust).
 #[wasm_bindgen(js_name = soundConstants)]
@@ -71,7 +71,7 @@ pub(super) struct State {
     pub(super) set: Rc<Dataset>,
     clips: Vec<(String, Vec<f32>)>,
     /// The GPU, the run and the kernel timings (shared shape, `web::Runs`).
-    runs: Runs,
+    pub(super) runs: Runs,
     stft: Stft,
     schedule: Schedule,
     source: Option<Clip>,

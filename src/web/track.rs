@@ -11,14 +11,17 @@
 
 use std::rc::Rc;
 
-use js_sys::{Promise, Uint8Array, Uint8ClampedArray};
+use js_sys::{Float32Array, Function, Promise, Uint8Array, Uint8ClampedArray};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use super::sound::{invert_magnitudes, SoundScene, State};
+use super::sound::{invert_magnitudes, SoundScene, State, GRIFFIN_LIM_KERNEL};
 use super::{err, now_ms, to_js};
+use crate::audio::griffin_lim::{griffin_lim_from, PhaseStart, MOMENTUM};
 use crate::audio::spectrogram;
+use crate::audio::stft::Stft;
+use crate::backend::calibration::Path;
 use crate::denoise::track::BAND;
 use crate::diffusion::provenance::{credit_line, source_colour};
 use crate::diffusion::track::{
@@ -205,6 +208,60 @@ impl SoundScene {
         })
     }
 
+    /// Step k's x̂0 (k = 0: the result) as values, frame-major (512 per
+    /// frame), for [`invert_track`] in a worker.
+    #[wasm_bindgen(js_name = trackValues)]
+    pub fn track_values(&self, k: usize) -> Result<Float32Array, JsError> {
+        let values = self.with_track(|r, _| r.values(k))?;
+        Ok(Float32Array::from(values.as_slice()))
+    }
+
+    /// Whether `renderTrack` would run Griffin–Lim on the GPU (a GPU is open
+    /// and the timing has not moved the kernel to the CPU); otherwise the page
+    /// runs it in a worker with [`invert_track`].
+    #[wasm_bindgen(getter, js_name = griffinLimOnGpu)]
+    pub fn griffin_lim_on_gpu(&self) -> bool {
+        let s = self.inner.borrow();
+        s.runs.gpu.is_some()
+            && s.runs
+                .calibrations
+                .path(GRIFFIN_LIM_KERNEL, spectrogram::EDGE as u32)
+                != Some(Path::Cpu)
+    }
+
+    /// Times Griffin–Lim on both paths once (4 iterations of one silent
+    /// window on the GPU, 2 on the CPU), so that the first track's render
+    /// takes the faster path; resolves at once when already decided or
+    /// without a GPU.
+    #[wasm_bindgen(js_name = calibrateGriffinLim)]
+    pub fn calibrate_griffin_lim(&self) -> Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            let needed = {
+                let s = inner.borrow();
+                s.runs.gpu.is_some()
+                    && s.runs.calibrate
+                    && s.runs
+                        .calibrations
+                        .path(GRIFFIN_LIM_KERNEL, spectrogram::EDGE as u32)
+                        .is_none()
+            };
+            if needed {
+                let silence = vec![-1.0f32; spectrogram::EDGE * spectrogram::EDGE];
+                let mags = spectrogram::magnitudes(&silence);
+                invert_magnitudes(
+                    &inner,
+                    mags,
+                    spectrogram::window_frames(),
+                    spectrogram::WINDOW,
+                    4,
+                )
+                .await?;
+            }
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
     /// The finished track as a WAV whose INFO names the settings, the clips
     /// with their credits, and the clip leading each second.
     #[wasm_bindgen(js_name = trackWav)]
@@ -212,4 +269,41 @@ impl SoundScene {
         let bytes = self.with_track(|r, s| r.wav(&samples, &s.items))?;
         Ok(Uint8Array::from(bytes.as_slice()))
     }
+}
+
+/// Griffin–Lim of a track picture on the CPU, for a Web Worker: `values`
+/// frame-major (512 per frame), from the PGHI phase, `iters` iterations;
+/// `progress(i, iters)` is called after each. Returns levelled samples.
+#[wasm_bindgen(js_name = invertTrack)]
+pub fn invert_track(
+    values: Vec<f32>,
+    iters: usize,
+    progress: &Function,
+) -> Result<Float32Array, JsError> {
+    if values.is_empty() || !values.len().is_multiple_of(spectrogram::EDGE) {
+        return Err(err("a track picture is 512 values per frame"));
+    }
+    let iters = iters.clamp(1, 256);
+    let mut stft = Stft::standard();
+    let (mags, frames, length) = spectrogram::track_magnitudes(&values);
+    let start = PhaseStart::Pghi.phasors(&stft, &mags, frames);
+    let mut report = |i: usize, _sc: f64| {
+        let _ = progress.call2(
+            &JsValue::NULL,
+            &JsValue::from(i as u32),
+            &JsValue::from(iters as u32),
+        );
+    };
+    let mut x = griffin_lim_from(
+        &mut stft,
+        &mags,
+        frames,
+        length,
+        iters,
+        MOMENTUM,
+        start,
+        Some(&mut report),
+    );
+    spectrogram::level(&mut x);
+    Ok(Float32Array::from(x.as_slice()))
 }

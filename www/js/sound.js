@@ -21,7 +21,7 @@ const ui = byIds([
   "seed", "generate", "cancel", "progress", "progress-text", "gen-spec", "gen-caption", "scrub", "step-out",
   "play-step", "play-result", "loop", "stop-gen", "download", "render", "render-text", "message", "recogniser",
   "provenance", "provenance-intro", "perf", "seconds", "tag2", "mix", "mix-out", "rigidity", "rigidity-out",
-  "gen-strip",
+  "gen-strip", "render-progress",
 ]);
 
 const MAX_FILE_BYTES = 200 * 1024 * 1024;
@@ -527,11 +527,50 @@ async function generate() {
   document.documentElement.dataset.generated = cancelled ? "cancelled" : "done";
 }
 
+// Griffin–Lim of a track on the CPU runs in a worker, with its progress shown.
+let glWorker = null;
+let glTicket = 0;
+function invertInWorker(values, iters) {
+  glWorker ??= new Worker(new URL("./track-worker.js", import.meta.url), { type: "module" });
+  const id = ++glTicket;
+  return new Promise((resolve, reject) => {
+    const onMessage = ({ data }) => {
+      if (data.id !== id) return;
+      if (data.progress) {
+        ui.renderProgress.max = data.progress[1];
+        ui.renderProgress.value = data.progress[0];
+        return;
+      }
+      glWorker.removeEventListener("message", onMessage);
+      if (data.error) reject(new Error(data.error));
+      else resolve(data.samples);
+    };
+    glWorker.addEventListener("message", onMessage);
+    glWorker.onerror = (e) => { glWorker = null; reject(new Error(e.message || "the worker could not start")); };
+    glWorker.postMessage({ id, values, iters }, [values.buffer]);
+  });
+}
+
+async function renderTrack(k, iters) {
+  // A slow GPU (a software one) would take far longer than the CPU on a long track: time both first.
+  await state.scene.calibrateGriffinLim();
+  ui.paths.textContent = state.scene.paths.join(" ");
+  if (state.scene.griffinLimOnGpu) return state.scene.renderTrack(k, iters);
+  try {
+    return await invertInWorker(state.scene.trackValues(k), iters);
+  } catch (e) {
+    console.warn(`Hypothetical: Griffin–Lim in a worker failed (${e.message}); rendering here`);
+    return state.scene.renderTrack(k, iters);
+  } finally {
+    ui.renderProgress.removeAttribute("value");
+  }
+}
+
 async function renderStep(k) {
   if (state.rendered.has(k)) return state.rendered.get(k);
   const iters = k === 0 ? FINAL_ITERS : PREVIEW_ITERS;
   const words = k === 0 ? `Rendering the result (Griffin–Lim, ${iters} iterations)…` : `Rendering step ${k}'s guess (Griffin–Lim, ${iters} iterations)…`;
-  const samples = await withRender(words, () => (state.run?.track ? state.scene.renderTrack(k, iters) : state.scene.render(k, iters)));
+  const samples = await withRender(words, () => (state.run?.track ? renderTrack(k, iters) : state.scene.render(k, iters)));
   state.rendered.set(k, samples);
   return samples;
 }
