@@ -5,7 +5,7 @@
 //! cargo run --release --example sample_sound -- --denoiser patch --tag techno \
 //!     [--tag2 chorale --mix 0.4] --seconds 12 --steps 20 --seed 7 --out out.wav \
 //!     [--rigidity 1] [--method ddim|ddpm] [--temperature 1] [--no-align] \
-//!     [--iters 64] [--archive www/archive] [--picture out.png]
+//!     [--iters 64] [--archive www/archive] [--picture out.png] [--backend cpu|gpu]
 //! ```
 //! `--denoiser patch` is the track patch machine (`diffusion::track`), at any
 //! length; `archive` and `rows` run the scene's whole-picture denoisers
@@ -34,6 +34,8 @@ use hypothetical::diffusion::track::{
     frames_per_second, longest_copy, ltas, ltas_distance_db, nearest_patches, track_pulse,
     TrackLibrary, TrackOptions, TrackRun,
 };
+use hypothetical::gpu::track::GpuTrack;
+use hypothetical::gpu::GpuContext;
 
 const TAGS: [&str; 6] = ["techno", "chorale", "jazz", "voice", "drums", "static"];
 
@@ -44,6 +46,7 @@ struct Args {
     picture: Option<PathBuf>,
     archive: PathBuf,
     iters: usize,
+    gpu: bool,
 }
 
 fn usage(why: &str) -> ! {
@@ -70,6 +73,7 @@ fn parse() -> Args {
         picture: None,
         archive: PathBuf::from("www/archive"),
         iters: spectrogram::FINAL_ITERS,
+        gpu: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -99,6 +103,7 @@ fn parse() -> Args {
             "--archive" => a.archive = PathBuf::from(v),
             "--picture" => a.picture = Some(PathBuf::from(v)),
             "--out" => a.out = PathBuf::from(v),
+            "--backend" => a.gpu = v == "gpu",
             _ => usage(&format!("unknown flag {flag}")),
         }
     }
@@ -139,10 +144,19 @@ fn main() {
                 (*pairs.iter().max().unwrap() * k) as f64,
                 (*pairs.iter().max().unwrap() * rows * 8) as f64 / 1e6,
             );
+            // `--backend gpu`: the WGSL twin through wgpu (Vulkan; lavapipe without a GPU).
+            let plan = args.gpu.then(|| {
+                let ctx =
+                    pollster::block_on(GpuContext::new()).unwrap_or_else(|e| usage(&e.to_string()));
+                println!("GPU: {}", ctx.adapter_name());
+                GpuTrack::new(&ctx, run.candidates(), run.cols())
+            });
             loop {
-                let r = run
-                    .step(usize::MAX)
-                    .unwrap_or_else(|e| usage(&e.to_string()));
+                let r = match &plan {
+                    Some(plan) => pollster::block_on(run.step_gpu(plan)),
+                    None => run.step(usize::MAX),
+                }
+                .unwrap_or_else(|e| usage(&e.to_string()));
                 let now = clock();
                 println!(
                     "step {:>3} of {} t = {:>4}, patches {} rows × {} frames: {:.0} ms",

@@ -220,7 +220,7 @@ mod denoisers {
         g
     }
 
-    fn max_diff(a: &[f32], b: &[f32]) -> f32 {
+    pub(super) fn max_diff(a: &[f32], b: &[f32]) -> f32 {
         assert_eq!(a.len(), b.len());
         a.iter()
             .zip(b)
@@ -620,6 +620,80 @@ mod stft_gpu {
                 .fold(0.0f32, f32::max);
             eprintln!("STFT of {len} samples: max difference {diff:e} (largest magnitude {peak})");
             assert!(diff <= 1e-5 * peak, "difference {diff} vs peak {peak}");
+        }
+    }
+}
+
+// ---- The track patch machine ---------------------------------------------
+//
+// The GPU sums the squared differences directly in f32; the CPU expands them
+// and sums in f64. Measured on lavapipe: see the test's output.
+
+mod track {
+    use super::denoisers::max_diff;
+    use hypothetical::rng::fill_gaussian_planar;
+
+    #[test]
+    fn the_track_machine_on_the_gpu_matches_the_cpu() {
+        use hypothetical::audio::spectrogram::{load_sounds, EDGE};
+        use hypothetical::denoise::track::{denoise, Candidates, TrackShape};
+        use hypothetical::diffusion::track::TrackLibrary;
+        use hypothetical::gpu::track::GpuTrack;
+        let Some(ctx) = super::gpu().map(|g| g.context().clone()) else {
+            return;
+        };
+        let (set, _) = load_sounds(std::path::Path::new("www/archive")).unwrap();
+        let lib = TrackLibrary::from_dataset(&set);
+        let pick = |id: &str| lib.ids.iter().position(|c| c == id).unwrap();
+        // Two techno clips on a beat grid and a chorale with every offset.
+        let chosen = [
+            pick("techno-124-minimal"),
+            pick("techno-130-driving"),
+            pick("chorale-bwv269-organ"),
+        ];
+        let pictures: Vec<&[f32]> = chosen.iter().map(|&i| lib.pictures[i].as_slice()).collect();
+        let cands = Candidates::new(&pictures, EDGE, &[0.3, 0.3, 0.4], true);
+        let cols = 48;
+        let gpu = GpuTrack::new(&ctx, &cands, cols);
+        let mut noise = vec![0.0f32; EDGE * cols];
+        fill_gaussian_planar(11, 5, EDGE * cols, 1, &mut noise);
+        for (a, t, rho) in [
+            (0.05f64, 950u32, 1.0f32),
+            (0.5, 500, 1.0),
+            (0.5, 500, 4.0),
+            (0.9, 200, 0.5),
+        ] {
+            // Half noise, half a clip's frames: candidates that fit and many that do not.
+            let x_t: Vec<f32> = noise
+                .iter()
+                .zip(&lib.pictures[chosen[0]][100 * EDGE..])
+                .map(|(&e, &v)| a.sqrt() as f32 * v + (1.0 - a).sqrt() as f32 * e)
+                .collect();
+            let shape = TrackShape::at(t, 1000);
+            let want = denoise(&cands, &x_t, cols, a, shape, rho);
+            let got = pollster::block_on(gpu.denoise(&cands, &x_t, a, shape, rho)).unwrap();
+            let d = max_diff(&got.x0, &want.x0);
+            let same = got
+                .sources
+                .iter()
+                .zip(&want.sources)
+                .filter(|(g, w)| g.clip == w.clip && g.frame == w.frame)
+                .count();
+            let share = max_diff(
+                &got.sources.iter().map(|s| s.share).collect::<Vec<_>>(),
+                &want.sources.iter().map(|s| s.share).collect::<Vec<_>>(),
+            );
+            eprintln!(
+                "track ᾱ = {a} {shape:?} ρ = {rho}: x̂0 {d:e}, same best candidate {same}/{}, shares {share:e}",
+                want.sources.len()
+            );
+            assert_eq!(got.pairs, want.pairs);
+            assert!(d < 1e-3 && share < 1e-3, "ᾱ = {a}: x̂0 {d}, shares {share}");
+            assert!(
+                same * 100 >= want.sources.len() * 99,
+                "{same} of {}",
+                want.sources.len()
+            );
         }
     }
 }

@@ -283,6 +283,43 @@ impl Candidates {
     }
 }
 
+/// The factor 1 / (2·(1 − ᾱ)·ρ) that turns a squared distance into a
+/// (negative) logit; below [`MIN_RIGIDITY`] a factor so large that only the
+/// best patch keeps any weight.
+pub fn logit_scale(alpha_bar: f64, rigidity: f32) -> f64 {
+    let rho = f64::from(rigidity);
+    let noise = (1.0 - alpha_bar).max(1e-12);
+    if rho >= f64::from(MIN_RIGIDITY) {
+        1.0 / (2.0 * noise * rho)
+    } else {
+        1e9 / (2.0 * noise)
+    }
+}
+
+impl Candidates {
+    /// One call's work for a track of `cols` frames and patches of half
+    /// length `h`: the diagonals (candidate clip, d) in the order both paths
+    /// take them, and each clip's log prior per candidate, ln π_i − ln n_i: a
+    /// clip's prior mass is shared by its n_i offsets, so a clip on a beat
+    /// grid (fewer offsets) weighs as much as one without.
+    pub fn plan(&self, cols: usize, h: usize) -> (Vec<(u16, isize)>, Vec<f64>) {
+        let mut log_prior = Vec::with_capacity(self.clips.len());
+        let mut todo = Vec::new();
+        for (j, clip) in self.clips.iter().enumerate() {
+            let offsets = self.offsets(j, cols, h);
+            log_prior.push(clip.log_prior - (offsets.len().max(1) as f64).ln());
+            todo.extend(offsets.into_iter().map(|d| (j as u16, d)));
+        }
+        (todo, log_prior)
+    }
+
+    /// The track columns c of diagonal d of clip j whose windows lie inside
+    /// the clip: [lo, hi].
+    pub fn columns(&self, j: usize, cols: usize, h: usize, d: isize) -> (usize, usize) {
+        valid_columns(self.clips[j].frames, cols, h, d)
+    }
+}
+
 /// The offsets d = τ − c that have at least one valid column.
 fn diagonals(frames: usize, cols: usize, h: usize) -> impl Iterator<Item = isize> {
     let (f, w) = (frames as isize, cols as isize);
@@ -367,23 +404,8 @@ impl TrackPass {
         assert_eq!(x_t.len(), rows * cols, "x_t is rows × cols");
         let k = rows / BAND;
         let h = shape.half_frames();
-        // A clip's prior mass π_i is shared by its offsets: ln π_i − ln n_i
-        // per candidate, so a clip on a beat grid (fewer offsets) weighs as
-        // much as one without.
-        let mut log_prior = Vec::with_capacity(cands.clips.len());
-        let mut todo = Vec::new();
-        for (j, clip) in cands.clips.iter().enumerate() {
-            let offsets = cands.offsets(j, cols, h);
-            log_prior.push(clip.log_prior - (offsets.len().max(1) as f64).ln());
-            todo.extend(offsets.into_iter().map(|d| (j as u16, d)));
-        }
-        let rho = f64::from(rigidity);
-        let noise = (1.0 - alpha_bar).max(1e-12);
-        let inv = if rho >= f64::from(MIN_RIGIDITY) {
-            1.0 / (2.0 * noise * rho)
-        } else {
-            1e9 / (2.0 * noise)
-        };
+        let (todo, log_prior) = cands.plan(cols, h);
+        let inv = logit_scale(alpha_bar, rigidity);
         Self {
             x: x_t.to_vec(),
             cols,

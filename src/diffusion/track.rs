@@ -19,12 +19,14 @@ use crate::audio::stft::HOP;
 use crate::audio::tempo::{self, Pulse};
 use crate::audio::wav::write_wav;
 use crate::denoise::track::{
-    frame_major, Candidates, Source, TrackPass, TrackShape, BAND, MAX_RIGIDITY,
+    frame_major, Candidates, Source, TrackDenoised, TrackPass, TrackShape, BAND, MAX_RIGIDITY,
 };
 use crate::denoise::{Denoised, DenoiserKind};
 use crate::diffusion::provenance::{credit_line, source_colour};
 use crate::diffusion::sampler::{Method, Sampler, SamplerConfig, SamplerError};
 use crate::diffusion::schedule::ScheduleKind;
+use crate::gpu::track::GpuTrack;
+use crate::gpu::GpuError;
 
 /// Shortest and longest tracks (seconds).
 pub const MIN_SECONDS: f32 = 2.0;
@@ -91,6 +93,8 @@ pub enum TrackError {
     Method(String),
     #[error("step {0} has not been computed")]
     NoStep(usize),
+    #[error(transparent)]
+    Gpu(#[from] GpuError),
     #[error(transparent)]
     Sampler(#[from] SamplerError),
 }
@@ -207,6 +211,12 @@ pub struct TrackStepReport {
     /// (frame, candidate frame) pairs done in the whole run, and in all its
     /// steps: the page turns the rate of the first slice into a time estimate.
     pub work: [f64; 2],
+    /// "gpu" or "cpu": where this call ran (set by the scene).
+    pub backend: &'static str,
+    /// The machine timed on both paths at this step, in words (set by the scene).
+    pub calibration: Option<String>,
+    /// A GPU failure that moved the track to the CPU (set by the scene).
+    pub fell_back: Option<String>,
 }
 
 /// A clip's part in a track.
@@ -384,12 +394,75 @@ impl TrackRun {
             patch: [shape.rows().min(ROWS), shape.frames],
             partial,
             work,
+            ..Default::default()
         };
         if !pass.is_complete() {
             let (d, n) = pass.progress();
             return Ok(report(Some([d, n]), self.sampler.steps_done(), false));
         }
         let answer = self.pass.take().expect("a pass").finish();
+        self.advance_with(t, shape, answer, total)
+    }
+
+    /// Runs the current step on the GPU in one call (a CPU slice already
+    /// started on it is dropped).
+    pub async fn step_gpu(&mut self, gpu: &GpuTrack) -> Result<TrackStepReport, TrackError> {
+        let total = self.sampler.total_steps();
+        let Some(t) = self.sampler.t() else {
+            return self.step(0);
+        };
+        let shape = TrackShape::at(t, self.sampler.t_max());
+        self.pass = None;
+        let answer = gpu
+            .denoise(
+                &self.cands,
+                self.sampler.x_t(),
+                self.sampler.alpha_bar(),
+                shape,
+                self.rigidity,
+            )
+            .await?;
+        self.advance_with(t, shape, answer, total)
+    }
+
+    /// The CPU's pace on the current step: ms per (frame, candidate frame)
+    /// pair over about `budget_ms` of its diagonals (the pass is then dropped).
+    pub fn time_cpu(&self, clock: &dyn Fn() -> f64, budget_ms: f64) -> f64 {
+        let Some(t) = self.sampler.t() else {
+            return 0.0;
+        };
+        let shape = TrackShape::at(t, self.sampler.t_max());
+        let mut pass = TrackPass::new(
+            &self.cands,
+            self.sampler.x_t(),
+            self.cols,
+            self.sampler.alpha_bar(),
+            shape,
+            self.rigidity,
+        );
+        let t0 = clock();
+        while !pass.is_complete() && clock() - t0 < budget_ms {
+            pass.work(&self.cands, 4);
+        }
+        (clock() - t0) / pass.pairs_done().max(1) as f64
+    }
+
+    /// Pairs of the current step (0 when finished).
+    pub fn pairs_of_step(&self) -> u64 {
+        self.pairs_per_step
+            .get(self.sampler.steps_done())
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Takes step t's answer: the sampler's update and the step's record.
+    fn advance_with(
+        &mut self,
+        t: u32,
+        shape: TrackShape,
+        answer: TrackDenoised,
+        total: usize,
+    ) -> Result<TrackStepReport, TrackError> {
         self.pairs_done += answer.pairs;
         let denoised = Denoised {
             x0_all: answer.x0,
@@ -408,11 +481,17 @@ impl TrackRun {
             sources: answer.sources,
             pairs: answer.pairs,
         });
-        Ok(report(
-            None,
-            self.sampler.steps_done(),
-            self.sampler.is_done(),
-        ))
+        let all: u64 = self.pairs_per_step.iter().sum();
+        Ok(TrackStepReport {
+            done: self.sampler.is_done(),
+            index: self.sampler.steps_done(),
+            total,
+            t,
+            patch: [shape.rows().min(ROWS), shape.frames],
+            partial: None,
+            work: [self.pairs_done as f64, all as f64],
+            ..Default::default()
+        })
     }
 
     /// Runs every remaining step.

@@ -12,6 +12,7 @@ pub mod gaussian;
 pub mod griffin_lim;
 pub mod noise;
 pub mod patch;
+pub mod track;
 
 use std::sync::{Arc, Mutex};
 
@@ -278,6 +279,19 @@ pub fn bind(
         layout: &pipeline.get_bind_group_layout(0),
         entries: &entries,
     })
+}
+
+/// A kernel ready to dispatch: the pipeline of `entry` in `module` and its
+/// bind group over `entries`.
+pub fn kernel(
+    ctx: &GpuContext,
+    module: &wgpu::ShaderModule,
+    entry: &str,
+    entries: &[(u32, &wgpu::Buffer)],
+) -> (wgpu::ComputePipeline, wgpu::BindGroup) {
+    let p = pipeline(ctx, module, entry);
+    let b = bind(ctx, &p, entries);
+    (p, b)
 }
 
 /// Records one dispatch of `pipeline` with `groups` workgroups.

@@ -4,9 +4,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use super::{
-    bind, dispatch, dispatch_grid, pipeline, read_f32, staging, storage, storage_init, uniform,
-};
+use super::{dispatch, dispatch_grid, kernel, read_f32, staging, storage, storage_init, uniform};
 use super::{GpuContext, GpuError};
 use crate::archive::dataset::Dataset;
 use crate::denoise::patch::{Border, PatchShape, CUTOFF};
@@ -85,11 +83,8 @@ impl GpuPatch {
         let out_len = 6 * n + 2 * n * u64::from(items);
         let out = storage(ctx, "patch out", out_len * 4);
         let staging = staging(ctx, "patch staging", out_len * 4);
-        let make = |entry: &str, entries: &[(u32, &wgpu::Buffer)]| {
-            let p = pipeline(ctx, &module, entry);
-            let b = bind(ctx, &p, entries);
-            (p, b)
-        };
+        let make =
+            |entry: &str, entries: &[(u32, &wgpu::Buffer)]| kernel(ctx, &module, entry, entries);
         Self {
             ctx: ctx.clone(),
             edge,

@@ -31,6 +31,7 @@ use crate::diffusion::run::{Run, RunError, RunOptions};
 use crate::diffusion::schedule::{Schedule, ScheduleKind, DEFAULT_STEPS};
 use crate::diffusion::track::{TrackLibrary, TrackRun};
 use crate::gpu::griffin_lim::GpuGriffinLim;
+use crate::gpu::track::GpuTrack;
 
 /// The Griffin–Lim kernel as this scene times it on both paths (see
 /// `backend::calibration`; the denoisers' kernels are timed by their run).
@@ -80,8 +81,9 @@ pub(super) struct State {
     gl_plans: Vec<(usize, Rc<GpuGriffinLim>)>,
     /// The clips as a track library (made on first use after the clips change).
     pub(super) library: Option<Rc<TrackLibrary>>,
-    /// The current track run, if any.
+    /// The current track run, if any, and its GPU plan.
     pub(super) track: Option<TrackRun>,
+    pub(super) track_gpu: Option<Rc<GpuTrack>>,
 }
 
 impl Scene for State {
@@ -164,6 +166,7 @@ impl SoundScene {
                 gl_plans: Vec::new(),
                 library: None,
                 track: None,
+                track_gpu: None,
             })),
         })
     }

@@ -1,14 +1,16 @@
 //! The sound scene's hypothetical tracks (`diffusion::track`): any length,
-//! one or two tags, made by the track patch machine on the CPU in time slices.
+//! one or two tags, made by the track patch machine: on the GPU (`gpu::track`)
+//! a step per call, on the CPU in time slices; timed on both when a GPU is open.
 //!
 //! ```js
 //! const info = scene.startTrack({tag, tag2, mix, seconds, steps, seed, method, temperature, rigidity});
-//! while (!(report = scene.stepTrack(40)).done) {}   // {done, index, total, t, patch, partial, work}
+//! while (!(report = await scene.stepTrack(40)).done) {}   // {done, index, total, t, patch, partial, work, backend}
 //! scene.trackPicture(k); scene.trackStrip(k); scene.trackShares(k, 8);
 //! const samples = await scene.renderTrack(k, 64);   // Griffin–Lim (GPU when open)
 //! scene.trackWav(samples);
 //! ```
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::{Float32Array, Function, Promise, Uint8Array, Uint8ClampedArray};
@@ -21,12 +23,13 @@ use super::{err, now_ms, to_js};
 use crate::audio::griffin_lim::{griffin_lim_from, PhaseStart, MOMENTUM};
 use crate::audio::spectrogram;
 use crate::audio::stft::Stft;
-use crate::backend::calibration::Path;
+use crate::backend::calibration::{KernelTiming, Path};
 use crate::denoise::track::BAND;
 use crate::diffusion::provenance::{credit_line, source_colour};
 use crate::diffusion::track::{
-    frames_per_second, TrackError, TrackLibrary, TrackOptions, TrackRun, ROWS,
+    frames_per_second, TrackError, TrackLibrary, TrackOptions, TrackRun, TrackStepReport, ROWS,
 };
+use crate::gpu::track::GpuTrack;
 
 /// Diagonals (clip, offset) between two looks at the clock in `stepTrack`.
 const DIAGONALS_PER_CHECK: usize = 16;
@@ -69,6 +72,23 @@ struct TrackCredit {
 
 fn no_track() -> JsError {
     err("press Generate first")
+}
+
+/// What the track machine is timed as, on both paths.
+const TRACK_KERNEL: &str = "one step of the track patch machine";
+
+/// About `slice_ms` of the current step on the CPU.
+fn cpu_slice(inner: &Rc<RefCell<State>>, slice_ms: f64) -> Result<TrackStepReport, JsError> {
+    let mut s = inner.borrow_mut();
+    let run = s.track.as_mut().ok_or_else(no_track)?;
+    let t0 = now_ms();
+    loop {
+        let mut r = run.step(DIAGONALS_PER_CHECK).map_err(err)?;
+        if r.partial.is_none() || now_ms() - t0 >= slice_ms {
+            r.backend = "cpu";
+            return Ok(r);
+        }
+    }
 }
 
 impl SoundScene {
@@ -121,23 +141,86 @@ impl SoundScene {
                 })
                 .collect(),
         };
+        // The machine's GPU twin, unless timing has already sent tracks of
+        // this length to the CPU.
+        s.track_gpu = match &s.runs.gpu {
+            Some(ctx)
+                if s.runs.calibrations.path(TRACK_KERNEL, run.cols() as u32) != Some(Path::Cpu) =>
+            {
+                Some(Rc::new(GpuTrack::new(ctx, run.candidates(), run.cols())))
+            }
+            _ => None,
+        };
         s.track = Some(run);
         Ok(to_js(&info))
     }
 
-    /// Works on the track for about `slice_ms`, finishing at most one step:
-    /// `{done, index, total, t, patch, partial, work}`.
+    /// Works on the track: on the GPU one whole step per call; on the CPU
+    /// for about `slice_ms`, finishing at most one step. Resolves to
+    /// `{done, index, total, t, patch, partial, work, backend, calibration, fellBack}`.
+    /// With timing on, steps 1 and 2 run on the GPU (the first warms it up),
+    /// step 2 is timed against the CPU's pace on step 3, and the faster path
+    /// takes the rest.
     #[wasm_bindgen(js_name = stepTrack)]
-    pub fn step_track(&self, slice_ms: f64) -> Result<JsValue, JsError> {
-        let mut s = self.inner.borrow_mut();
-        let run = s.track.as_mut().ok_or_else(no_track)?;
-        let t0 = now_ms();
-        loop {
-            let r = run.step(DIAGONALS_PER_CHECK).map_err(err)?;
-            if r.partial.is_none() || now_ms() - t0 >= slice_ms {
-                return Ok(to_js(&r));
+    pub fn step_track(&self, slice_ms: f64) -> Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            let (plan, calibrate) = {
+                let s = inner.borrow();
+                let run = s.track.as_ref().ok_or_else(no_track)?;
+                let decided = s.runs.calibrations.path(TRACK_KERNEL, run.cols() as u32);
+                (
+                    s.track_gpu.clone().filter(|_| decided != Some(Path::Cpu)),
+                    s.runs.calibrate && decided.is_none(),
+                )
+            };
+            if let Some(plan) = plan {
+                let mut run = inner.borrow_mut().track.take().ok_or_else(no_track)?;
+                let pairs = run.pairs_of_step();
+                let t0 = now_ms();
+                let result = run.step_gpu(&plan).await;
+                let gpu_ms = now_ms() - t0;
+                match result {
+                    Ok(mut report) => {
+                        if calibrate && report.index == 2 && !report.done {
+                            // ms per pair on both paths, scaled to the next step's pairs.
+                            let cpu_per_pair = run.time_cpu(&now_ms, 150.0);
+                            let next = run.pairs_of_step() as f64;
+                            let timing = KernelTiming {
+                                kernel: TRACK_KERNEL.into(),
+                                size: run.cols() as u32,
+                                gpu_ms: gpu_ms / pairs.max(1) as f64 * next,
+                                cpu_ms: cpu_per_pair * next,
+                                exact_on_cpu: true,
+                            };
+                            let sentence = inner
+                                .borrow_mut()
+                                .runs
+                                .calibrations
+                                .record(timing)
+                                .sentence();
+                            report.calibration = Some(sentence);
+                        }
+                        report.backend = "gpu";
+                        inner.borrow_mut().track = Some(run);
+                        return Ok(to_js(&report));
+                    }
+                    Err(e) => {
+                        // The track goes on on the CPU, and the scene says so.
+                        let mut s = inner.borrow_mut();
+                        s.track = Some(run);
+                        s.track_gpu = None;
+                        s.runs.gpu = None;
+                        s.runs.detail = format!("CPU (WebAssembly): the GPU failed ({e})");
+                        drop(s);
+                        let mut report = cpu_slice(&inner, slice_ms)?;
+                        report.fell_back = Some(e.to_string());
+                        return Ok(to_js(&report));
+                    }
+                }
             }
-        }
+            Ok(to_js(&cpu_slice(&inner, slice_ms)?))
+        })
     }
 
     /// Frames per second of track pictures (86.1).
