@@ -177,6 +177,45 @@ fn the_pass_in_slices_equals_the_whole_call() {
 }
 
 #[test]
+fn the_shares_of_a_call_merged_equal_the_whole_call() {
+    // As Web Workers split a step: every third diagonal each, merged.
+    let clips = [
+        picture("techno-128-acid"),
+        picture("chorale-bwv269-organ"),
+        picture("jazz-walk-minor"),
+    ];
+    let cands = Candidates::new(&clips, EDGE, &[0.5, 0.3, 0.2], true);
+    let x_t = noised(&vec![0.0; EDGE * 150], 0.6, 8);
+    for (t, rho) in [(900u32, 1.0f32), (300, 1.0), (300, 3.0)] {
+        let shape = TrackShape::at(t, 1000);
+        let whole = denoise(&cands, &x_t, 150, 0.6, shape, rho);
+        let mut merged: Option<hypothetical::denoise::track::TrackPartial> = None;
+        for index in 0..3 {
+            let mut pass = TrackPass::new(&cands, &x_t, 150, 0.6, shape, rho).share(index, 3);
+            pass.run(&cands);
+            let part = pass.into_partial();
+            match merged.as_mut() {
+                Some(m) => m.merge(&part),
+                None => merged = Some(part),
+            }
+        }
+        let merged = merged.expect("three shares").finish();
+        assert_eq!(merged.pairs, whole.pairs);
+        let worst = merged
+            .x0
+            .iter()
+            .zip(&whole.x0)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f32::max);
+        assert!(worst < 1e-5, "t = {t}: x̂0 differs by {worst}");
+        for (m, w) in merged.sources.iter().zip(&whole.sources) {
+            assert_eq!((m.clip, m.frame), (w.clip, w.frame));
+            assert!((m.share - w.share).abs() < 1e-5);
+        }
+    }
+}
+
+#[test]
 fn rigidity_zero_takes_one_patch_and_looser_mixes_more() {
     let clips = [picture("techno-128-acid"), picture("techno-124-minimal")];
     let cands = Candidates::new(&clips, EDGE, &[1.0, 1.0], false);

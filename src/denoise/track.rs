@@ -584,7 +584,86 @@ impl TrackPass {
         }
     }
 
+    /// Keeps every `count`-th diagonal from the `index`-th: one worker's
+    /// share of the call (the shares' partials merge into the whole call).
+    pub fn share(mut self, index: usize, count: usize) -> Self {
+        let count = count.max(1);
+        self.todo = self.todo.into_iter().skip(index).step_by(count).collect();
+        self.next = 0;
+        self
+    }
+
+    /// The online softmax state so far, to merge with other shares'.
+    pub fn into_partial(self) -> TrackPartial {
+        TrackPartial {
+            rows: self.rows,
+            cols: self.cols,
+            max: self.max,
+            sum: self.sum,
+            acc: self.acc,
+            best: self.best,
+            pairs: self.pairs,
+            skipped: self.skipped,
+        }
+    }
+
     /// x̂0 and the sources, once every diagonal is done.
+    pub fn finish(self) -> TrackDenoised {
+        self.into_partial().finish()
+    }
+}
+
+/// The online softmax state of a call or of a share of it: per (band,
+/// frame) the running maximum logit, the sum of weights relative to it and
+/// the best candidate; per (frame, row) the weighted sum of values.
+#[derive(Clone, Debug)]
+pub struct TrackPartial {
+    pub rows: usize,
+    pub cols: usize,
+    pub max: Vec<f64>,
+    pub sum: Vec<f64>,
+    pub acc: Vec<f32>,
+    pub best: Vec<Source>,
+    pub pairs: u64,
+    pub skipped: u64,
+}
+
+impl TrackPartial {
+    /// Adds another share of the same call: with m = max(m₁, m₂), the sums
+    /// become s₁·e^(m₁−m) + s₂·e^(m₂−m) and the weighted values likewise;
+    /// the best candidate is the one with the larger maximum (the earlier
+    /// share's on a tie, as one pass would keep the first).
+    pub fn merge(&mut self, other: &TrackPartial) {
+        assert_eq!(
+            (self.rows, self.cols),
+            (other.rows, other.cols),
+            "shares of one call"
+        );
+        let k = self.rows / BAND;
+        for at in 0..k * self.cols {
+            let (m1, m2) = (self.max[at], other.max[at]);
+            if m2 == f64::NEG_INFINITY {
+                continue;
+            }
+            let m = m1.max(m2);
+            let (a, b) = ((m1 - m).exp(), (m2 - m).exp());
+            self.sum[at] = self.sum[at] * a + other.sum[at] * b;
+            let (c, band) = (at / k, at % k);
+            let span = c * self.rows + band * BAND..c * self.rows + (band + 1) * BAND;
+            let (af, bf) = (a as f32, b as f32);
+            for (x, &y) in self.acc[span.clone()].iter_mut().zip(&other.acc[span]) {
+                *x = *x * af + y * bf;
+            }
+            if m2 > m1 {
+                self.best[at] = other.best[at];
+            }
+            self.max[at] = m;
+        }
+        self.pairs += other.pairs;
+        self.skipped += other.skipped;
+    }
+
+    /// x̂0 and the sources.
     pub fn finish(self) -> TrackDenoised {
         let (rows, k) = (self.rows, self.rows / BAND);
         let mut x0 = self.acc;

@@ -19,7 +19,8 @@ use crate::audio::stft::HOP;
 use crate::audio::tempo::{self, Pulse};
 use crate::audio::wav::write_wav;
 use crate::denoise::track::{
-    frame_major, Candidates, Source, TrackDenoised, TrackPass, TrackShape, BAND, MAX_RIGIDITY,
+    frame_major, Candidates, Source, TrackDenoised, TrackPartial, TrackPass, TrackShape, BAND,
+    MAX_RIGIDITY,
 };
 use crate::denoise::{Denoised, DenoiserKind};
 use crate::diffusion::provenance::{credit_line, source_colour};
@@ -240,6 +241,10 @@ pub struct Copied {
 
 pub struct TrackRun {
     cands: Candidates,
+    /// The clips' prior weights and whether tempi were aligned: what a
+    /// worker needs to make the same candidates.
+    weights: Vec<f32>,
+    align: bool,
     ids: Vec<String>,
     sampler: Sampler,
     cols: usize,
@@ -313,6 +318,8 @@ impl TrackRun {
             .collect();
         Ok(Self {
             cands,
+            weights,
+            align: o.align,
             ids: lib.ids.clone(),
             sampler,
             cols,
@@ -423,6 +430,36 @@ impl TrackRun {
             )
             .await?;
         self.advance_with(t, shape, answer, total)
+    }
+
+    /// The candidates' prior weights (one per library clip) and whether their
+    /// tempi are aligned: `Candidates::new` with these makes the same ones.
+    pub fn candidate_setup(&self) -> (&[f32], bool) {
+        (&self.weights, self.align)
+    }
+
+    /// What the current step asks of a denoiser: (x_t, ᾱ, patch shape,
+    /// rigidity); None when finished.
+    pub fn job(&self) -> Option<(&[f32], f64, TrackShape, f32)> {
+        let t = self.sampler.t()?;
+        Some((
+            self.sampler.x_t(),
+            self.sampler.alpha_bar(),
+            TrackShape::at(t, self.sampler.t_max()),
+            self.rigidity,
+        ))
+    }
+
+    /// Finishes the current step from the merged shares of its diagonals
+    /// (Web Workers' `TrackPass::share`s).
+    pub fn finish_step(&mut self, merged: TrackPartial) -> Result<TrackStepReport, TrackError> {
+        let total = self.sampler.total_steps();
+        let Some(t) = self.sampler.t() else {
+            return self.step(0);
+        };
+        let shape = TrackShape::at(t, self.sampler.t_max());
+        self.pass = None;
+        self.advance_with(t, shape, merged.finish(), total)
     }
 
     /// The CPU's pace on the current step: ms per (frame, candidate frame)

@@ -84,6 +84,8 @@ pub(super) struct State {
     /// The current track run, if any, and its GPU plan.
     pub(super) track: Option<TrackRun>,
     pub(super) track_gpu: Option<Rc<GpuTrack>>,
+    /// A GPU step holds the track (out of `track`) until it resolves.
+    pub(super) track_busy: bool,
 }
 
 impl Scene for State {
@@ -167,6 +169,7 @@ impl SoundScene {
                 library: None,
                 track: None,
                 track_gpu: None,
+                track_busy: false,
             })),
         })
     }

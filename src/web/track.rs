@@ -24,7 +24,7 @@ use crate::audio::griffin_lim::{griffin_lim_from, PhaseStart, MOMENTUM};
 use crate::audio::spectrogram;
 use crate::audio::stft::Stft;
 use crate::backend::calibration::{KernelTiming, Path};
-use crate::denoise::track::BAND;
+use crate::denoise::track::{Candidates, Source, TrackPartial, TrackPass, TrackShape, BAND};
 use crate::diffusion::provenance::{credit_line, source_colour};
 use crate::diffusion::track::{
     frames_per_second, TrackError, TrackLibrary, TrackOptions, TrackRun, TrackStepReport, ROWS,
@@ -97,6 +97,9 @@ impl SoundScene {
         f: impl FnOnce(&TrackRun, &State) -> Result<T, TrackError>,
     ) -> Result<T, JsError> {
         let s = self.inner.borrow();
+        if s.track_busy {
+            return Err(err("a step is still running; wait for it"));
+        }
         let run = s.track.as_ref().ok_or_else(no_track)?;
         f(run, &s).map_err(err)
     }
@@ -111,6 +114,9 @@ impl SoundScene {
         let mut s = self.inner.borrow_mut();
         if s.set.is_empty() {
             return Err(err("the archive's clips have not loaded yet"));
+        }
+        if s.track_busy {
+            return Err(err("a step is still running; wait for it"));
         }
         let lib = match &s.library {
             Some(lib) => lib.clone(),
@@ -175,11 +181,17 @@ impl SoundScene {
                 )
             };
             if let Some(plan) = plan {
-                let mut run = inner.borrow_mut().track.take().ok_or_else(no_track)?;
+                let mut run = {
+                    let mut s = inner.borrow_mut();
+                    let run = s.track.take().ok_or_else(no_track)?;
+                    s.track_busy = true;
+                    run
+                };
                 let pairs = run.pairs_of_step();
                 let t0 = now_ms();
                 let result = run.step_gpu(&plan).await;
                 let gpu_ms = now_ms() - t0;
+                inner.borrow_mut().track_busy = false;
                 match result {
                     Ok(mut report) => {
                         if calibrate && report.index == 2 && !report.done {
@@ -389,4 +401,204 @@ pub fn invert_track(
     );
     spectrogram::level(&mut x);
     Ok(Float32Array::from(x.as_slice()))
+}
+
+/// The track machine in a Web Worker: the same candidates as the page's
+/// run (`trackWorkerSetup`), one share of each step's diagonals
+/// (`TrackPass::share`), returned as the online softmax state that the page
+/// merges (`finishTrackStep`).
+#[wasm_bindgen]
+pub struct TrackWorker {
+    cands: Candidates,
+    cols: usize,
+}
+
+#[wasm_bindgen]
+impl TrackWorker {
+    /// `pictures`: one Float32Array per library clip (empty for clips that
+    /// are not candidates), `weights` the run's prior weights.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        pictures: js_sys::Array,
+        weights: Vec<f32>,
+        align: bool,
+        cols: usize,
+    ) -> Result<TrackWorker, JsError> {
+        let pics: Vec<Vec<f32>> = pictures
+            .iter()
+            .map(|v| Float32Array::new(&v).to_vec())
+            .collect();
+        if pics.len() != weights.len() || pics.iter().any(|p| p.len() % ROWS != 0) {
+            return Err(err("one picture of 512-value frames per weight"));
+        }
+        if pics
+            .iter()
+            .zip(&weights)
+            .any(|(p, &w)| w > 0.0 && p.is_empty())
+        {
+            return Err(err("a candidate clip came without its picture"));
+        }
+        let refs: Vec<&[f32]> = pics.iter().map(Vec::as_slice).collect();
+        Ok(TrackWorker {
+            cands: Candidates::new(&refs, ROWS, &weights, align),
+            cols,
+        })
+    }
+
+    /// Every `count`-th diagonal from the `index`-th of one step on x_t:
+    /// `{max, sum, acc, best, pairs, skipped}` (best packs clip << 16 | frame).
+    #[allow(clippy::too_many_arguments)]
+    pub fn share(
+        &self,
+        x: Vec<f32>,
+        alpha_bar: f64,
+        bands: usize,
+        frames: usize,
+        rigidity: f32,
+        index: usize,
+        count: usize,
+    ) -> Result<JsValue, JsError> {
+        if x.len() != ROWS * self.cols {
+            return Err(err("x_t of another length"));
+        }
+        let shape = TrackShape { bands, frames };
+        let mut pass = TrackPass::new(&self.cands, &x, self.cols, alpha_bar, shape, rigidity)
+            .share(index, count);
+        pass.run(&self.cands);
+        let p = pass.into_partial();
+        let best: Vec<u32> = p
+            .best
+            .iter()
+            .map(|s| (u32::from(s.clip) << 16) | u32::from(s.frame))
+            .collect();
+        let out = js_sys::Object::new();
+        let set = |k: &str, v: JsValue| js_sys::Reflect::set(&out, &JsValue::from_str(k), &v);
+        set("max", js_sys::Float64Array::from(p.max.as_slice()).into())
+            .map_err(|_| err("reflect"))?;
+        set("sum", js_sys::Float64Array::from(p.sum.as_slice()).into())
+            .map_err(|_| err("reflect"))?;
+        set("acc", Float32Array::from(p.acc.as_slice()).into()).map_err(|_| err("reflect"))?;
+        set("best", js_sys::Uint32Array::from(best.as_slice()).into())
+            .map_err(|_| err("reflect"))?;
+        set("pairs", JsValue::from(p.pairs as f64)).map_err(|_| err("reflect"))?;
+        set("skipped", JsValue::from(p.skipped as f64)).map_err(|_| err("reflect"))?;
+        Ok(out.into())
+    }
+}
+
+/// A worker's share back from JavaScript.
+fn partial_of(v: &JsValue, cols: usize) -> Result<TrackPartial, JsError> {
+    let get = |k: &str| {
+        js_sys::Reflect::get(v, &JsValue::from_str(k))
+            .map_err(|_| err(format!("a share without {k}")))
+    };
+    let max = js_sys::Float64Array::new(&get("max")?).to_vec();
+    let sum = js_sys::Float64Array::new(&get("sum")?).to_vec();
+    let acc = Float32Array::new(&get("acc")?).to_vec();
+    let best = js_sys::Uint32Array::new(&get("best")?).to_vec();
+    let cells = cols * (ROWS / BAND);
+    if max.len() != cells || sum.len() != cells || best.len() != cells || acc.len() != cols * ROWS {
+        return Err(err("a share of another step"));
+    }
+    Ok(TrackPartial {
+        rows: ROWS,
+        cols,
+        max,
+        sum,
+        acc,
+        best: best
+            .iter()
+            .map(|&b| Source {
+                clip: (b >> 16) as u16,
+                frame: (b & 0xffff) as u16,
+                share: 0.0,
+            })
+            .collect(),
+        pairs: get("pairs")?.as_f64().unwrap_or(0.0) as u64,
+        skipped: get("skipped")?.as_f64().unwrap_or(0.0) as u64,
+    })
+}
+
+#[wasm_bindgen]
+impl SoundScene {
+    /// What a worker needs to make the run's candidates:
+    /// `{pictures: [Float32Array per library clip, empty if not a candidate], weights, align, cols}`.
+    #[wasm_bindgen(js_name = trackWorkerSetup)]
+    pub fn track_worker_setup(&self) -> Result<JsValue, JsError> {
+        self.with_track(|run, s| {
+            let lib = s.library.as_ref().expect("a track has its library");
+            let (weights, align) = run.candidate_setup();
+            let pictures = js_sys::Array::new();
+            for (p, &w) in lib.pictures.iter().zip(weights) {
+                let v: &[f32] = if w > 0.0 { p } else { &[] };
+                pictures.push(&Float32Array::from(v));
+            }
+            let out = js_sys::Object::new();
+            let _ = js_sys::Reflect::set(&out, &"pictures".into(), &pictures);
+            let _ = js_sys::Reflect::set(&out, &"weights".into(), &Float32Array::from(weights));
+            let _ = js_sys::Reflect::set(&out, &"align".into(), &JsValue::from(align));
+            let _ = js_sys::Reflect::set(&out, &"cols".into(), &JsValue::from(run.cols() as u32));
+            Ok(JsValue::from(out))
+        })
+    }
+
+    /// The current step for the workers: `{x, alphaBar, bands, frames, rigidity}`, or null when finished.
+    #[wasm_bindgen(js_name = trackJob)]
+    pub fn track_job(&self) -> Result<JsValue, JsError> {
+        self.with_track(|run, _| {
+            Ok(match run.job() {
+                None => JsValue::NULL,
+                Some((x, a, shape, rho)) => {
+                    let out = js_sys::Object::new();
+                    let _ = js_sys::Reflect::set(&out, &"x".into(), &Float32Array::from(x));
+                    let _ = js_sys::Reflect::set(&out, &"alphaBar".into(), &JsValue::from(a));
+                    let _ = js_sys::Reflect::set(
+                        &out,
+                        &"bands".into(),
+                        &JsValue::from(shape.bands as u32),
+                    );
+                    let _ = js_sys::Reflect::set(
+                        &out,
+                        &"frames".into(),
+                        &JsValue::from(shape.frames as u32),
+                    );
+                    let _ = js_sys::Reflect::set(&out, &"rigidity".into(), &JsValue::from(rho));
+                    out.into()
+                }
+            })
+        })
+    }
+
+    /// Finishes the current step from the workers' shares (in share order).
+    #[wasm_bindgen(js_name = finishTrackStep)]
+    pub fn finish_track_step(&self, shares: js_sys::Array) -> Result<JsValue, JsError> {
+        let mut s = self.inner.borrow_mut();
+        let run = s.track.as_mut().ok_or_else(no_track)?;
+        let cols = run.cols();
+        let mut merged: Option<TrackPartial> = None;
+        for v in shares.iter() {
+            let part = partial_of(&v, cols)?;
+            match merged.as_mut() {
+                Some(m) => m.merge(&part),
+                None => merged = Some(part),
+            }
+        }
+        let merged = merged.ok_or_else(|| err("no shares"))?;
+        let mut report = run.finish_step(merged).map_err(err)?;
+        report.backend = "cpu";
+        Ok(to_js(&report))
+    }
+
+    /// Whether the next track step runs on the GPU (its twin is planned and
+    /// timing has not sent it to the CPU); otherwise the page may use workers.
+    #[wasm_bindgen(getter, js_name = trackOnGpu)]
+    pub fn track_on_gpu(&self) -> bool {
+        let s = self.inner.borrow();
+        match (&s.track_gpu, &s.track) {
+            (Some(_), Some(run)) => {
+                s.runs.calibrations.path(TRACK_KERNEL, run.cols() as u32) != Some(Path::Cpu)
+            }
+            _ => false,
+        }
+    }
 }

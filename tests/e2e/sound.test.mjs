@@ -244,7 +244,7 @@ for (const config of CONFIGS) {
       assert.ok(!(await page.isVisible("#guidance")), "a blend replaces guidance");
       await page.selectOption("#tag", "techno");
       await page.selectOption("#tag2", "chorale");
-      await page.fill("#seconds", "8");
+      await page.fill("#seconds", "6");
       await page.fill("#steps", "10");
       await page.fill("#seed", "5");
       // The address forces the backend, which turns the timing off: on here, to time Griffin–Lim before the long render.
@@ -264,11 +264,13 @@ for (const config of CONFIGS) {
       if (config.backend === "cpu") {
         // Griffin–Lim ran in the worker, which reported each of its 64 iterations.
         assert.equal(await page.getAttribute("#render-progress", "max"), "64");
+        // The steps were split over Web Workers (one per core) and merged.
+        assert.match(await page.textContent("#perf"), /10 steps in [\d.]+ s, [\d.]+ ms per step on the CPU \((one Web Worker|shared by \d Web Workers)\)\.$/);
       } else {
         assert.match(await page.textContent("#paths"), /one Griffin–Lim iteration on spectrograms at 512 px took [\d.]+ ms on WebGPU and [\d.]+ ms on the CPU/);
         // The machine's WGSL twin ran the first two steps and was timed against the CPU.
-        assert.match(await page.textContent("#paths"), /one step of the track patch machine at 689 px took [\d.]+ ms on WebGPU and [\d.]+ ms on the CPU/);
-        assert.match(await page.textContent("#perf"), /(2 on WebGPU, 8 on the CPU|on WebGPU)\.$/);
+        assert.match(await page.textContent("#paths"), /one step of the track patch machine at 517 px took [\d.]+ ms on WebGPU and [\d.]+ ms on the CPU/);
+        assert.match(await page.textContent("#perf"), /(2 on WebGPU, 8 on the CPU|on WebGPU)( \((one Web Worker|shared by \d Web Workers)\))?\.$/);
       }
       // The strip has the clips' colours, not one flat fill.
       const colours = await page.evaluate(() => {
@@ -281,16 +283,16 @@ for (const config of CONFIGS) {
       await page.click("#play-result");
       await page.waitForSelector("html[data-playing=result]");
       const played = await page.evaluate(() => window.__sound.lastPlayed);
-      assert.equal(played.length, Math.round(8 * 22050 / 256) * 256);
+      assert.equal(played.length, Math.round(6 * 22050 / 256) * 256);
       assert.ok(played.rms > 0.05 && played.peak <= 0.95, JSON.stringify(played));
       await page.click("#stop-gen");
       await shot("generated-track-blend");
       const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download")]);
-      assert.match(download.suggestedFilename(), /^hypothetical-techno-chorale-patch-8s-seed5\.wav$/);
+      assert.match(download.suggestedFilename(), /^hypothetical-techno-chorale-patch-6s-seed5\.wav$/);
       const wav = readWav(readFileSync(await download.path()));
       assert.equal(wav.samples, played.length);
       assert.equal(wav.info.INAM, "A hypothetical techno 0.60 + chorale 0.40 track");
-      assert.match(wav.info.ICMT, /track patch machine, techno 0\.60 \+ chorale 0\.40, 8\.0 s, 10 steps, ddim, rigidity 1\.00, seed 5/);
+      assert.match(wav.info.ICMT, /track patch machine, techno 0\.60 \+ chorale 0\.40, 6\.0 s, 10 steps, ddim, rigidity 1\.00, seed 5/);
       assert.match(wav.info.ICMT, /Timeline \(clip leading each second\): 0s (techno|chorale)-/);
       // Bad options get words, and the finished track stays.
       await page.fill("#seconds", "500");
@@ -420,11 +422,12 @@ for (const config of CONFIGS) {
       const perIter = (r[32].renderMs - r[8].renderMs) / 24;
       console.log(`[timing] ${config.name} sound: ${r[32].stepMs.toFixed(1)} ms per archive step on 512 × 512 spectrograms; Griffin–Lim ${perIter.toFixed(1)} ms per iteration (32 iterations ${r[32].renderMs.toFixed(0)} ms, 8: ${r[8].renderMs.toFixed(0)} ms)`);
       assert.ok(perIter > 0);
-      // The issue's target: a 12 s track in 20 steps (WebAssembly on the CPU
-      // fallback; the WGSL twin on WebGPU, whose timing is off here because
-      // the address forces the backend), and its render.
+      // The issue's target: a 12 s track in 20 steps as the page makes it
+      // (on WebGPU the WGSL twin takes steps 1–2 and is timed against the
+      // CPU, which keeps the rest if faster), and its render.
       const track = await page.evaluate(async () => {
         const s = window.__sound.scene;
+        s.calibrate = true;
         const out = {};
         for (const [name, o] of [["techno", { tag: "techno" }], ["techno+chorale", { tag: "techno", tag2: "chorale", mix: 0.4 }]]) {
           const t0 = performance.now();

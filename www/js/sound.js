@@ -13,6 +13,9 @@ import { showBackend } from "./lib/backend.js";
 import { startScene, runPage } from "./lib/scene.js";
 import { sampleSteps, describeStepTimes } from "./lib/sampling.js";
 import { saveBytes } from "./lib/download.js";
+import { WorkerPool } from "./track-workers.js";
+
+const pool = new WorkerPool();
 
 const ui = byIds([
   "backend", "paths", "enable-sound", "sound-state", "volume", "clip", "file", "mic", "source-info", "start-row",
@@ -446,8 +449,32 @@ function showTrackStep(k) {
   showSources(shares);
 }
 
-/** The track run as sampleSteps' engine: slices of the patch machine's work. */
-const trackEngine = () => ({ step: async () => state.scene.stepTrack(TRACK_SLICE_MS) });
+/**
+ * The track run as sampleSteps' engine: a step on the GPU, or a step split
+ * over the worker pool (all cores), or slices on the main thread when
+ * workers cannot start.
+ */
+function trackEngine() {
+  let ready = null; // the workers' setup for this run
+  return {
+    step: async () => {
+      if (state.scene.trackOnGpu || pool.broken) return state.scene.stepTrack(TRACK_SLICE_MS);
+      const job = state.scene.trackJob();
+      if (!job) return state.scene.stepTrack(TRACK_SLICE_MS);
+      try {
+        ready ??= pool.setup(state.scene.trackWorkerSetup());
+        await ready;
+        const report = state.scene.finishTrackStep(await pool.shares(job));
+        state.run.workers = pool.size;
+        return report;
+      } catch (e) {
+        console.warn(`Hypothetical: the workers failed (${e.message}); working on the page`);
+        pool.broken = true;
+        return state.scene.stepTrack(TRACK_SLICE_MS);
+      }
+    },
+  };
+}
 
 /** “about 40 s left” from the run's work done so far and the time it took. */
 function timeLeft(report, elapsedMs) {
@@ -509,7 +536,8 @@ async function generate() {
   ui.progressText.textContent = cancelled
     ? `Cancelled after step ${state.steps} of ${info.steps}.`
     : state.steps === info.steps ? `Finished: ${state.steps} steps.` : `Stopped after step ${state.steps} of ${info.steps}.`;
-  ui.perf.textContent = `${describeStepTimes(state.timings.steps.slice(-state.steps), performance.now() - started)}.`;
+  const workers = state.run.workers ? ` (${state.run.workers === 1 ? "one Web Worker" : `shared by ${state.run.workers} Web Workers`})` : "";
+  ui.perf.textContent = `${describeStepTimes(state.timings.steps.slice(-state.steps), performance.now() - started)}${workers}.`;
   ui.generate.disabled = false;
   ui.cancel.disabled = true;
   ui.scrub.disabled = state.steps === 0;
@@ -528,26 +556,10 @@ async function generate() {
 }
 
 // Griffin–Lim of a track on the CPU runs in a worker, with its progress shown.
-let glWorker = null;
-let glTicket = 0;
 function invertInWorker(values, iters) {
-  glWorker ??= new Worker(new URL("./track-worker.js", import.meta.url), { type: "module" });
-  const id = ++glTicket;
-  return new Promise((resolve, reject) => {
-    const onMessage = ({ data }) => {
-      if (data.id !== id) return;
-      if (data.progress) {
-        ui.renderProgress.max = data.progress[1];
-        ui.renderProgress.value = data.progress[0];
-        return;
-      }
-      glWorker.removeEventListener("message", onMessage);
-      if (data.error) reject(new Error(data.error));
-      else resolve(data.samples);
-    };
-    glWorker.addEventListener("message", onMessage);
-    glWorker.onerror = (e) => { glWorker = null; reject(new Error(e.message || "the worker could not start")); };
-    glWorker.postMessage({ id, values, iters }, [values.buffer]);
+  return pool.invert(values, iters, ([i, n]) => {
+    ui.renderProgress.max = n;
+    ui.renderProgress.value = i;
   });
 }
 
