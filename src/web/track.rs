@@ -74,6 +74,10 @@ fn no_track() -> JsError {
     err("press Generate first")
 }
 
+/// A first (warm-up) GPU step this many times slower than the CPU's pace
+/// already sends the track to the CPU.
+const WARM_UP_MARGIN: f64 = 4.0;
+
 /// What the track machine is timed as, on both paths.
 const TRACK_KERNEL: &str = "one step of the track patch machine";
 
@@ -166,7 +170,8 @@ impl SoundScene {
     /// `{done, index, total, t, patch, partial, work, backend, calibration, fellBack}`.
     /// With timing on, steps 1 and 2 run on the GPU (the first warms it up),
     /// step 2 is timed against the CPU's pace on step 3, and the faster path
-    /// takes the rest.
+    /// takes the rest; a first step over 4× slower than the CPU's pace (a
+    /// software adapter) decides at once.
     #[wasm_bindgen(js_name = stepTrack)]
     pub fn step_track(&self, slice_ms: f64) -> Promise {
         let inner = self.inner.clone();
@@ -194,14 +199,23 @@ impl SoundScene {
                 inner.borrow_mut().track_busy = false;
                 match result {
                     Ok(mut report) => {
-                        if calibrate && report.index == 2 && !report.done {
-                            // ms per pair on both paths, scaled to the next step's pairs.
-                            let cpu_per_pair = run.time_cpu(&now_ms, 150.0);
+                        // ms per pair on both paths, scaled to the next step's pairs.
+                        let cpu_per_pair = if calibrate && report.index <= 2 && !report.done {
+                            run.time_cpu(&now_ms, 150.0)
+                        } else {
+                            0.0
+                        };
+                        let gpu_per_pair = gpu_ms / pairs.max(1) as f64;
+                        // Step 1 also warms the GPU up, so it decides only when the
+                        // GPU is far slower (a software adapter); step 2 decides.
+                        let decide = cpu_per_pair > 0.0
+                            && (report.index == 2 || gpu_per_pair > WARM_UP_MARGIN * cpu_per_pair);
+                        if decide {
                             let next = run.pairs_of_step() as f64;
                             let timing = KernelTiming {
                                 kernel: TRACK_KERNEL.into(),
                                 size: run.cols() as u32,
-                                gpu_ms: gpu_ms / pairs.max(1) as f64 * next,
+                                gpu_ms: gpu_per_pair * next,
                                 cpu_ms: cpu_per_pair * next,
                                 exact_on_cpu: true,
                             };

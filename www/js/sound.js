@@ -536,7 +536,7 @@ async function generate() {
   ui.progressText.textContent = cancelled
     ? `Cancelled after step ${state.steps} of ${info.steps}.`
     : state.steps === info.steps ? `Finished: ${state.steps} steps.` : `Stopped after step ${state.steps} of ${info.steps}.`;
-  const workers = state.run.workers ? ` (${state.run.workers === 1 ? "one Web Worker" : `shared by ${state.run.workers} Web Workers`})` : "";
+  const workers = state.run.workers ? `; CPU steps ${state.run.workers === 1 ? "in one Web Worker" : `shared by ${state.run.workers} Web Workers`}` : "";
   ui.perf.textContent = `${describeStepTimes(state.timings.steps.slice(-state.steps), performance.now() - started)}${workers}.`;
   ui.generate.disabled = false;
   ui.cancel.disabled = true;

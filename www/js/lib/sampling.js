@@ -34,6 +34,6 @@ export function describeStepTimes(times, totalMs) {
   const n = times.length;
   const mean = times.reduce((a, b) => a + b.ms, 0) / Math.max(1, n);
   const onGpu = times.filter((r) => r.backend === "gpu").length;
-  const where = onGpu === n ? "on WebGPU" : onGpu === 0 ? "on the CPU" : `${onGpu} on WebGPU, ${n - onGpu} on the CPU`;
+  const where = onGpu === n ? "on WebGPU" : onGpu === 0 ? "on the CPU" : `(${onGpu} on WebGPU, ${n - onGpu} on the CPU)`;
   return `${n} steps in ${(totalMs / 1000).toFixed(1)} s, ${mean.toFixed(1)} ms per step ${where}`;
 }
