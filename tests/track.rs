@@ -368,3 +368,19 @@ fn a_track_becomes_sound_of_its_length_and_a_wav_naming_its_clips_and_timeline()
     )));
     assert_eq!(run.per_second(0).expect("finished").len(), 3);
 }
+
+#[test]
+fn the_library_follows_the_manifest_whatever_order_the_clips_were_loaded_in() {
+    let (set, _) = load_sounds(Path::new("www/archive")).expect("the archive's sounds");
+    // The page pushes clips as the browser finishes decoding them.
+    let mut shuffled = hypothetical::archive::dataset::Dataset::single_channel(EDGE as u32);
+    for i in (0..set.len()).rev() {
+        shuffled
+            .push_values(set.id(i), set.tags(i), set.item(i))
+            .expect("a picture");
+    }
+    let manifest: Vec<&str> = (0..set.len()).map(|i| set.id(i)).collect();
+    let lib = TrackLibrary::ordered(&shuffled, &manifest);
+    assert_eq!(lib.ids, library().ids);
+    assert_eq!(lib.pictures[3], library().pictures[3]);
+}

@@ -110,13 +110,25 @@ pub struct TrackLibrary {
 impl TrackLibrary {
     /// The sound scene's square pictures, transposed to frame-major.
     pub fn from_dataset(set: &Dataset) -> Self {
+        Self::ordered(set, &[])
+    }
+
+    /// The same, in the order of `ids` (the manifest's), then any other
+    /// clips in the set's order: the page loads clips in whatever order the
+    /// browser decodes them, and a clip's index sets its colour and the
+    /// order of the candidates.
+    pub fn ordered(set: &Dataset, ids: &[&str]) -> Self {
         assert_eq!(set.channels(), 1, "spectrogram pictures");
         let rows = set.edge() as usize;
+        let mut order: Vec<usize> = ids.iter().filter_map(|id| set.index_of(id)).collect();
+        let rest: Vec<usize> = (0..set.len()).filter(|i| !order.contains(i)).collect();
+        order.extend(rest);
         Self {
-            ids: (0..set.len()).map(|i| set.id(i).to_string()).collect(),
-            tags: (0..set.len()).map(|i| set.tags(i).to_vec()).collect(),
-            pictures: (0..set.len())
-                .map(|i| frame_major(set.item(i), rows))
+            ids: order.iter().map(|&i| set.id(i).to_string()).collect(),
+            tags: order.iter().map(|&i| set.tags(i).to_vec()).collect(),
+            pictures: order
+                .iter()
+                .map(|&i| frame_major(set.item(i), rows))
                 .collect(),
         }
     }

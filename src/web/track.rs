@@ -125,7 +125,8 @@ impl SoundScene {
         let lib = match &s.library {
             Some(lib) => lib.clone(),
             None => {
-                let lib = Rc::new(TrackLibrary::from_dataset(&s.set));
+                let ids: Vec<&str> = s.items.iter().map(|i| i.id.as_str()).collect();
+                let lib = Rc::new(TrackLibrary::ordered(&s.set, &ids));
                 s.library = Some(lib.clone());
                 lib
             }
