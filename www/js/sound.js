@@ -506,6 +506,11 @@ async function generate() {
   ui.progress.max = info.steps;
   ui.progress.value = 0;
   ui.progressText.textContent = track ? `Starting ${info.settings}…` : "";
+  if (track && !state.scene.trackOnGpu) {
+    // Before the first step: this device's pace on a tenth of a second of it.
+    state.run.estimate = state.scene.estimateTrackSeconds(pool.broken ? 1 : pool.size);
+    ui.progressText.textContent = `This ${info.seconds.toFixed(0)} s track will take about ${Math.max(1, Math.round(state.run.estimate))} s on this device.`;
+  }
   delete document.documentElement.dataset.generated;
   const started = performance.now();
   try {
@@ -537,7 +542,8 @@ async function generate() {
     ? `Cancelled after step ${state.steps} of ${info.steps}.`
     : state.steps === info.steps ? `Finished: ${state.steps} steps.` : `Stopped after step ${state.steps} of ${info.steps}.`;
   const workers = state.run.workers ? `; CPU steps ${state.run.workers === 1 ? "in one Web Worker" : `shared by ${state.run.workers} Web Workers`}` : "";
-  ui.perf.textContent = `${describeStepTimes(state.timings.steps.slice(-state.steps), performance.now() - started)}${workers}.`;
+  const estimate = state.run.estimate ? `; estimated at the start: about ${Math.max(1, Math.round(state.run.estimate))} s` : "";
+  ui.perf.textContent = `${describeStepTimes(state.timings.steps.slice(-state.steps), performance.now() - started)}${workers}${estimate}.`;
   ui.generate.disabled = false;
   ui.cancel.disabled = true;
   ui.scrub.disabled = state.steps === 0;
