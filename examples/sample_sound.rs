@@ -28,7 +28,7 @@ use hypothetical::audio::stft::Stft;
 use hypothetical::audio::tempo;
 use hypothetical::backend::calibration::Calibrations;
 use hypothetical::denoise::track::{frame_major, Candidates};
-use hypothetical::diffusion::provenance::credit_line;
+use hypothetical::diffusion::provenance::result_wav;
 use hypothetical::diffusion::run::{Run, RunOptions};
 use hypothetical::diffusion::track::{
     frames_per_second, longest_copy, ltas, ltas_distance_db, nearest_patches, track_pulse,
@@ -121,7 +121,10 @@ fn main() {
     let started = Instant::now();
     let clock = || started.elapsed().as_secs_f64();
     let mut last = 0.0;
-    let (result, cols, settings, credits_ids, timeline) = match args.denoiser.as_str() {
+    let items = manifest.items.clone();
+    // Each branch returns its picture and how to write its WAV (settings, credits, timeline).
+    type WavOf = Box<dyn Fn(&[f32]) -> Vec<u8>>;
+    let (result, cols, wav_of): (Vec<f32>, usize, WavOf) = match args.denoiser.as_str() {
         "patch" => {
             let mut run = TrackRun::start(&lib, &args.o).unwrap_or_else(|e| usage(&e.to_string()));
             println!("{}", run.settings());
@@ -196,22 +199,10 @@ fn main() {
             for (i, id) in seconds.iter().enumerate() {
                 println!("  {i:>3} s  {id}");
             }
-            let timeline = seconds
-                .iter()
-                .enumerate()
-                .map(|(i, id)| format!("{i}s {id}"))
-                .collect::<Vec<_>>()
-                .join(", ");
-            (
-                run.sampler().x_t().to_vec(),
-                run.cols(),
-                run.settings().to_string(),
-                shares
-                    .into_iter()
-                    .map(|s| (s.id, s.weight))
-                    .collect::<Vec<_>>(),
-                timeline,
-            )
+            let x = run.sampler().x_t().to_vec();
+            let cols = run.cols();
+            let wav: WavOf = Box::new(move |sound| run.wav(sound, &items).expect("finished"));
+            (x, cols, wav)
         }
         "archive" | "rows" => {
             let o = RunOptions {
@@ -250,11 +241,11 @@ fn main() {
             }
             println!("{} steps in {:.1} s", run.sampler().total_steps(), clock());
             let x = frame_major(run.sampler().result().expect("finished"), EDGE);
-            let ids: Vec<(String, f32)> = run
-                .provenance(usize::MAX, 4)
-                .map(|v| v.into_iter().map(|s| (s.id, s.weight)).collect())
-                .unwrap_or_default();
-            (x, EDGE, info.settings, ids, String::new())
+            let credits = run.credits(&items, usize::MAX, 4).unwrap_or_default();
+            let tag = args.o.tag.clone();
+            let wav: WavOf =
+                Box::new(move |sound| result_wav(sound, Some(&tag), &info.settings, &credits));
+            (x, EDGE, wav)
         }
         _ => usage("denoiser: patch, archive or rows"),
     };
@@ -300,40 +291,13 @@ fn main() {
     }
     let mut stft = Stft::standard();
     let t0 = Instant::now();
-    let sound = spectrogram::track_to_sound(&mut stft, &result, args.iters);
+    let sound = spectrogram::track_to_sound(&mut stft, &result, args.iters, None);
     println!(
         "Griffin–Lim ({} iterations from PGHI): {:.2} s for {seconds:.1} s of sound",
         args.iters,
         t0.elapsed().as_secs_f64()
     );
-    let items = &manifest.items;
-    let from: Vec<String> = credits_ids
-        .iter()
-        .map(|(id, w)| {
-            let line = items
-                .iter()
-                .find(|i| &i.id == id)
-                .map(credit_line)
-                .unwrap_or_default();
-            format!("{id} ({w:.3}): {line}")
-        })
-        .collect();
-    let comment = format!(
-        "{settings}. Made from: {}. Timeline: {timeline}",
-        from.join(" | ")
-    );
-    let wav = hypothetical::audio::wav::write_wav(
-        &sound,
-        spectrogram::SAMPLE_RATE,
-        &[
-            ("INAM", "A hypothetical track"),
-            (
-                "ISFT",
-                "Hypothetical (track patch machine on spectrograms, fast Griffin-Lim)",
-            ),
-            ("ICMT", comment.as_str()),
-        ],
-    );
+    let wav = wav_of(&sound);
     std::fs::write(&args.out, wav).unwrap_or_else(|e| usage(&e.to_string()));
     println!("wrote {}", args.out.display());
     if let Some(path) = &args.picture {

@@ -349,7 +349,7 @@ fn a_track_becomes_sound_of_its_length_and_a_wav_naming_its_clips_and_timeline()
     assert_eq!((frames, length), (run.cols() + 1, run.cols() * 256));
     assert_eq!(mags.len(), frames * 513);
     let mut stft = hypothetical::audio::stft::Stft::standard();
-    let sound = hypothetical::audio::spectrogram::track_to_sound(&mut stft, &x, 8);
+    let sound = hypothetical::audio::spectrogram::track_to_sound(&mut stft, &x, 8, None);
     assert_eq!(sound.len(), length);
     let rms = (sound.iter().map(|v| v * v).sum::<f32>() / sound.len() as f32).sqrt();
     assert!((rms - 0.1).abs() < 0.01, "levelled to −20 dBFS ({rms})");

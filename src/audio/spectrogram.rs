@@ -165,12 +165,26 @@ pub fn track_magnitudes(picture: &[f32]) -> (Vec<f32>, usize, usize) {
 }
 
 /// A track picture turned into levelled sound: fast Griffin–Lim from the
-/// PGHI phase, `iters` iterations.
-pub fn track_to_sound(stft: &mut Stft, picture: &[f32], iters: usize) -> Vec<f32> {
+/// PGHI phase, `iters` iterations (`on_iteration` as in `griffin_lim`).
+pub fn track_to_sound(
+    stft: &mut Stft,
+    picture: &[f32],
+    iters: usize,
+    on_iteration: Option<&mut dyn FnMut(usize, f64)>,
+) -> Vec<f32> {
     use crate::audio::griffin_lim::{griffin_lim_from, PhaseStart};
     let (mags, frames, length) = track_magnitudes(picture);
     let start = PhaseStart::Pghi.phasors(stft, &mags, frames);
-    let mut x = griffin_lim_from(stft, &mags, frames, length, iters, MOMENTUM, start, None);
+    let mut x = griffin_lim_from(
+        stft,
+        &mags,
+        frames,
+        length,
+        iters,
+        MOMENTUM,
+        start,
+        on_iteration,
+    );
     level(&mut x);
     x
 }

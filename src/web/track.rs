@@ -20,7 +20,6 @@ use wasm_bindgen_futures::future_to_promise;
 
 use super::sound::{invert_magnitudes, SoundScene, State, GRIFFIN_LIM_KERNEL};
 use super::{err, now_ms, to_js};
-use crate::audio::griffin_lim::{griffin_lim_from, PhaseStart, MOMENTUM};
 use crate::audio::spectrogram;
 use crate::audio::stft::Stft;
 use crate::backend::calibration::{KernelTiming, Path};
@@ -405,9 +404,6 @@ pub fn invert_track(
         return Err(err("a track picture is 512 values per frame"));
     }
     let iters = iters.clamp(1, 256);
-    let mut stft = Stft::standard();
-    let (mags, frames, length) = spectrogram::track_magnitudes(&values);
-    let start = PhaseStart::Pghi.phasors(&stft, &mags, frames);
     let mut report = |i: usize, _sc: f64| {
         let _ = progress.call2(
             &JsValue::NULL,
@@ -415,17 +411,7 @@ pub fn invert_track(
             &JsValue::from(iters as u32),
         );
     };
-    let mut x = griffin_lim_from(
-        &mut stft,
-        &mags,
-        frames,
-        length,
-        iters,
-        MOMENTUM,
-        start,
-        Some(&mut report),
-    );
-    spectrogram::level(&mut x);
+    let x = spectrogram::track_to_sound(&mut Stft::standard(), &values, iters, Some(&mut report));
     Ok(Float32Array::from(x.as_slice()))
 }
 
