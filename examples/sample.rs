@@ -23,6 +23,7 @@ use hypothetical::archive::dataset::{load_archive, Dataset};
 use hypothetical::archive::{Kind, Manifest};
 use hypothetical::backend::calibration::Calibrations;
 use hypothetical::denoise::patch::WINDOWED_ABOVE;
+use hypothetical::diffusion::reading::{self, READ_ALPHA_BAR, READ_EDGE, READ_PATCH};
 use hypothetical::diffusion::run::{Run, RunOptions, CASCADE_EDGE};
 use hypothetical::gpu::GpuContext;
 
@@ -188,6 +189,18 @@ fn main() {
         println!("  {:<16} {:.3}", bar.tag, bar.p);
     }
     let result = run.sampler().result().expect("finished");
+    let small = if size == READ_EDGE {
+        set.clone()
+    } else {
+        load(READ_EDGE)
+    };
+    let weights = reading::read(&small, result, size).unwrap_or_else(|e| usage(&e));
+    println!(
+        "read patch by patch ({READ_PATCH} px patches at {READ_EDGE} px, ᾱ = {READ_ALPHA_BAR}):"
+    );
+    for bar in reading::reading_bars(&small, &weights, 6) {
+        println!("  {:<16} {:.3}", bar.tag, bar.p);
+    }
     let tag = run.tag();
     let ((nearest, to_nearest), to_mean) = distances(&set, result, tag);
     println!(

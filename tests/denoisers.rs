@@ -2,9 +2,9 @@
 
 use hypothetical::archive::dataset::{load_archive, Dataset};
 use hypothetical::denoise::gaussian::{CrossSpectrum, GaussianModel};
-use hypothetical::denoise::patch::{Border, PatchShape};
+use hypothetical::denoise::patch::{Border, PatchPartial, PatchShape};
 use hypothetical::denoise::{archive, patch, DenoiserKind};
-use hypothetical::diffusion::cpu::{cpu_patch_items, patch_candidates, CpuDenoiser};
+use hypothetical::diffusion::cpu::{cpu_patch_items, patch_candidates, CpuDenoiser, PatchJob};
 use hypothetical::diffusion::provenance::provenance;
 use hypothetical::diffusion::sampler::{Method, Sampler, SamplerConfig};
 use hypothetical::image::ImageField;
@@ -527,6 +527,88 @@ fn the_patch_estimate_does_not_depend_on_the_order_of_the_items() {
         assert!(max_diff(&sp.all, &sq.all) < 1e-5);
         assert!(max_diff(sp.tag.as_ref().unwrap(), sq.tag.as_ref().unwrap()) < 1e-5);
     }
+}
+
+#[test]
+fn worker_shares_of_a_patch_step_merge_to_the_single_thread_answer() {
+    // The page's Web Workers each take every n-th candidate item and send
+    // back their accumulators as flat arrays; merged, they must give the
+    // single-thread step. Stated tolerance: 1e-5 (float order, and the
+    // cutoff's e^-30 relative).
+    let set = small_set(7);
+    let mask = set.tag_mask("even");
+    let x_t = field(32, 41);
+    let shapes = [
+        shape(9, Border::Interior),
+        shape(5, Border::Wrap),
+        PatchShape {
+            size: 5,
+            border: Border::Interior,
+            window: Some(2),
+        },
+    ];
+    for a in [0.2, 0.9, 0.995] {
+        for shape in shapes {
+            let job = PatchJob {
+                edge: 32,
+                x_t: x_t.data().to_vec(),
+                alpha_bar: a,
+                shape,
+                candidates: vec![6, 0, 3, 1, 5, 2, 4],
+                tag: Some(mask.clone()),
+            };
+            let one = job.share(&set, 0, 1);
+            assert_eq!(one.added(), &job.candidates[..]);
+            let (want_all, want_tag, want_shares) = one.finish();
+            for workers in [2, 3, 7] {
+                let mut merged: Option<PatchPartial> = None;
+                // Merge in reverse, as answers may come back in any order.
+                for index in (0..workers).rev() {
+                    let flat = job.share(&set, index, workers).to_flat();
+                    let part = PatchPartial::from_flat(&set, Some(&mask), &flat).unwrap();
+                    match merged.as_mut() {
+                        Some(m) => m.merge(&part),
+                        None => merged = Some(part),
+                    }
+                }
+                let (all, tag, shares) = merged.unwrap().finish();
+                let what = format!("ᾱ = {a}, {shape:?}, {workers} workers");
+                assert!(max_diff(&all, &want_all) < 1e-5, "{what}");
+                assert!(
+                    max_diff(tag.as_ref().unwrap(), want_tag.as_ref().unwrap()) < 1e-5,
+                    "{what}"
+                );
+                assert!(max_diff(&shares.all, &want_shares.all) < 1e-5, "{what}");
+                assert!(
+                    max_diff(
+                        shares.tag.as_ref().unwrap(),
+                        want_shares.tag.as_ref().unwrap()
+                    ) < 1e-5,
+                    "{what}"
+                );
+            }
+        }
+    }
+    // A share of the wrong size, or naming an item the archive lacks, is refused in words.
+    let job = PatchJob {
+        edge: 32,
+        x_t: x_t.data().to_vec(),
+        alpha_bar: 0.5,
+        shape: shape(5, Border::Interior),
+        candidates: vec![0, 1],
+        tag: Some(mask.clone()),
+    };
+    let mut flat = job.share(&set, 0, 1).to_flat();
+    flat.records.pop();
+    assert!(PatchPartial::from_flat(&set, Some(&mask), &flat)
+        .err()
+        .unwrap()
+        .contains("item records"));
+    flat.items[0] = 99;
+    assert!(PatchPartial::from_flat(&set, Some(&mask), &flat)
+        .err()
+        .unwrap()
+        .contains("item 99"));
 }
 
 #[test]

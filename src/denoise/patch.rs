@@ -190,6 +190,24 @@ impl Acc {
         }
     }
 
+    /// Combines another accumulator's state into this one (log-sum-exp).
+    fn merge(&mut self, other: &Acc) {
+        if other.max == f32::NEG_INFINITY {
+            return;
+        }
+        if self.max == f32::NEG_INFINITY {
+            *self = *other;
+            return;
+        }
+        let max = self.max.max(other.max);
+        let (a, b) = ((self.max - max).exp(), (other.max - max).exp());
+        self.sum = self.sum * a + other.sum * b;
+        for (v, w) in self.value.iter_mut().zip(other.value) {
+            *v = *v * a + w * b;
+        }
+        self.max = max;
+    }
+
     fn mean(&self, c: usize) -> f32 {
         if self.sum > 0.0 {
             self.value[c] / self.sum
@@ -283,6 +301,13 @@ impl ItemShares {
         }
     }
 
+    /// Takes item i's record from `other`.
+    fn copy_item(&mut self, other: &ItemShares, i: usize, n: usize) {
+        let r = i * n..(i + 1) * n;
+        self.max[r.clone()].copy_from_slice(&other.max[r.clone()]);
+        self.sum[r.clone()].copy_from_slice(&other.sum[r]);
+    }
+
     /// Pixel-major shares of every item in `acc`'s estimate.
     fn shares(&self, acc: &[Acc], items: usize) -> Vec<f32> {
         let n = acc.len();
@@ -326,6 +351,8 @@ pub struct PatchStep {
     /// Per coordinate v (of x or y): whether a patch centred there lies
     /// inside the item along that axis (always, with wrap-around).
     inside: Vec<bool>,
+    /// The items added so far, in order.
+    added: Vec<usize>,
 }
 
 impl PatchStep {
@@ -373,6 +400,7 @@ impl PatchStep {
                 (count as usize, first as usize)
             },
             inside,
+            added: Vec::new(),
         }
     }
 
@@ -440,6 +468,184 @@ impl PatchStep {
         if in_tag {
             self.shares_tag.record(i, &self.before_tag, &self.tagged);
         }
+        self.added.push(i);
+    }
+
+    /// The accumulators so far, without the scratch, to merge with other
+    /// shares of the same call ([`PatchPartial::merge`]).
+    pub fn into_partial(self) -> PatchPartial {
+        PatchPartial {
+            edge: self.edge,
+            items: self.items,
+            tag: self.tag,
+            all: self.all,
+            tagged: self.tagged,
+            shares_all: self.shares_all,
+            shares_tag: self.shares_tag,
+            added: self.added,
+        }
+    }
+
+    /// The estimates and the per-pixel shares of each item, over all items and
+    /// over the tag's items (each from its own accumulator).
+    pub fn finish(self) -> (Vec<f32>, Option<Vec<f32>>, PixelShares) {
+        self.into_partial().finish()
+    }
+}
+
+/// One share of a patch denoiser call: the online log-sum-exp state of every
+/// pixel over the items one worker added, and those items' records. Shares of
+/// disjoint items of the same call merge exactly (up to float order and the
+/// [`CUTOFF`]'s e^−30), so the page's Web Workers can each take some items
+/// and the page combines what they return, without shared memory.
+pub struct PatchPartial {
+    edge: usize,
+    items: usize,
+    tag: Option<Vec<bool>>,
+    all: Vec<Acc>,
+    tagged: Vec<Acc>,
+    shares_all: ItemShares,
+    shares_tag: ItemShares,
+    added: Vec<usize>,
+}
+
+/// A [`PatchPartial`] as flat arrays, to cross a worker boundary: `accs` holds
+/// (max, sum, v0, v1, v2) per pixel for the all-items accumulator, then the
+/// same for the tag's (when there is a tag); `records` holds, per added item
+/// in order, its (max, sum) per pixel in the all-items accumulator, followed
+/// for items of the tag by the same in the tag's.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FlatPartial {
+    pub items: Vec<u32>,
+    pub accs: Vec<f32>,
+    pub records: Vec<f32>,
+}
+
+impl PatchPartial {
+    /// The items this share added.
+    pub fn added(&self) -> &[usize] {
+        &self.added
+    }
+
+    /// Combines another share of the same call (other items) into this one:
+    /// per pixel, the log-sum-exp of the two states.
+    pub fn merge(&mut self, other: &PatchPartial) {
+        assert_eq!(self.all.len(), other.all.len(), "shares of one call");
+        for (a, b) in self.all.iter_mut().zip(&other.all) {
+            a.merge(b);
+        }
+        for (a, b) in self.tagged.iter_mut().zip(&other.tagged) {
+            a.merge(b);
+        }
+        let n = self.all.len();
+        for &i in &other.added {
+            self.shares_all.copy_item(&other.shares_all, i, n);
+            if self.tag.as_ref().is_some_and(|m| m[i]) {
+                self.shares_tag.copy_item(&other.shares_tag, i, n);
+            }
+        }
+        self.added.extend_from_slice(&other.added);
+    }
+
+    /// The share as flat arrays.
+    pub fn to_flat(&self) -> FlatPartial {
+        let n = self.all.len();
+        let mut accs = Vec::with_capacity(5 * n * if self.tag.is_some() { 2 } else { 1 });
+        let tagged: &[Acc] = if self.tag.is_some() {
+            &self.tagged
+        } else {
+            &[]
+        };
+        for a in self.all.iter().chain(tagged) {
+            accs.extend_from_slice(&[a.max, a.sum, a.value[0], a.value[1], a.value[2]]);
+        }
+        let mut records = Vec::new();
+        for &i in &self.added {
+            let r = i * n..(i + 1) * n;
+            records.extend_from_slice(&self.shares_all.max[r.clone()]);
+            records.extend_from_slice(&self.shares_all.sum[r.clone()]);
+            if self.tag.as_ref().is_some_and(|m| m[i]) {
+                records.extend_from_slice(&self.shares_tag.max[r.clone()]);
+                records.extend_from_slice(&self.shares_tag.sum[r]);
+            }
+        }
+        FlatPartial {
+            items: self.added.iter().map(|&i| i as u32).collect(),
+            accs,
+            records,
+        }
+    }
+
+    /// A share from its flat arrays, for a call on `set` at edge S with the
+    /// tag's mask `tag`. Errors on arrays of the wrong length.
+    pub fn from_flat(
+        set: &Dataset,
+        tag: Option<&[bool]>,
+        flat: &FlatPartial,
+    ) -> Result<Self, String> {
+        let n = set.pixels();
+        let items = set.len();
+        let tagged_items = tag.map_or(0, |m| items.min(m.len()));
+        let in_tag = |i: usize| tag.is_some_and(|m| i < tagged_items && m[i]);
+        let accs_len = 5 * n * if tag.is_some() { 2 } else { 1 };
+        if flat.accs.len() != accs_len {
+            return Err(format!(
+                "a share has {} accumulator values, not {accs_len}",
+                flat.accs.len()
+            ));
+        }
+        let added: Vec<usize> = flat.items.iter().map(|&i| i as usize).collect();
+        if let Some(&bad) = added.iter().find(|&&i| i >= items) {
+            return Err(format!("a share names item {bad} of {items}"));
+        }
+        let records_len: usize = added
+            .iter()
+            .map(|&i| if in_tag(i) { 4 * n } else { 2 * n })
+            .sum();
+        if flat.records.len() != records_len {
+            return Err(format!(
+                "a share has {} item records, not {records_len}",
+                flat.records.len()
+            ));
+        }
+        let acc_at = |k: usize| {
+            let v = &flat.accs[5 * k..5 * k + 5];
+            Acc {
+                max: v[0],
+                sum: v[1],
+                value: [v[2], v[3], v[4]],
+            }
+        };
+        let all = (0..n).map(acc_at).collect();
+        let tagged = if tag.is_some() {
+            (n..2 * n).map(acc_at).collect()
+        } else {
+            vec![Acc::EMPTY; n]
+        };
+        let mut shares_all = ItemShares::new(items * n);
+        let mut shares_tag = ItemShares::new(tagged_items * n);
+        let mut at = 0;
+        for &i in &added {
+            let r = i * n..(i + 1) * n;
+            shares_all.max[r.clone()].copy_from_slice(&flat.records[at..at + n]);
+            shares_all.sum[r.clone()].copy_from_slice(&flat.records[at + n..at + 2 * n]);
+            at += 2 * n;
+            if in_tag(i) {
+                shares_tag.max[r.clone()].copy_from_slice(&flat.records[at..at + n]);
+                shares_tag.sum[r].copy_from_slice(&flat.records[at + n..at + 2 * n]);
+                at += 2 * n;
+            }
+        }
+        Ok(Self {
+            edge: set.edge() as usize,
+            items,
+            tag: tag.map(<[bool]>::to_vec),
+            all,
+            tagged,
+            shares_all,
+            shares_tag,
+            added,
+        })
     }
 
     /// The estimates and the per-pixel shares of each item, over all items and

@@ -301,7 +301,14 @@ impl CpuDenoiser {
         );
         PendingPatch {
             step: patch::PatchStep::new(set, x_t, a, shape, self.mask.as_deref()),
-            candidates,
+            job: PatchJob {
+                edge: set.edge(),
+                x_t: x_t.to_vec(),
+                alpha_bar: a,
+                shape,
+                candidates,
+                tag: self.mask.clone(),
+            },
             next: 0,
             posterior,
         }
@@ -359,38 +366,107 @@ impl CpuDenoiser {
     }
 }
 
+/// The part of a patch denoiser call that Web Workers can share: every
+/// worker with the archive at this edge computes `share` for some of the
+/// candidates and the page merges the answers ([`PendingPatch::finish_with`]).
+#[derive(Clone, Debug)]
+pub struct PatchJob {
+    pub edge: u32,
+    pub x_t: Vec<f32>,
+    pub alpha_bar: f64,
+    pub shape: PatchShape,
+    /// The candidate items not yet added on the page.
+    pub candidates: Vec<usize>,
+    /// The tag's items, for the tag's own estimate (None: no tag).
+    pub tag: Option<Vec<bool>>,
+}
+
+impl PatchJob {
+    /// Share `index` of `count`: every count-th remaining candidate from the
+    /// index-th, on `set` (the archive at `edge`).
+    pub fn share(&self, set: &Dataset, index: usize, count: usize) -> patch::PatchPartial {
+        self.share_with_progress(set, index, count, |_, _| {})
+    }
+
+    /// The same, calling `progress(added, of)` after each item (a worker
+    /// reports its progress to the page this way).
+    pub fn share_with_progress(
+        &self,
+        set: &Dataset,
+        index: usize,
+        count: usize,
+        mut progress: impl FnMut(usize, usize),
+    ) -> patch::PatchPartial {
+        let tag = self.tag.as_deref();
+        let mut step = patch::PatchStep::new(set, &self.x_t, self.alpha_bar, self.shape, tag);
+        let mine: Vec<usize> = self
+            .candidates
+            .iter()
+            .copied()
+            .skip(index)
+            .step_by(count.max(1))
+            .collect();
+        for (k, &i) in mine.iter().enumerate() {
+            step.add_item(set, i);
+            progress(k + 1, mine.len());
+        }
+        step.into_partial()
+    }
+}
+
 /// A patch denoiser call in progress.
 pub struct PendingPatch {
     step: patch::PatchStep,
-    candidates: Vec<usize>,
+    job: PatchJob,
     next: usize,
     posterior: Vec<f32>,
 }
 
 impl PendingPatch {
     pub fn is_complete(&self) -> bool {
-        self.next >= self.candidates.len()
+        self.next >= self.job.candidates.len()
     }
 
     /// (items added, items to add).
     pub fn progress(&self) -> (usize, usize) {
-        (self.next, self.candidates.len())
+        (self.next, self.job.candidates.len())
     }
 
     /// Adds the next candidate item (no-op when complete).
     pub fn add_next(&mut self, set: &Dataset) {
-        if let Some(&i) = self.candidates.get(self.next) {
+        if let Some(&i) = self.job.candidates.get(self.next) {
             self.step.add_item(set, i);
             self.next += 1;
         }
     }
 
+    /// What is left of this call, for workers to share.
+    pub fn job(&self) -> PatchJob {
+        PatchJob {
+            candidates: self.job.candidates[self.next..].to_vec(),
+            ..self.job.clone()
+        }
+    }
+
+    /// Completes the call with the workers' merged shares of [`Self::job`].
+    pub fn finish_with(self, rest: &patch::PatchPartial) -> Denoised {
+        let mut merged = self.step.into_partial();
+        merged.merge(rest);
+        Self::answer(merged.finish(), self.posterior)
+    }
+
     pub fn finish(self) -> Denoised {
-        let (x0_all, x0_tag, shares) = self.step.finish();
+        Self::answer(self.step.finish(), self.posterior)
+    }
+
+    fn answer(
+        (x0_all, x0_tag, shares): (Vec<f32>, Option<Vec<f32>>, crate::denoise::PixelShares),
+        posterior: Vec<f32>,
+    ) -> Denoised {
         Denoised {
             x0_all,
             x0_tag,
-            posterior: self.posterior,
+            posterior,
             posterior_tag: None,
             pixel_shares: Some(shares),
         }

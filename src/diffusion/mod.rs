@@ -6,6 +6,7 @@
 pub mod cpu;
 pub mod noising;
 pub mod provenance;
+pub mod reading;
 pub mod run;
 pub mod sampler;
 pub mod schedule;

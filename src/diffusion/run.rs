@@ -20,9 +20,9 @@ use crate::archive::dataset::{encode_png, Dataset, SAMPLE_EDGES};
 use crate::archive::Item;
 use crate::backend::calibration::{Calibrations, KernelTiming, Path};
 use crate::denoise::archive::{self as archive_denoiser, TagBar};
-use crate::denoise::patch::{self, Border};
+use crate::denoise::patch::{self, Border, FlatPartial, PatchPartial};
 use crate::denoise::DenoiserKind;
-use crate::diffusion::cpu::{cpu_patch_items, CpuDenoiser, PendingPatch};
+use crate::diffusion::cpu::{cpu_patch_items, CpuDenoiser, PatchJob, PendingPatch};
 use crate::diffusion::provenance::{
     credit_line, describe_settings, png_text, provenance, source_map_rgba, Credit, Source,
 };
@@ -81,6 +81,12 @@ pub enum RunError {
     NoStep(usize),
     #[error("this step kept no picture of that kind")]
     NoPicture,
+    #[error("no patch step is waiting for the workers' shares")]
+    NoPatchJob,
+    #[error("these shares belong to an earlier run")]
+    StaleShares,
+    #[error("a worker's share does not fit this step: {0}")]
+    Share(String),
     #[error(transparent)]
     Sampler(#[from] SamplerError),
 }
@@ -436,15 +442,94 @@ impl Run {
                 self.leave_gpu();
             }
         }
+        Ok(self.after_step(report))
+    }
+
+    /// The report of a finished step.
+    fn after_step(&self, report: StepReport) -> StepReport {
         let last = self.sampler.records().last();
-        Ok(StepReport {
+        StepReport {
             done: self.sampler.is_done(),
             index: self.sampler.steps_done(),
             total: self.sampler.total_steps(),
             t: last.map_or(0, |r| r.t),
             patch: last.and_then(|r| r.patch),
             ..report
-        })
+        }
+    }
+
+    /// The stage at work: a cascade's coarse stage, or the run's own.
+    fn stage(&self) -> (&Rc<Dataset>, &CpuDenoiser, bool) {
+        match self.coarse.as_ref() {
+            Some(c) => (&c.set, &c.cpu, c.gpu.is_some()),
+            None => (&self.set, &self.cpu, self.gpu.is_some()),
+        }
+    }
+
+    /// The current step's CPU patch denoiser call, for Web Workers to share
+    /// (starting it as `step` would): what is left of it. None when the step
+    /// is not one (the run is done, on the GPU, or another denoiser): then
+    /// `step` takes it.
+    pub fn patch_job(&mut self) -> Result<Option<PatchJob>, RunError> {
+        if self.sampler.is_done() {
+            return Ok(None);
+        }
+        self.hand_over()?;
+        let (set, cpu, on_gpu) = self.stage();
+        if on_gpu || cpu.kind() != DenoiserKind::Patch {
+            return Ok(None);
+        }
+        if self.pending.is_none() {
+            let started = cpu.begin_patch(set, &self.sampler);
+            self.pending = Some(started);
+        }
+        Ok(self.pending.as_ref().map(PendingPatch::job))
+    }
+
+    /// The archive the current stage works on (a cascade's coarse one first).
+    pub fn stage_set(&self) -> Rc<Dataset> {
+        self.stage().0.clone()
+    }
+
+    /// Completes the step of [`Self::patch_job`] with the workers' shares of
+    /// it (any order) and advances the sampler.
+    pub fn finish_patch_step(&mut self, shares: &[FlatPartial]) -> Result<StepReport, RunError> {
+        let left = self
+            .pending
+            .as_ref()
+            .ok_or(RunError::NoPatchJob)?
+            .job()
+            .candidates;
+        let (set, cpu, _) = self.stage();
+        let mut merged: Option<PatchPartial> = None;
+        for flat in shares {
+            let part = PatchPartial::from_flat(set, cpu.mask(), flat).map_err(RunError::Share)?;
+            match merged.as_mut() {
+                Some(m) => m.merge(&part),
+                None => merged = Some(part),
+            }
+        }
+        let rest = merged.ok_or_else(|| RunError::Share("no shares came back".into()))?;
+        let mut want = left;
+        let mut got = rest.added().to_vec();
+        want.sort_unstable();
+        got.sort_unstable();
+        if want != got {
+            return Err(RunError::Share(format!(
+                "the shares add {} items where the step has {} left",
+                got.len(),
+                want.len()
+            )));
+        }
+        let shape = cpu.patch_shape(set, &self.sampler);
+        let kind = cpu.kind();
+        let pending = self.pending.take().expect("checked above");
+        let d = pending.finish_with(&rest);
+        self.sampler.advance(&d, kind, shape.map(|p| p.size))?;
+        Ok(self.after_step(StepReport {
+            backend: "cpu",
+            ..StepReport::default()
+        }))
     }
 
     /// Acts on a timing the scene has recorded: a kernel measured faster on
@@ -713,6 +798,9 @@ fn bounded_candidates_sentence(edge: u32, k: usize, n: usize, tagged: bool, w: f
 pub struct RunSlot {
     run: Option<Run>,
     busy: bool,
+    /// Counts the runs put in place, so that work sent out for one run (the
+    /// workers' shares) is not applied to the next.
+    serial: u64,
 }
 
 impl RunSlot {
@@ -722,7 +810,22 @@ impl RunSlot {
             return Err(RunError::Busy);
         }
         self.run = Some(run);
+        self.serial += 1;
         Ok(())
+    }
+
+    /// Which run is in place (1 for the first).
+    pub fn serial(&self) -> u64 {
+        self.serial
+    }
+
+    /// The run between steps, to change it outside a step (None as for `get`).
+    pub fn get_mut(&mut self) -> Result<&mut Run, RunError> {
+        match self.run.as_mut() {
+            Some(run) => Ok(run),
+            None if self.busy => Err(RunError::Busy),
+            None => Err(RunError::NoRun),
+        }
     }
 
     pub fn is_busy(&self) -> bool {

@@ -12,18 +12,29 @@
 //! `step` calls must not overlap; one call is one denoiser call, except on the
 //! CPU with the patch denoiser, where a call adds items for about 50 ms and
 //! returns `{partial: [added, of]}` until the step is complete.
+//!
+//! With Web Workers the page shares that CPU patch step instead:
+//! ```js
+//! const job = gen.patchJob();                  // null: use step()
+//! worker.addArchive(job.edge, gen.workerArchive(job.edge));   // once per edge, in each worker
+//! const share = worker.share(job, index, count, onItem);      // in worker `index` of `count`
+//! gen.finishPatchStep(job.serial, [share, ...]);              // resolves like step()
+//! ```
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Promise, Uint8Array, Uint8ClampedArray};
+use js_sys::{Float32Array, Promise, Uint32Array, Uint8Array, Uint8ClampedArray};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use super::{err, step_run, to_js, Runs, Scene};
 use crate::archive::dataset::{Dataset, SAMPLE_EDGES};
 use crate::archive::{Item, Kind, Manifest};
+use crate::denoise::patch::{Border, FlatPartial, PatchShape};
+use crate::diffusion::cpu::PatchJob;
 use crate::diffusion::provenance::source_colour;
+use crate::diffusion::reading::{self, READ_EDGE};
 use crate::diffusion::run::{Run, RunError, RunOptions, CPU_SLICE_MS};
 use crate::gpu::GpuContext;
 
@@ -256,6 +267,94 @@ impl Generator {
         Ok(Uint8Array::from(bytes.as_slice()))
     }
 
+    /// The archive at `edge` for the Web Workers: all items' planar values
+    /// one after another (`ImageWorker.addArchive`).
+    #[wasm_bindgen(js_name = workerArchive)]
+    pub fn worker_archive(&self, edge: u32) -> Result<Float32Array, JsError> {
+        Ok(Float32Array::from(self.dataset(edge)?.data()))
+    }
+
+    /// The current step's CPU patch call for the workers to share, or null
+    /// when `step` should take it (GPU, another denoiser, done):
+    /// `{serial, edge, x, alphaBar, size, border, window, candidates, mask, total}`
+    /// (`window` −1: every position; `mask` null: no tag).
+    #[wasm_bindgen(js_name = patchJob)]
+    pub fn patch_job(&self) -> Result<JsValue, JsError> {
+        let mut s = self.inner.borrow_mut();
+        let serial = s.runs.slot.serial();
+        let run = s.runs.slot.get_mut().map_err(err)?;
+        let Some(job) = run.patch_job().map_err(err)? else {
+            return Ok(JsValue::NULL);
+        };
+        let (index, total) = (run.sampler().steps_done(), run.sampler().total_steps());
+        job_to_js(&job, serial, index, total)
+    }
+
+    /// Completes the step of `patchJob` (run `serial`) with the workers'
+    /// shares `[{items, accs, records}]`; resolves as `step` does.
+    #[wasm_bindgen(js_name = finishPatchStep)]
+    pub fn finish_patch_step(
+        &self,
+        serial: f64,
+        shares: js_sys::Array,
+    ) -> Result<JsValue, JsError> {
+        let mut s = self.inner.borrow_mut();
+        if serial as u64 != s.runs.slot.serial() {
+            return Err(err(RunError::StaleShares));
+        }
+        let flats = shares
+            .iter()
+            .map(|v| flat_partial_of(&v))
+            .collect::<Result<Vec<_>, _>>()?;
+        let run = s.runs.slot.get_mut().map_err(err)?;
+        let report = run.finish_patch_step(&flats).map_err(err)?;
+        Ok(to_js(&report))
+    }
+
+    /// The patch call that reads the finished picture
+    /// (`diffusion::reading`), shaped like `patchJob` for the workers; null
+    /// until a run has finished.
+    #[wasm_bindgen(js_name = readingJob)]
+    pub fn reading_job(&self) -> Result<JsValue, JsError> {
+        let small = self.dataset(READ_EDGE)?;
+        let job = {
+            let s = self.inner.borrow();
+            let run = s.runs.slot.get().map_err(err)?;
+            let Some(result) = run.sampler().result() else {
+                return Ok(JsValue::NULL);
+            };
+            reading::reading_job(result, run.edge(), small.len()).map_err(err)?
+        };
+        job_to_js(&job, 0, 0, 0)
+    }
+
+    /// The reading's tags from the workers' shares of `readingJob`:
+    /// `[{tag, p, prior}]`, the `limit` most probable.
+    #[wasm_bindgen(js_name = finishReading)]
+    pub fn finish_reading(&self, shares: js_sys::Array, limit: usize) -> Result<JsValue, JsError> {
+        let small = self.dataset(READ_EDGE)?;
+        let flats = shares
+            .iter()
+            .map(|v| flat_partial_of(&v))
+            .collect::<Result<Vec<_>, _>>()?;
+        let weights = reading::finish_reading(&small, &flats).map_err(err)?;
+        Ok(to_js(&reading::reading_bars(&small, &weights, limit)))
+    }
+
+    /// The same reading on this thread (when workers cannot start).
+    #[wasm_bindgen(js_name = readResult)]
+    pub fn read_result(&self, limit: usize) -> Result<JsValue, JsError> {
+        let small = self.dataset(READ_EDGE)?;
+        let s = self.inner.borrow();
+        let run = s.runs.slot.get().map_err(err)?;
+        let result = run
+            .sampler()
+            .result()
+            .ok_or_else(|| err("the run has not finished"))?;
+        let weights = reading::read(&small, result, run.edge()).map_err(err)?;
+        Ok(to_js(&reading::reading_bars(&small, &weights, limit)))
+    }
+
     /// Calls `f` with the current run (between steps).
     fn with_run<T>(&self, f: impl FnOnce(&Run) -> Result<T, RunError>) -> Result<T, JsError> {
         let s = self.inner.borrow();
@@ -267,4 +366,185 @@ impl Generator {
 #[wasm_bindgen(js_name = sourceColour)]
 pub fn source_colour_js(index: u32) -> Vec<u8> {
     source_colour(index).to_vec()
+}
+
+/// A patch call for the workers: `{serial, edge, x, alphaBar, size, border,
+/// window, candidates, mask, index, total}` (`window` −1: every position;
+/// `mask` null: no tag; `index` of `total`: the sampling step).
+fn job_to_js(job: &PatchJob, serial: u64, index: usize, total: usize) -> Result<JsValue, JsError> {
+    let out = js_sys::Object::new();
+    let set = |k: &str, v: JsValue| {
+        js_sys::Reflect::set(&out, &JsValue::from_str(k), &v).map_err(|_| err("reflect"))
+    };
+    set("serial", JsValue::from(serial as f64))?;
+    set("edge", JsValue::from(job.edge))?;
+    set("x", Float32Array::from(job.x_t.as_slice()).into())?;
+    set("alphaBar", JsValue::from(job.alpha_bar))?;
+    set("size", JsValue::from(job.shape.size))?;
+    set("border", JsValue::from_str(job.shape.border.name()))?;
+    set(
+        "window",
+        JsValue::from(job.shape.window.map_or(-1, |w| w as i32)),
+    )?;
+    let candidates: Vec<u32> = job.candidates.iter().map(|&i| i as u32).collect();
+    set(
+        "candidates",
+        Uint32Array::from(candidates.as_slice()).into(),
+    )?;
+    let mask = job
+        .tag
+        .as_ref()
+        .map(|m| m.iter().map(|&b| u8::from(b)).collect::<Vec<u8>>());
+    set(
+        "mask",
+        mask.map_or(JsValue::NULL, |m| Uint8Array::from(m.as_slice()).into()),
+    )?;
+    set("index", JsValue::from(index as u32))?;
+    set("total", JsValue::from(total as u32))?;
+    Ok(out.into())
+}
+
+/// A worker's share back from JavaScript.
+fn flat_partial_of(v: &JsValue) -> Result<FlatPartial, JsError> {
+    let get = |k: &str| {
+        js_sys::Reflect::get(v, &JsValue::from_str(k))
+            .ok()
+            .filter(|v| v.is_object())
+            .ok_or_else(|| err(format!("a worker's share without {k}")))
+    };
+    Ok(FlatPartial {
+        items: Uint32Array::new(&get("items")?).to_vec(),
+        accs: Float32Array::new(&get("accs")?).to_vec(),
+        records: Float32Array::new(&get("records")?).to_vec(),
+    })
+}
+
+/// The CPU patch denoiser in a Web Worker: it keeps the archive at each edge
+/// a run uses and computes shares of the page's patch steps
+/// (`Generator.patchJob` → `share` → `Generator.finishPatchStep`).
+#[wasm_bindgen]
+#[derive(Default)]
+pub struct ImageWorker {
+    sets: Vec<Dataset>,
+}
+
+#[wasm_bindgen]
+impl ImageWorker {
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> ImageWorker {
+        ImageWorker::default()
+    }
+
+    /// Keeps the archive at `edge` (`Generator.workerArchive(edge)`).
+    #[wasm_bindgen(js_name = addArchive)]
+    pub fn add_archive(&mut self, edge: u32, values: Vec<f32>) -> Result<(), JsError> {
+        let mut set = Dataset::new(edge).map_err(err)?;
+        let dim = set.dim();
+        if values.is_empty() || !values.len().is_multiple_of(dim) {
+            return Err(err(format!(
+                "an archive at {edge} px needs whole items of {dim} values"
+            )));
+        }
+        for (i, item) in values.chunks_exact(dim).enumerate() {
+            set.push_values(&format!("{i}"), &[], item).map_err(err)?;
+        }
+        self.sets.retain(|s| s.edge() != edge);
+        self.sets.push(set);
+        Ok(())
+    }
+
+    /// Whether the archive at `edge` is here.
+    #[wasm_bindgen(js_name = hasArchive)]
+    pub fn has_archive(&self, edge: u32) -> bool {
+        self.sets.iter().any(|s| s.edge() == edge)
+    }
+
+    /// Share `index` of `count` of a `patchJob`: `{items, accs, records}`;
+    /// `progress(added, of)` is called after each item.
+    pub fn share(
+        &self,
+        job: JsValue,
+        index: usize,
+        count: usize,
+        progress: &js_sys::Function,
+    ) -> Result<JsValue, JsError> {
+        let get = |k: &str| {
+            js_sys::Reflect::get(&job, &JsValue::from_str(k))
+                .map_err(|_| err(format!("a job without {k}")))
+        };
+        let num = |k: &str| -> Result<f64, JsError> {
+            get(k)?
+                .as_f64()
+                .ok_or_else(|| err(format!("a job without {k}")))
+        };
+        let edge = num("edge")? as u32;
+        let set = self
+            .sets
+            .iter()
+            .find(|s| s.edge() == edge)
+            .ok_or_else(|| err(format!("the worker has no archive at {edge} px")))?;
+        let x_t = Float32Array::new(&get("x")?).to_vec();
+        if x_t.len() != set.dim() {
+            return Err(err("x_t of another size"));
+        }
+        let border = get("border")?
+            .as_string()
+            .and_then(|b| Border::parse(&b))
+            .ok_or_else(|| err("a job without a border"))?;
+        let size = num("size")? as u32;
+        if size.is_multiple_of(2) || size >= edge {
+            return Err(err(format!("a patch of {size} px at {edge} px")));
+        }
+        let window = num("window")?;
+        let candidates: Vec<usize> = Uint32Array::new(&get("candidates")?)
+            .to_vec()
+            .into_iter()
+            .map(|i| i as usize)
+            .collect();
+        if candidates.iter().any(|&i| i >= set.len()) {
+            return Err(err("a candidate the archive lacks"));
+        }
+        let mask_js = get("mask")?;
+        let mask: Option<Vec<bool>> = (!mask_js.is_null() && !mask_js.is_undefined()).then(|| {
+            Uint8Array::new(&mask_js)
+                .to_vec()
+                .iter()
+                .map(|&b| b != 0)
+                .collect()
+        });
+        if mask.as_ref().is_some_and(|m| m.len() != set.len()) {
+            return Err(err("a tag mask of another length"));
+        }
+        let job = PatchJob {
+            edge,
+            x_t,
+            alpha_bar: num("alphaBar")?,
+            shape: PatchShape {
+                size,
+                border,
+                window: (window >= 0.0).then_some(window as u32),
+            },
+            candidates,
+            tag: mask,
+        };
+        let part = job.share_with_progress(set, index, count, |k, n| {
+            let _ = progress.call2(
+                &JsValue::NULL,
+                &JsValue::from(k as u32),
+                &JsValue::from(n as u32),
+            );
+        });
+        let flat = part.to_flat();
+        let out = js_sys::Object::new();
+        let put = |k: &str, v: JsValue| {
+            js_sys::Reflect::set(&out, &JsValue::from_str(k), &v).map_err(|_| err("reflect"))
+        };
+        put("items", Uint32Array::from(flat.items.as_slice()).into())?;
+        put("accs", Float32Array::from(flat.accs.as_slice()).into())?;
+        put(
+            "records",
+            Float32Array::from(flat.records.as_slice()).into(),
+        )?;
+        Ok(out.into())
+    }
 }

@@ -243,7 +243,18 @@ for (const config of CONFIGS) {
           return list.map((id) => m.items.find((i) => i.id === id).tags);
         }, ids);
         assert.ok(tags.every((t) => t.includes("flower")), `guidance 1 keeps to the tag: ${ids}`);
+        assert.match(await perStep(), /shared by \d Web Workers?$/);
         console.log(`[timing] ${config.name} patch cascade 128 px: ${await perStep()}`);
+        // Read patch by patch, the new picture reads as its tag; the whole-picture
+        // recogniser's last step names the nearest single item instead.
+        await page.waitForSelector("#reading-box:not([hidden])");
+        const read = await page.$$eval("#reading li", (els) => els.map((e) => [e.dataset.tag, Number(e.querySelector("output").textContent)]));
+        const whole = await page.$$eval("#recogniser li", (els) => els.map((e) => [e.dataset.tag, Number(e.querySelector("output").textContent)]));
+        console.log(`reading: ${JSON.stringify(read)}; recogniser: ${JSON.stringify(whole)}`);
+        const p = (bars) => bars.find(([t]) => t === "flower")?.[1] ?? 0;
+        assert.ok(read.slice(0, 3).some(([t]) => t === "flower"), `the reading names flower among its first three: ${JSON.stringify(read)}`);
+        assert.ok(p(read) > p(whole), "the reading gives flower more than the whole-picture recogniser");
+        assert.match(await page.textContent("#reading-sentence"), /“flower” comes (first|second|third)/);
       }
       await shot(`recognize-${denoiser}-128`);
     });
@@ -313,6 +324,12 @@ for (const config of CONFIGS) {
         await open(`scene=recognize&tag=flower&denoiser=${denoiser}&steps=${steps}&seed=1&size=${size}`);
         assert.equal(await generateAndWait(), "done");
         console.log(`[timing] ${config.name} ${denoiser} ${size} px: ${await perStep()}`);
+        if (denoiser === "patch" && config.backend === "cpu") {
+          // Side by side: the same run on the page's main thread alone.
+          await page.evaluate(() => { window.__workers.broken = true; });
+          assert.equal(await generateAndWait(), "done");
+          console.log(`[timing] ${config.name} ${denoiser} ${size} px, one thread: ${await perStep()}`);
+        }
       }
     });
 

@@ -12,11 +12,12 @@ import { showBackend } from "./lib/backend.js";
 import { startScene, runPage } from "./lib/scene.js";
 import { sampleSteps, describeStepTimes } from "./lib/sampling.js";
 import { saveBytes } from "./lib/download.js";
+import { WorkerPool } from "./workers.js";
 
 const ui = byIds([
   "scene-title", "scene-intro", "backend", "controls", "tag", "denoiser", "steps", "method", "guidance",
   "guidance-out", "temperature", "temperature-out", "seed", "size", "border", "run-settings", "paths",
-  "generate", "cancel", "download", "xt", "x0", "scrub", "step-out", "progress", "progress-text", "approx",
+  "generate", "cancel", "download", "reading-box", "reading", "reading-sentence", "xt", "x0", "scrub", "step-out", "progress", "progress-text", "approx",
   "message", "recogniser", "recogniser-sentence", "provenance", "provenance-intro", "sourcemap-figure",
   "sourcemap", "answers", "ask-all", "members", "member-list", "members-note", "perf",
 ]);
@@ -79,6 +80,37 @@ const state = {
 
 const showMessage = messenger(ui.message, "error");
 
+/** Web Workers for the CPU patch denoiser: one per core, at most 4. */
+const pool = new WorkerPool();
+
+/**
+ * The run as sampleSteps' engine: a CPU patch step split over the worker
+ * pool (each worker takes every n-th candidate item; the core merges their
+ * log-sum-exp accumulators), any other step (GPU, other denoisers) on the
+ * page. If the workers fail, the page carries on in slices on the main thread.
+ */
+function patchEngine(run, onProgress) {
+  return {
+    step: async () => {
+      if (pool.broken) return state.gen.step();
+      const job = state.gen.patchJob();
+      if (!job) return state.gen.step();
+      try {
+        await pool.archive(job.edge, () => state.gen.workerArchive(job.edge));
+        const shares = await pool.patchShares(job, (added, of) => onProgress(job, added, of));
+        const report = state.gen.finishPatchStep(job.serial, shares);
+        run.workers = pool.size;
+        return report;
+      } catch (e) {
+        if (/earlier run/.test(e.message)) throw e;
+        console.warn(`Hypothetical: the workers failed (${e.message}); working on the page`);
+        pool.broken = true;
+        return state.gen.step();
+      }
+    },
+  };
+}
+
 function readAddress() {
   return parseAddress(location.hash, addressSchema());
 }
@@ -94,6 +126,8 @@ function clearResult() {
   for (const c of [ui.xt, ui.x0, ui.sourcemap]) c.getContext("2d").clearRect(0, 0, c.width, c.height);
   ui.recogniser.replaceChildren();
   ui.recogniserSentence.textContent = "";
+  ui.readingBox.hidden = true;
+  ui.reading.replaceChildren();
   ui.provenance.replaceChildren();
   ui.provenanceIntro.textContent = "";
   ui.sourcemapFigure.hidden = true;
@@ -214,6 +248,37 @@ function showStep(k) {
   showProvenance(k);
 }
 
+/**
+ * Reads the finished picture patch by patch (the core's diffusion::reading),
+ * shared by the workers like a sampling step, and shows the tags it reads.
+ * The recogniser above is exact but, at the last step, a nearest-picture
+ * rule: a new mosaic is near no archive item.
+ */
+async function showReading() {
+  const tag = state.runSettings.tag;
+  let bars;
+  try {
+    const job = state.gen.readingJob();
+    if (!job) return;
+    if (pool.broken) throw new Error("no workers");
+    await pool.archive(job.edge, () => state.gen.workerArchive(job.edge));
+    bars = state.gen.finishReading(await pool.patchShares(job), 5);
+  } catch {
+    try { bars = state.gen.readResult(5); } catch (e) { showMessage(`The finished picture could not be read: ${e.message ?? e}`, "note"); return; }
+  }
+  renderRecogniser(ui.reading, bars, tag);
+  ui.readingBox.hidden = false;
+  ui.readingSentence.textContent = readingSentence(bars, tag);
+}
+
+/** What the reading says, in words, next to the recogniser's last step. */
+function readingSentence(bars, tag) {
+  const rank = bars.findIndex((b) => b.tag === tag);
+  const named = rank === 0 ? `“${tag}” comes first` : rank > 0 ? `“${tag}” comes ${["", "second", "third", "fourth", "fifth"][rank]}` : `“${tag}” is not among the first five`;
+  return `Every 5 × 5 patch of the finished picture (at 32 px) is compared with every patch of every archive item, as a convolutional recogniser reads; each item counts by the share of patches it resembles most. ${named}. ` +
+    "The recogniser above compares whole pictures: at the last step it names the single nearest item, and a new picture made of many items' patches is near none of them.";
+}
+
 function showProvenance(k) {
   const denoiser = state.runSettings.denoiser;
   ui.provenanceIntro.textContent = DENOISER_WORDS[denoiser];
@@ -259,7 +324,8 @@ async function generate(override = {}) {
   }
   writeHash();
   state.runSettings = s;
-  state.running = { cancelled: false };
+  const running = { cancelled: false, workers: 0 };
+  state.running = running;
   state.steps = 0;
   state.lastInfo = null;
   ui.generate.disabled = true;
@@ -277,7 +343,10 @@ async function generate(override = {}) {
   const started = performance.now();
   let failed = false;
   try {
-    await sampleSteps(state.gen, state.running, {
+    const engine = patchEngine(running, (job, added, of) => {
+      ui.progressText.textContent = `Step ${job.index + 1} of ${job.total}: patches from item ${added} of ${of}, shared by ${pool.size} worker${pool.size === 1 ? "" : "s"}`;
+    });
+    await sampleSteps(engine, running, {
       onPartial: (step) => {
         // The CPU patch denoiser works through its items.
         const [added, of] = step.partial;
@@ -304,8 +373,10 @@ async function generate(override = {}) {
     showMessage(`Sampling stopped: ${e.message ?? e}`);
   }
   const cancelled = state.running?.cancelled;
+  const workers = running.workers;
   state.running = null;
-  ui.perf.textContent = describeStepTimes(state.stepMs.slice(-state.steps), performance.now() - started);
+  ui.perf.textContent = describeStepTimes(state.stepMs.slice(-state.steps), performance.now() - started)
+    + (workers ? `; the CPU patch steps shared by ${workers} Web Worker${workers === 1 ? "" : "s"}` : "");
   ui.progressText.textContent = cancelled ? `Cancelled after step ${state.steps}; scrub through what was made.`
     : failed ? `Stopped after step ${state.steps}.` : `Finished: ${state.steps} steps.`;
   ui.generate.disabled = false;
@@ -317,6 +388,7 @@ async function generate(override = {}) {
   } catch (e) {
     showMessage(`The last step could not be shown: ${e.message ?? e}`);
   }
+  if (!cancelled && !failed && state.lastInfo?.done) await showReading();
   delete document.documentElement.dataset.generating;
   document.documentElement.dataset.generated = cancelled ? "cancelled" : failed ? "failed" : "done";
   if (state.addressChanged) {
@@ -352,6 +424,7 @@ async function main() {
   state.limits = started.limits;
   state.items = started.items;
   expose("__generator", state.gen);
+  expose("__workers", pool);
   await Promise.all(state.items.map(async (item) => {
     const bytes = new Uint8Array(await (await fetch(`archive/${item.file}`)).arrayBuffer());
     state.gen.addImage(item.id, bytes);

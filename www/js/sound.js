@@ -13,7 +13,7 @@ import { showBackend } from "./lib/backend.js";
 import { startScene, runPage } from "./lib/scene.js";
 import { sampleSteps, describeStepTimes } from "./lib/sampling.js";
 import { saveBytes } from "./lib/download.js";
-import { WorkerPool } from "./track-workers.js";
+import { WorkerPool } from "./workers.js";
 
 const pool = new WorkerPool();
 

@@ -1,9 +1,9 @@
-// A pool of Web Workers (www/js/track-worker.js) for the sound scene's tracks:
-// one per core (at most 4), each with the wasm module. The patch machine's
-// steps are split into shares of their diagonals that the scene merges
-// exactly (online softmax states), and Griffin–Lim on the CPU runs off the
+// A pool of Web Workers (www/js/worker.js): one per core (at most 4), each
+// with the wasm module. The patch machines' steps are split into shares that
+// the scene merges exactly (online log-sum-exp states): a track's diagonals,
+// a picture's candidate items. Griffin–Lim of a track on the CPU runs off the
 // main thread. No SharedArrayBuffer is needed.
-const WORKER_URL = new URL("./track-worker.js", import.meta.url);
+const WORKER_URL = new URL("./worker.js", import.meta.url);
 export const MAX_WORKERS = 4;
 
 export class WorkerPool {
@@ -12,6 +12,7 @@ export class WorkerPool {
     this.workers = [];
     this.ticket = 0;
     this.broken = false; // set when a worker could not start: the page works on the main thread
+    this.archives = new Set(); // edges of the image archive every worker holds
   }
 
   worker(i) {
@@ -50,6 +51,28 @@ export class WorkerPool {
   /** One step's shares, in share order, for scene.finishTrackStep. */
   async shares(job) {
     const answers = await Promise.all(Array.from({ length: this.size }, (_, i) => this.call(i, { kind: "share", job, index: i, count: this.size })));
+    return answers.map((a) => a.share);
+  }
+
+  /** Gives every worker the image archive at `edge` once (`values`: a function, called only when needed). */
+  async archive(edge, values) {
+    if (this.archives.has(edge)) return;
+    const v = values();
+    await Promise.all(Array.from({ length: this.size }, (_, i) => this.call(i, { kind: "archive", edge, values: v })));
+    this.archives.add(edge);
+  }
+
+  /**
+   * One picture patch step's shares (gen.patchJob()), for gen.finishPatchStep;
+   * `onProgress(added, of)` sums the items done over the workers.
+   */
+  async patchShares(job, onProgress = () => {}) {
+    const done = new Array(this.size).fill(0);
+    const answers = await Promise.all(Array.from({ length: this.size }, (_, i) =>
+      this.call(i, { kind: "patch", job, index: i, count: this.size }, [], ([k]) => {
+        done[i] = k;
+        onProgress(done.reduce((a, b) => a + b, 0), job.candidates.length);
+      })));
     return answers.map((a) => a.share);
   }
 
