@@ -51,23 +51,31 @@ fn main() {
             window,
             ..PatchShape::everywhere(size, Border::Interior)
         };
-        let mut times = Vec::new();
-        let mut result = None;
-        for _ in 0..3 {
-            let t0 = Instant::now();
-            result = Some(patch::denoise(
-                &set,
-                &x_t,
-                alpha_bar,
-                shape,
-                None,
-                &candidates,
-            ));
-            times.push(t0.elapsed().as_secs_f64() * 1e3);
-        }
-        times.sort_by(f64::total_cmp);
-        let ms = times[1];
-        let x0 = result.expect("ran").x0_all;
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        // The median of three runs, on one thread and on every core.
+        let time = |threads: usize| {
+            let mut times = Vec::new();
+            let mut result = None;
+            for _ in 0..3 {
+                let t0 = Instant::now();
+                result = Some(if threads == 1 {
+                    patch::denoise(&set, &x_t, alpha_bar, shape, None, &candidates)
+                } else {
+                    patch::denoise_threads(&set, &x_t, alpha_bar, shape, None, &candidates, threads)
+                });
+                times.push(t0.elapsed().as_secs_f64() * 1e3);
+            }
+            times.sort_by(f64::total_cmp);
+            (times[1], result.expect("ran").x0_all)
+        };
+        let (ms, x0) = time(1);
+        let (ms_all, x0_all) = time(threads);
+        let apart = x0
+            .iter()
+            .zip(&x0_all)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        assert!(apart < 1e-4, "threads and one thread differ by {apart}");
         let mut f = std::fs::File::create(out.join(format!("{name}.f32"))).expect("file");
         for v in set.data()[..items * set.dim()]
             .iter()
@@ -81,13 +89,13 @@ fn main() {
         std::fs::write(
             out.join(format!("{name}.json")),
             format!(
-                "{{\"edge\": {edge}, \"items\": {items}, \"patch\": {size}, \"window\": {}, \"alpha_bar\": {alpha_bar}, \"rust_ms\": {ms:.3}, \"pairs\": {pairs}}}\n",
+                "{{\"edge\": {edge}, \"items\": {items}, \"patch\": {size}, \"window\": {}, \"alpha_bar\": {alpha_bar}, \"rust_ms\": {ms:.3}, \"rust_threads\": {threads}, \"rust_ms_threads\": {ms_all:.3}, \"pairs\": {pairs}}}\n",
                 window.map_or("null".to_string(), |w| w.to_string())
             ),
         )
         .expect("json");
         println!(
-            "{name}: Rust {ms:.1} ms per step ({:.1} ns per (pixel, candidate) pair)",
+            "{name}: Rust {ms:.1} ms per step on one thread ({:.1} ns per (pixel, candidate) pair), {ms_all:.1} ms on {threads} threads",
             ms * 1e6 / pairs as f64
         );
     }

@@ -217,29 +217,54 @@ impl Acc {
     }
 }
 
-/// Sliding box sums with wrap-around along rows: for every row y,
-/// out[y][x] = Σ_{|δ| ≤ r} src[y][(x + δ) mod s]. The running sum starts afresh
-/// at each row, so rounding does not drift across rows.
-#[allow(clippy::needless_range_loop)] // the index is the position in the row
-fn box_rows(src: &[f32], out: &mut [f32], s: usize, r: usize) {
-    for (row, o) in src.chunks_exact(s).zip(out.chunks_exact_mut(s)) {
-        let mut sum = 0.0f32;
-        for k in 0..=2 * r {
-            sum += row[(k + s - r) % s];
+/// Sliding box sums with wrap-around along rows, from the transpose:
+/// `src_t` = Mᵀ (S × S) and out[y][x] = Σ_{|δ| ≤ r} M[y][(x + δ) mod S]. The
+/// running sum starts afresh at each row, so rounding does not drift across
+/// rows; each row's running sum is one SIMD lane of the column pass over Mᵀ,
+/// with the same additions in the same order as a loop along the row.
+/// Only the columns x where `wanted(x)` are written (the others are not needed).
+fn box_rows_from_transpose(
+    src_t: &[f32],
+    out: &mut [f32],
+    sum: &mut [f32],
+    s: usize,
+    r: usize,
+    wanted: impl Fn(usize) -> bool,
+) {
+    box_columns_with(src_t, sum, s, r, |x, sums| {
+        if wanted(x) {
+            for (y, &v) in sums.iter().enumerate() {
+                out[y * s + x] = v;
+            }
         }
-        o[0] = sum;
-        for x in 1..s {
-            let add = if x + r >= s { x + r - s } else { x + r };
-            let sub = if x < r + 1 { x + s - r - 1 } else { x - r - 1 };
-            sum += row[add];
-            sum -= row[sub];
-            o[x] = sum;
-        }
-    }
+    });
 }
 
-/// The same along columns, all columns at once (one running sum per column).
-fn box_columns(src: &[f32], out: &mut [f32], sum: &mut [f32], s: usize, r: usize) {
+/// The same along columns, all columns at once (one running sum per column);
+/// only the rows y where `wanted(y)` are written.
+fn box_columns(
+    src: &[f32],
+    out: &mut [f32],
+    sum: &mut [f32],
+    s: usize,
+    r: usize,
+    wanted: impl Fn(usize) -> bool,
+) {
+    box_columns_with(src, sum, s, r, |y, sums| {
+        if wanted(y) {
+            out[y * s..(y + 1) * s].copy_from_slice(sums);
+        }
+    });
+}
+
+/// The column pass: `store(y, sums)` receives row y's box sums in turn.
+fn box_columns_with(
+    src: &[f32],
+    sum: &mut [f32],
+    s: usize,
+    r: usize,
+    mut store: impl FnMut(usize, &[f32]),
+) {
     sum.fill(0.0);
     for k in 0..=2 * r {
         let y = (k + s - r) % s;
@@ -247,27 +272,67 @@ fn box_columns(src: &[f32], out: &mut [f32], sum: &mut [f32], s: usize, r: usize
             *a += v;
         }
     }
-    out[..s].copy_from_slice(sum);
+    store(0, sum);
     for y in 1..s {
         let add = if y + r >= s { y + r - s } else { y + r };
         let sub = if y < r + 1 { y + s - r - 1 } else { y - r - 1 };
-        for x in 0..s {
-            sum[x] += src[add * s + x];
-            sum[x] -= src[sub * s + x];
+        let (add, sub) = (&src[add * s..(add + 1) * s], &src[sub * s..(sub + 1) * s]);
+        for ((a, &p), &m) in sum.iter_mut().zip(add).zip(sub) {
+            *a += p;
+            *a -= m;
         }
-        out[y * s..(y + 1) * s].copy_from_slice(sum);
+        store(y, sum);
     }
 }
 
-/// Copies `item` shifted by d = (dx, dy) with wrap-around: out(p) = item(p + d).
-fn shift_item(item: &[f32], out: &mut [f32], s: usize, dx: usize, dy: usize) {
-    let n = s * s;
-    for c in 0..CHANNELS {
-        for y in 0..s {
-            let src = &item[c * n + ((y + dy) % s) * s..c * n + ((y + dy) % s) * s + s];
-            let dst = &mut out[c * n + y * s..c * n + y * s + s];
-            dst[..s - dx].copy_from_slice(&src[dx..]);
-            dst[s - dx..].copy_from_slice(&src[..dx]);
+/// Transposes each of the CHANNELS planes (S × S) of `src` into `out`.
+fn transpose_planes(src: &[f32], out: &mut [f32], s: usize) {
+    for (from, to) in src.chunks_exact(s * s).zip(out.chunks_exact_mut(s * s)) {
+        for (y, row) in from.chunks_exact(s).enumerate() {
+            for (x, &v) in row.iter().enumerate() {
+                to[x * s + y] = v;
+            }
+        }
+    }
+}
+
+/// The columns x (in order) where `inside[(x + dx) mod S]` holds, as at most
+/// two runs when `inside` is one run (the interior) or all true.
+fn inside_runs(inside: &[bool], dx: usize) -> [std::ops::Range<usize>; 2] {
+    let s = inside.len();
+    let at = |x: usize| inside[(x + dx) % s];
+    let mut runs = [0..0, 0..0];
+    let mut k = 0;
+    let mut x = 0;
+    while x < s && k < 2 {
+        while x < s && !at(x) {
+            x += 1;
+        }
+        let start = x;
+        while x < s && at(x) {
+            x += 1;
+        }
+        if start < x {
+            runs[k] = start..x;
+            k += 1;
+        }
+    }
+    debug_assert!((x..s).all(|x| !at(x)), "inside is one run around the item");
+    runs
+}
+
+/// d (+)= (a − signal·b)² elementwise (`first`: d = …, else d += …).
+fn squared_differences(d: &mut [f32], a: &[f32], b: &[f32], signal: f32, first: bool) {
+    let pairs = d.iter_mut().zip(a.iter().zip(b));
+    if first {
+        for (d, (&a, &b)) in pairs {
+            let e = a - signal * b;
+            *d = e * e;
+        }
+    } else {
+        for (d, (&a, &b)) in pairs {
+            let e = a - signal * b;
+            *d += e * e;
         }
     }
 }
@@ -329,17 +394,22 @@ impl ItemShares {
 pub struct PatchStep {
     edge: usize,
     items: usize,
-    x_t: Vec<f32>,
+    /// x_t with each plane transposed: the distances are computed transposed.
+    x_t_t: Vec<f32>,
     signal: f32,
     inv_two_var: f32,
     radius: usize,
     tag: Option<Vec<bool>>,
     all: Vec<Acc>,
     tagged: Vec<Acc>,
+    /// Each accumulator's running maximum less [`CUTOFF`]: log-weights below it are skipped.
+    floor_all: Vec<f32>,
+    floor_tag: Vec<f32>,
     shares_all: ItemShares,
     shares_tag: ItemShares,
     // Scratch.
-    shifted: Vec<f32>,
+    /// The item being added, each plane transposed.
+    item_t: Vec<f32>,
     dist: Vec<f32>,
     rows: Vec<f32>,
     boxed: Vec<f32>,
@@ -379,16 +449,22 @@ impl PatchStep {
         Self {
             edge: s,
             items: set.len(),
-            x_t: x_t.to_vec(),
+            x_t_t: {
+                let mut t = vec![0.0; x_t.len()];
+                transpose_planes(x_t, &mut t, s);
+                t
+            },
             signal: alpha_bar.sqrt() as f32,
             inv_two_var: (0.5 / (1.0 - alpha_bar).max(1e-12)) as f32,
             radius,
             tag: tag.map(<[bool]>::to_vec),
             all: vec![Acc::EMPTY; n],
             tagged: vec![Acc::EMPTY; n],
+            floor_all: vec![f32::NEG_INFINITY; n],
+            floor_tag: vec![f32::NEG_INFINITY; n],
             shares_all: ItemShares::new(set.len() * n),
             shares_tag: ItemShares::new(tagged_items * n),
-            shifted: vec![0.0; CHANNELS * n],
+            item_t: vec![0.0; CHANNELS * n],
             dist: vec![0.0; n],
             rows: vec![0.0; n],
             boxed: vec![0.0; n],
@@ -420,45 +496,94 @@ impl PatchStep {
         if in_tag {
             snapshot(&self.tagged, &mut self.before_tag);
         }
+        transpose_planes(item, &mut self.item_t, s);
         let (count, first) = self.displacements;
         for wy in 0..count {
             let dy = (wy + first) % s;
             for wx in 0..count {
                 let dx = (wx + first) % s;
-                shift_item(item, &mut self.shifted, s, dx, dy);
-                // Σ_c (x_t(p) − √ᾱ·x_i(p + d))², then its box sums over the window.
-                let (xt, sh) = (&self.x_t, &self.shifted);
-                for (p, d) in self.dist.iter_mut().enumerate() {
-                    let e0 = xt[p] - self.signal * sh[p];
-                    let e1 = xt[n + p] - self.signal * sh[n + p];
-                    let e2 = xt[2 * n + p] - self.signal * sh[2 * n + p];
-                    *d = e0 * e0 + e1 * e1 + e2 * e2;
+                // Σ_c (x_t(p) − √ᾱ·x_i(p + d))², transposed: row x holds
+                // column x of the picture, and its shifted item row is the
+                // item's column (x + dx) mod S rotated by dy (two runs).
+                for c in 0..CHANNELS {
+                    let xt = &self.x_t_t[c * n..(c + 1) * n];
+                    let it = &self.item_t[c * n..(c + 1) * n];
+                    for (x, (dist, xt)) in self
+                        .dist
+                        .chunks_exact_mut(s)
+                        .zip(xt.chunks_exact(s))
+                        .enumerate()
+                    {
+                        let src = &it[((x + dx) % s) * s..][..s];
+                        let (d0, d1) = dist.split_at_mut(s - dy);
+                        let (x0, x1) = xt.split_at(s - dy);
+                        squared_differences(d0, x0, &src[dy..], self.signal, c == 0);
+                        squared_differences(d1, x1, &src[..dy], self.signal, c == 0);
+                    }
                 }
-                box_rows(&self.dist, &mut self.rows, s, r);
-                box_columns(&self.rows, &mut self.boxed, &mut self.column_sums, s, r);
+                // Only pixels whose candidate centre p + d lies inside are
+                // read below: the other columns and rows are not written.
+                let inside = &self.inside;
+                let wanted_x = |x: usize| inside[(x + dx) % s];
+                let wanted_y = |y: usize| inside[(y + dy) % s];
+                box_rows_from_transpose(
+                    &self.dist,
+                    &mut self.rows,
+                    &mut self.column_sums,
+                    s,
+                    r,
+                    wanted_x,
+                );
+                box_columns(
+                    &self.rows,
+                    &mut self.boxed,
+                    &mut self.column_sums,
+                    s,
+                    r,
+                    wanted_y,
+                );
+                // The candidate's centre q = p + d (mod S) must lie inside:
+                // the columns x where (x + dx) mod S is inside, as at most two runs.
+                let runs = inside_runs(&self.inside, dx);
                 for y in 0..s {
-                    // The candidate's centre q = p + d (mod S) must lie inside.
                     let qy = (y + dy) % s;
                     if !self.inside[qy] {
                         continue;
                     }
-                    for x in 0..s {
-                        if !self.inside[(x + dx) % s] {
-                            continue;
-                        }
-                        let p = y * s + x;
+                    let row = y * s;
+                    // Most rows keep nothing: test them all at once first.
+                    let any_kept = runs.iter().any(|run| {
+                        let run = row + run.start..row + run.end;
+                        let over = |floor: &[f32]| {
+                            self.boxed[run.clone()]
+                                .iter()
+                                .zip(&floor[run.clone()])
+                                .fold(0u32, |k, (&b, &f)| {
+                                    k | u32::from(-b * self.inv_two_var >= f)
+                                })
+                        };
+                        over(&self.floor_all) | if in_tag { over(&self.floor_tag) } else { 0 } != 0
+                    });
+                    if !any_kept {
+                        continue;
+                    }
+                    for x in runs.iter().flat_map(|r| r.clone()) {
+                        let p = row + x;
                         let l = -self.boxed[p] * self.inv_two_var;
-                        let keep_all = l >= self.all[p].max - CUTOFF;
-                        let keep_tag = in_tag && l >= self.tagged[p].max - CUTOFF;
+                        let keep_all = l >= self.floor_all[p];
+                        let keep_tag = in_tag && l >= self.floor_tag[p];
                         if !(keep_all || keep_tag) {
                             continue;
                         }
-                        let v = [sh[p], sh[n + p], sh[2 * n + p]];
+                        let q = qy * s + (x + dx) % s;
+                        let v = [item[q], item[n + q], item[2 * n + q]];
                         if keep_all {
                             self.all[p].add(l, v);
+                            self.floor_all[p] = self.all[p].max - CUTOFF;
                         }
                         if keep_tag {
                             self.tagged[p].add(l, v);
+                            self.floor_tag[p] = self.tagged[p].max - CUTOFF;
                         }
                     }
                 }
@@ -686,6 +811,52 @@ pub fn denoise(
         step.add_item(set, i);
     }
     let (x0_all, x0_tag, shares) = step.finish();
+    Denoised {
+        x0_all,
+        x0_tag,
+        posterior: Vec::new(),
+        posterior_tag: None,
+        pixel_shares: Some(shares),
+    }
+}
+
+/// The same on `threads` threads (natively; the page uses Web Workers the
+/// same way): each takes every n-th candidate and their shares merge
+/// ([`PatchPartial::merge`]), equal to one thread within float order.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn denoise_threads(
+    set: &Dataset,
+    x_t: &[f32],
+    alpha_bar: f64,
+    shape: PatchShape,
+    tag: Option<&[bool]>,
+    candidates: &[usize],
+    threads: usize,
+) -> Denoised {
+    let threads = threads.clamp(1, candidates.len().max(1));
+    let parts: Vec<PatchPartial> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|k| {
+                scope.spawn(move || {
+                    let mut step = PatchStep::new(set, x_t, alpha_bar, shape, tag);
+                    for &i in candidates.iter().skip(k).step_by(threads) {
+                        step.add_item(set, i);
+                    }
+                    step.into_partial()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a patch thread finishes"))
+            .collect()
+    });
+    let mut parts = parts.into_iter();
+    let mut merged = parts.next().expect("at least one thread");
+    for p in parts {
+        merged.merge(&p);
+    }
+    let (x0_all, x0_tag, shares) = merged.finish();
     Denoised {
         x0_all,
         x0_tag,
