@@ -214,7 +214,6 @@ impl Run {
             temperature: o.temperature,
         };
         let channels = if spectrograms { 1 } else { CHANNELS };
-        let sampler = Sampler::with_channels(cfg.clone(), channels)?;
         let mut cpu = CpuDenoiser::new(&set, kind, tag.as_deref())
             .ok_or_else(|| RunError::Tag(tag.clone().unwrap_or_default()))?;
         if let Some(name) = o.border.as_deref() {
@@ -251,22 +250,22 @@ impl Run {
                         set: c,
                         cpu: ccpu,
                         gpu: cgpu,
-                        until: cascade_handover(sampler.t_max()),
+                        until: 0, // set below, from the sampler's T
                     })
                 }
                 None => None,
             };
         // A cascade's sampler starts at the coarse edge and is enlarged at the handover.
-        let sampler = match &coarse {
-            Some(_) => Sampler::with_channels(
-                SamplerConfig {
-                    edge: CASCADE_EDGE,
-                    ..cfg.clone()
-                },
-                channels,
-            )?,
-            None => sampler,
+        let edge = if coarse.is_some() {
+            CASCADE_EDGE
+        } else {
+            set.edge()
         };
+        let sampler = Sampler::with_channels(SamplerConfig { edge, ..cfg }, channels)?;
+        let mut coarse = coarse;
+        if let Some(c) = coarse.as_mut() {
+            c.until = cascade_handover(sampler.t_max());
+        }
         // A cascade's kernels change size midway: they are not timed.
         let calibrate = gpu.is_some() && calibrate && measured.is_none() && coarse.is_none();
         let paths = match (gpu_open, measured) {
