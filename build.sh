@@ -30,6 +30,26 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
+# Recordings from outside the archive, for the phase bench only (never
+# shipped): a spoken phrase from alsa-utils and applause and a game's title
+# music from frozen-bubble-data (both GPL), from Debian's own packages, as
+# mono 22,050 Hz WAV of at most 6 s in target/outside/.
+outside_recordings() {
+  apt_install sox
+  local dir=target/outside tmp=target/outside/debs
+  [ -f "$dir/frozen-mainzik-1p.wav" ] && return 0
+  mkdir -p "$tmp"
+  (cd "$tmp" && apt-get download alsa-utils frozen-bubble-data >/dev/null 2>&1)
+  for deb in "$tmp"/*.deb; do dpkg-deb -x "$deb" "$tmp/x"; done
+  for f in "$tmp/x/usr/share/sounds/alsa/Front_Center.wav" \
+           "$tmp/x/usr/share/games/frozen-bubble/snd/applause.ogg" \
+           "$tmp/x/usr/share/games/frozen-bubble/snd/frozen-mainzik-1p.ogg"; do
+    local name; name=$(basename "${f%.*}")
+    sox "$f" -r 22050 -c 1 -b 16 "$dir/$name.wav" trim 0 6 2>/dev/null
+  done
+  rm -rf "$tmp"
+}
+
 setup_rust() {
   if ! command -v cargo >/dev/null; then
     say "installing Rust (rustup, stable)"
@@ -141,6 +161,11 @@ case "${1:-}" in
       printf '%-24s rust: ' "$clip"
       ./target/release/examples/griffin_lim --iters 32 "www/archive/sounds/$clip.flac" "target/griffin-lim-$clip.wav" | grep 'per iteration'
     done
+    say "PGHI + 8 iterations against librosa's default start with 32, on the archive and on recordings from outside it"
+    outside_recordings
+    "$venv/bin/python" benches/phase_start.py target/release/examples/griffin_lim \
+      www/archive/sounds/{chorale-bwv66-6-choir,techno-128-acid,jazz-walk-f-blues,drums-breakbeat,speech-counting,white-noise}.flac \
+      target/outside/*.wav
     build_wasm
     say "browser timings (ms per frame at 512 × 512; ms per sampling step)"
     HYPOTHETICAL_BENCH=1 node --test --test-concurrency=1 --test-name-pattern='timing' tests/e2e/
