@@ -321,19 +321,17 @@ fn inside_runs(inside: &[bool], dx: usize) -> [std::ops::Range<usize>; 2] {
     runs
 }
 
-/// d (+)= (a − signal·b)² elementwise (`first`: d = …, else d += …).
-fn squared_differences(d: &mut [f32], a: &[f32], b: &[f32], signal: f32, first: bool) {
-    let pairs = d.iter_mut().zip(a.iter().zip(b));
-    if first {
-        for (d, (&a, &b)) in pairs {
-            let e = a - signal * b;
-            *d = e * e;
-        }
-    } else {
-        for (d, (&a, &b)) in pairs {
-            let e = a - signal * b;
-            *d += e * e;
-        }
+/// d = Σ_c (a_c − signal·b_c)² elementwise over the three channels.
+#[inline(always)]
+fn squared_differences(d: &mut [f32], a: [&[f32]; 3], b: [&[f32]; 3], signal: f32) {
+    let n = d.len();
+    let (a0, a1, a2) = (&a[0][..n], &a[1][..n], &a[2][..n]);
+    let (b0, b1, b2) = (&b[0][..n], &b[1][..n], &b[2][..n]);
+    for k in 0..n {
+        let e0 = a0[k] - signal * b0[k];
+        let e1 = a1[k] - signal * b1[k];
+        let e2 = a2[k] - signal * b2[k];
+        d[k] = e0 * e0 + e1 * e1 + e2 * e2;
     }
 }
 
@@ -408,7 +406,7 @@ pub struct PatchStep {
     shares_all: ItemShares,
     shares_tag: ItemShares,
     // Scratch.
-    /// The item being added, each plane transposed.
+    /// The item being added, each plane transposed, each row twice over.
     item_t: Vec<f32>,
     dist: Vec<f32>,
     rows: Vec<f32>,
@@ -464,7 +462,7 @@ impl PatchStep {
             floor_tag: vec![f32::NEG_INFINITY; n],
             shares_all: ItemShares::new(set.len() * n),
             shares_tag: ItemShares::new(tagged_items * n),
-            item_t: vec![0.0; CHANNELS * n],
+            item_t: vec![0.0; 2 * CHANNELS * n],
             dist: vec![0.0; n],
             rows: vec![0.0; n],
             boxed: vec![0.0; n],
@@ -496,7 +494,16 @@ impl PatchStep {
         if in_tag {
             snapshot(&self.tagged, &mut self.before_tag);
         }
-        transpose_planes(item, &mut self.item_t, s);
+        // Each plane transposed, each of its rows (the item's columns) twice over.
+        for (c, plane) in item.chunks_exact(n).enumerate() {
+            for (y, row) in plane.chunks_exact(s).enumerate() {
+                for (x, &v) in row.iter().enumerate() {
+                    let at = c * 2 * n + x * 2 * s + y;
+                    self.item_t[at] = v;
+                    self.item_t[at + s] = v;
+                }
+            }
+        }
         let (count, first) = self.displacements;
         for wy in 0..count {
             let dy = (wy + first) % s;
@@ -504,28 +511,21 @@ impl PatchStep {
                 let dx = (wx + first) % s;
                 // Σ_c (x_t(p) − √ᾱ·x_i(p + d))², transposed: row x holds
                 // column x of the picture, and its shifted item row is the
-                // item's column (x + dx) mod S rotated by dy (two runs).
-                for c in 0..CHANNELS {
-                    let xt = &self.x_t_t[c * n..(c + 1) * n];
-                    let it = &self.item_t[c * n..(c + 1) * n];
-                    for (x, (dist, xt)) in self
-                        .dist
-                        .chunks_exact_mut(s)
-                        .zip(xt.chunks_exact(s))
-                        .enumerate()
-                    {
-                        let src = &it[((x + dx) % s) * s..][..s];
-                        let (d0, d1) = dist.split_at_mut(s - dy);
-                        let (x0, x1) = xt.split_at(s - dy);
-                        squared_differences(d0, x0, &src[dy..], self.signal, c == 0);
-                        squared_differences(d1, x1, &src[..dy], self.signal, c == 0);
-                    }
+                // item's column (x + dx) mod S from row dy on (each column
+                // is stored twice over, so that this is one run).
+                let (xt, it) = (&self.x_t_t, &self.item_t);
+                for (x, dist) in self.dist.chunks_exact_mut(s).enumerate() {
+                    let col = (if x + dx >= s { x + dx - s } else { x + dx }) * 2 * s + dy;
+                    let b = |c: usize| &it[c * 2 * n + col..][..s];
+                    let a = |c: usize| &xt[c * n + x * s..][..s];
+                    squared_differences(dist, [a(0), a(1), a(2)], [b(0), b(1), b(2)], self.signal);
                 }
                 // Only pixels whose candidate centre p + d lies inside are
                 // read below: the other columns and rows are not written.
                 let inside = &self.inside;
-                let wanted_x = |x: usize| inside[(x + dx) % s];
-                let wanted_y = |y: usize| inside[(y + dy) % s];
+                let wrap = |v: usize| if v >= s { v - s } else { v };
+                let wanted_x = |x: usize| inside[wrap(x + dx)];
+                let wanted_y = |y: usize| inside[wrap(y + dy)];
                 box_rows_from_transpose(
                     &self.dist,
                     &mut self.rows,
@@ -575,7 +575,9 @@ impl PatchStep {
                         if !(keep_all || keep_tag) {
                             continue;
                         }
-                        let q = qy * s + (x + dx) % s;
+                        // (x + dx) mod S without a division: both are below S.
+                        let qx = if x + dx >= s { x + dx - s } else { x + dx };
+                        let q = qy * s + qx;
                         let v = [item[q], item[n + q], item[2 * n + q]];
                         if keep_all {
                             self.all[p].add(l, v);
