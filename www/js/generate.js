@@ -275,7 +275,7 @@ async function showReading() {
 function readingSentence(bars, tag) {
   const rank = bars.findIndex((b) => b.tag === tag);
   const named = rank === 0 ? `“${tag}” comes first` : rank > 0 ? `“${tag}” comes ${["", "second", "third", "fourth", "fifth"][rank]}` : `“${tag}” is not among the first five`;
-  return `Every 5 × 5 patch of the finished picture (at 32 px) is compared with every patch of every archive item, as a convolutional recogniser reads; each item counts by the share of patches it resembles most. ${named}. ` +
+  return `Every 5 × 5 patch of the finished picture (at 32 px) is compared with every patch of every archive item, as a convolutional recogniser reads; each item counts by its average share of the weight over the patches. ${named}. ` +
     "The recogniser above compares whole pictures: at the last step it names the single nearest item, and a new picture made of many items' patches is near none of them.";
 }
 
@@ -374,6 +374,9 @@ async function generate(override = {}) {
   }
   const cancelled = state.running?.cancelled;
   const workers = running.workers;
+  // Read the finished picture before the controls come back, so that no
+  // reading lands on the next run.
+  if (!cancelled && !failed && state.lastInfo?.done) await showReading();
   state.running = null;
   ui.perf.textContent = describeStepTimes(state.stepMs.slice(-state.steps), performance.now() - started)
     + (workers ? `; the CPU patch steps shared by ${workers} Web Worker${workers === 1 ? "" : "s"}` : "");
@@ -388,7 +391,6 @@ async function generate(override = {}) {
   } catch (e) {
     showMessage(`The last step could not be shown: ${e.message ?? e}`);
   }
-  if (!cancelled && !failed && state.lastInfo?.done) await showReading();
   delete document.documentElement.dataset.generating;
   document.documentElement.dataset.generated = cancelled ? "cancelled" : failed ? "failed" : "done";
   if (state.addressChanged) {
