@@ -591,23 +591,9 @@ fn worker_shares_of_a_patch_step_merge_to_the_single_thread_answer() {
     }
     // Natively the same split runs on threads.
     let order = [6, 0, 3, 1, 5, 2, 4];
-    let one = patch::denoise(
-        &set,
-        x_t.data(),
-        0.7,
-        shape(7, Border::Interior),
-        Some(&mask),
-        &order,
-    );
-    let threads = patch::denoise_threads(
-        &set,
-        x_t.data(),
-        0.7,
-        shape(7, Border::Interior),
-        Some(&mask),
-        &order,
-        3,
-    );
+    let (x, shape7) = (x_t.data(), shape(7, Border::Interior));
+    let one = patch::denoise(&set, x, 0.7, shape7, Some(&mask), &order);
+    let threads = patch::denoise_threads(&set, x, 0.7, shape7, Some(&mask), &order, 3);
     assert!(max_diff(&one.x0_all, &threads.x0_all) < 1e-5);
     assert!(
         max_diff(

@@ -612,12 +612,6 @@ impl PatchStep {
             added: self.added,
         }
     }
-
-    /// The estimates and the per-pixel shares of each item, over all items and
-    /// over the tag's items (each from its own accumulator).
-    pub fn finish(self) -> (Vec<f32>, Option<Vec<f32>>, PixelShares) {
-        self.into_partial().finish()
-    }
 }
 
 /// One share of a patch denoiser call: the online log-sum-exp state of every
@@ -672,6 +666,42 @@ impl PatchPartial {
             }
         }
         self.added.extend_from_slice(&other.added);
+    }
+
+    /// All the shares of one call merged into one (None: no shares).
+    pub fn merge_all(parts: impl IntoIterator<Item = PatchPartial>) -> Option<PatchPartial> {
+        let mut parts = parts.into_iter();
+        let mut merged = parts.next()?;
+        for p in parts {
+            merged.merge(&p);
+        }
+        Some(merged)
+    }
+
+    /// Workers' flat shares of one call on `set` (tag mask `tag`), merged.
+    pub fn merge_flats(
+        set: &Dataset,
+        tag: Option<&[bool]>,
+        flats: &[FlatPartial],
+    ) -> Result<PatchPartial, String> {
+        let parts = flats
+            .iter()
+            .map(|f| PatchPartial::from_flat(set, tag, f))
+            .collect::<Result<Vec<_>, _>>()?;
+        PatchPartial::merge_all(parts).ok_or_else(|| "no shares came back".to_string())
+    }
+
+    /// The denoiser's answer from the finished call, with the archive
+    /// posterior the caller computed (empty if none).
+    pub fn into_denoised(self, posterior: Vec<f32>) -> Denoised {
+        let (x0_all, x0_tag, shares) = self.finish();
+        Denoised {
+            x0_all,
+            x0_tag,
+            posterior,
+            posterior_tag: None,
+            pixel_shares: Some(shares),
+        }
     }
 
     /// The share as flat arrays.
@@ -812,14 +842,7 @@ pub fn denoise(
     for &i in candidates {
         step.add_item(set, i);
     }
-    let (x0_all, x0_tag, shares) = step.finish();
-    Denoised {
-        x0_all,
-        x0_tag,
-        posterior: Vec::new(),
-        posterior_tag: None,
-        pixel_shares: Some(shares),
-    }
+    step.into_partial().into_denoised(Vec::new())
 }
 
 /// The same on `threads` threads (natively; the page uses Web Workers the
@@ -853,17 +876,7 @@ pub fn denoise_threads(
             .map(|h| h.join().expect("a patch thread finishes"))
             .collect()
     });
-    let mut parts = parts.into_iter();
-    let mut merged = parts.next().expect("at least one thread");
-    for p in parts {
-        merged.merge(&p);
-    }
-    let (x0_all, x0_tag, shares) = merged.finish();
-    Denoised {
-        x0_all,
-        x0_tag,
-        posterior: Vec::new(),
-        posterior_tag: None,
-        pixel_shares: Some(shares),
-    }
+    PatchPartial::merge_all(parts)
+        .expect("at least one thread")
+        .into_denoised(Vec::new())
 }

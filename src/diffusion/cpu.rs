@@ -452,23 +452,10 @@ impl PendingPatch {
     pub fn finish_with(self, rest: &patch::PatchPartial) -> Denoised {
         let mut merged = self.step.into_partial();
         merged.merge(rest);
-        Self::answer(merged.finish(), self.posterior)
+        merged.into_denoised(self.posterior)
     }
 
     pub fn finish(self) -> Denoised {
-        Self::answer(self.step.finish(), self.posterior)
-    }
-
-    fn answer(
-        (x0_all, x0_tag, shares): (Vec<f32>, Option<Vec<f32>>, crate::denoise::PixelShares),
-        posterior: Vec<f32>,
-    ) -> Denoised {
-        Denoised {
-            x0_all,
-            x0_tag,
-            posterior,
-            posterior_tag: None,
-            pixel_shares: Some(shares),
-        }
+        self.step.into_partial().into_denoised(self.posterior)
     }
 }

@@ -97,15 +97,7 @@ pub fn item_weights(shares: &PixelShares) -> Vec<f32> {
 /// Completes a reading from the shares of its job (any order) on `set` (the
 /// archive at [`READ_EDGE`]): the item weights.
 pub fn finish_reading(set: &Dataset, shares: &[FlatPartial]) -> Result<Vec<f32>, String> {
-    let mut merged: Option<PatchPartial> = None;
-    for flat in shares {
-        let part = PatchPartial::from_flat(set, None, flat)?;
-        match merged.as_mut() {
-            Some(m) => m.merge(&part),
-            None => merged = Some(part),
-        }
-    }
-    let merged = merged.ok_or("no shares came back")?;
+    let merged = PatchPartial::merge_flats(set, None, shares)?;
     if merged.added().len() != set.len() {
         return Err(format!(
             "the shares read {} items of {}",

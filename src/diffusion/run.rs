@@ -500,15 +500,7 @@ impl Run {
             .job()
             .candidates;
         let (set, cpu, _) = self.stage();
-        let mut merged: Option<PatchPartial> = None;
-        for flat in shares {
-            let part = PatchPartial::from_flat(set, cpu.mask(), flat).map_err(RunError::Share)?;
-            match merged.as_mut() {
-                Some(m) => m.merge(&part),
-                None => merged = Some(part),
-            }
-        }
-        let rest = merged.ok_or_else(|| RunError::Share("no shares came back".into()))?;
+        let rest = PatchPartial::merge_flats(set, cpu.mask(), shares).map_err(RunError::Share)?;
         let mut want = left;
         let mut got = rest.added().to_vec();
         want.sort_unstable();

@@ -268,15 +268,16 @@ async function showReading() {
   }
   renderRecogniser(ui.reading, bars, tag);
   ui.readingBox.hidden = false;
-  ui.readingSentence.textContent = readingSentence(bars, tag);
+  ui.readingSentence.textContent = readingSentence(bars, tag, state.runSettings.denoiser);
 }
 
 /** What the reading says, in words, next to the recogniser's last step. */
-function readingSentence(bars, tag) {
+function readingSentence(bars, tag, denoiser) {
   const rank = bars.findIndex((b) => b.tag === tag);
   const named = rank === 0 ? `“${tag}” comes first` : rank > 0 ? `“${tag}” comes ${["", "second", "third", "fourth", "fifth"][rank]}` : `“${tag}” is not among the first five`;
   return `Every 5 × 5 patch of the finished picture (at 32 px) is compared with every patch of every archive item, as a convolutional recogniser reads; each item counts by its average share of the weight over the patches. ${named}. ` +
-    "The recogniser above compares whole pictures: at the last step it names the single nearest item, and a new picture made of many items' patches is near none of them.";
+    "The recogniser above compares whole pictures: at the last step it names the single nearest item" +
+    (denoiser === "patch" ? ", and a new picture made of many items' patches is near none of them." : ".");
 }
 
 function showProvenance(k) {
