@@ -3,7 +3,7 @@
 //! computes the same step, checks it agrees, and prints the ratio.
 //!
 //! ```text
-//! cargo run --release --example patch_step -- OUT_DIR
+//! cargo run --release --example patch_step -- OUT_DIR [CASE]
 //! ```
 //! Cases: 32 px over all 67 items with every position a candidate (the
 //! published machine) at patch sizes 17 and 9, and 128 px with the position
@@ -25,8 +25,17 @@ fn main() {
             .unwrap_or_else(|| "target/patch-step".into()),
     );
     std::fs::create_dir_all(&out).expect("output folder");
+    // An optional second argument runs only the cases whose name contains it.
+    let only = std::env::args().nth(2).unwrap_or_default();
     let root = std::path::Path::new("www/archive");
     let alpha_bar = 0.5f64;
+    // The vector instructions this binary was built for: the portable
+    // x86-64 baseline has SSE2 (4 lanes); `-C target-cpu=native` adds AVX2.
+    let build = if cfg!(target_feature = "avx2") {
+        "built for this CPU (AVX2)"
+    } else {
+        "portable build (SSE2)"
+    };
     for (name, edge, items, size, window) in [
         ("full-32-p17", 32u32, 67usize, 17u32, None),
         ("full-32-p9", 32, 67, 9, None),
@@ -38,6 +47,9 @@ fn main() {
             Some(patch::position_window(19)),
         ),
     ] {
+        if !name.contains(only.as_str()) {
+            continue;
+        }
         let set = load_archive(root, edge).expect("the archive");
         let items = items.min(set.len());
         let candidates: Vec<usize> = (0..items).collect();
@@ -89,13 +101,13 @@ fn main() {
         std::fs::write(
             out.join(format!("{name}.json")),
             format!(
-                "{{\"edge\": {edge}, \"items\": {items}, \"patch\": {size}, \"window\": {}, \"alpha_bar\": {alpha_bar}, \"rust_ms\": {ms:.3}, \"rust_threads\": {threads}, \"rust_ms_threads\": {ms_all:.3}, \"pairs\": {pairs}}}\n",
+                "{{\"edge\": {edge}, \"items\": {items}, \"patch\": {size}, \"window\": {}, \"alpha_bar\": {alpha_bar}, \"rust_ms\": {ms:.3}, \"rust_threads\": {threads}, \"rust_ms_threads\": {ms_all:.3}, \"pairs\": {pairs}, \"build\": \"{build}\"}}\n",
                 window.map_or("null".to_string(), |w| w.to_string())
             ),
         )
         .expect("json");
         println!(
-            "{name}: Rust {ms:.1} ms per step on one thread ({:.1} ns per (pixel, candidate) pair), {ms_all:.1} ms on {threads} threads",
+            "{name} ({build}): Rust {ms:.1} ms per step on one thread ({:.1} ns per (pixel, candidate) pair), {ms_all:.1} ms on {threads} threads",
             ms * 1e6 / pairs as f64
         );
     }

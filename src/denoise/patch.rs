@@ -40,7 +40,10 @@
 //!   a log-weight more than [`CUTOFF`] below the maximum of its own accumulator
 //!   is skipped (it would change that estimate by less than e^−CUTOFF relative),
 //!   so no tag candidate is lost because another item fits better, and the
-//!   result does not depend on the order of the items.
+//!   result does not depend on the order of the items. The maxima start at a
+//!   lower bound from nine probe displacements of every candidate item, so
+//!   that each share of a call (one per Web Worker or thread) skips as much
+//!   as a single thread would.
 
 use super::{Denoised, PixelShares};
 use crate::archive::dataset::Dataset;
@@ -156,63 +159,155 @@ pub fn patch_size(edge: u32, t: u32, t_max: u32) -> u32 {
     odd.clamp(MIN_PATCH, largest)
 }
 
-/// Online log-sum-exp accumulator of one pixel's weighted estimate.
-#[derive(Clone, Copy, Debug)]
-struct Acc {
-    max: f32,
-    sum: f32,
-    value: [f32; 3],
+/// e^x for x ≤ 0, branch-free so that a row of pixels is one SIMD loop:
+/// Cephes' `expf` (range reduction by ln 2 in two parts, degree-5 polynomial
+/// on [−ln2/2, ln2/2], scale by 2ⁿ through the exponent bits), within 2 ulp
+/// of the true value for x ≥ −87; below −87 it returns e^−87 (≈ 1.6·10⁻³⁸),
+/// where every use here multiplies a sum that is 0 or weighs under e^−CUTOFF.
+#[inline(always)]
+fn exp_nonpositive(x: f32) -> f32 {
+    const LOG2_E: f32 = std::f32::consts::LOG2_E;
+    const LN2_HI: f32 = 0.693_359_4;
+    const LN2_LO: f32 = -2.121_944_4e-4;
+    // Adding and subtracting 1.5·2²³ rounds to the nearest integer.
+    const ROUND: f32 = 12_582_912.0;
+    let x = x.clamp(-87.0, 0.0);
+    let t = x * LOG2_E + ROUND;
+    let n = t - ROUND;
+    // n as an integer, from t's bits (t = 1.5·2²³ + n is exact): no float
+    // to integer conversion, which would not vectorize.
+    let n_int = t.to_bits().wrapping_sub(ROUND.to_bits()) as i32;
+    let r = x - n * LN2_HI - n * LN2_LO;
+    let mut p = 1.987_569_2e-4_f32;
+    p = p * r + 1.398_199_9e-3;
+    p = p * r + 8.333_452e-3;
+    p = p * r + 4.166_579_6e-2;
+    p = p * r + 1.666_666_5e-1;
+    p = p * r + 0.5;
+    let y = p * r * r + r + 1.0;
+    y * f32::from_bits(((n_int + 127) as u32) << 23)
 }
 
-impl Acc {
-    const EMPTY: Acc = Acc {
-        max: f32::NEG_INFINITY,
-        sum: 0.0,
-        value: [0.0; 3],
-    };
+/// Online log-sum-exp accumulators of every pixel's weighted estimate, as a
+/// structure of arrays (running maximum, sum of weights, weighted colour
+/// sums), so that a run of pixels updates as SIMD lanes.
+#[derive(Clone, Debug)]
+struct Accs {
+    max: Vec<f32>,
+    sum: Vec<f32>,
+    value: [Vec<f32>; CHANNELS],
+}
 
-    /// Adds weight exp(l) on `v`. The GPU kernel's `acc_add` does the same.
+impl Accs {
+    fn new(n: usize) -> Self {
+        Self {
+            max: vec![f32::NEG_INFINITY; n],
+            sum: vec![0.0; n],
+            value: std::array::from_fn(|_| vec![0.0; n]),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.max.len()
+    }
+
+    /// Whether any pixel `at + k` keeps log-weight −boxed[k]·inv (not more
+    /// than [`CUTOFF`] below its running maximum).
     #[inline(always)]
-    fn add(&mut self, l: f32, v: [f32; 3]) {
-        if l > self.max {
-            let scale = (self.max - l).exp();
-            self.sum = self.sum * scale + 1.0;
-            for (a, b) in self.value.iter_mut().zip(v) {
-                *a = *a * scale + b;
+    fn any_kept(&self, at: usize, boxed: &[f32], inv: f32) -> bool {
+        let max = &self.max[at..at + boxed.len()];
+        boxed
+            .iter()
+            .zip(max)
+            .fold(false, |k, (&b, &m)| k | (-b * inv >= m - CUTOFF))
+    }
+
+    /// Adds weight exp(l_k), l_k = −boxed[k]·inv, on colour (v[0][k], v[1][k],
+    /// v[2][k]) at pixel `at + k` wherever l_k is kept. The online update with
+    /// one exponential: e = exp(−|l − max|) scales the old state when l is the
+    /// new maximum and weighs l otherwise; a pixel not kept is left unchanged
+    /// exactly. The GPU kernel's `acc_add` does the same with a branch.
+    #[inline(always)]
+    fn add_run(&mut self, at: usize, boxed: &[f32], inv: f32, v: [&[f32]; CHANNELS]) {
+        let n = boxed.len();
+        let max = &mut self.max[at..at + n];
+        let sum = &mut self.sum[at..at + n];
+        let [v0, v1, v2] = &mut self.value;
+        let (v0, v1, v2) = (
+            &mut v0[at..at + n],
+            &mut v1[at..at + n],
+            &mut v2[at..at + n],
+        );
+        let (c0, c1, c2) = (&v[0][..n], &v[1][..n], &v[2][..n]);
+        for k in 0..n {
+            let l = -boxed[k] * inv;
+            let m = max[k];
+            let keep = l >= m - CUTOFF;
+            let up = l > m;
+            let e = exp_nonpositive(-(l - m).abs());
+            let (old, new) = match (keep, up) {
+                (false, _) => (1.0, 0.0),
+                (true, true) => (e, 1.0),
+                (true, false) => (1.0, e),
+            };
+            sum[k] = sum[k] * old + new;
+            v0[k] = v0[k] * old + new * c0[k];
+            v1[k] = v1[k] * old + new * c1[k];
+            v2[k] = v2[k] * old + new * c2[k];
+            max[k] = if keep && up { l } else { m };
+        }
+    }
+
+    /// [`Self::add_run`] where the run keeps anything (most keep nothing,
+    /// and then no exponential is computed).
+    #[inline(always)]
+    fn accumulate(&mut self, at: usize, boxed: &[f32], inv: f32, v: [&[f32]; CHANNELS]) {
+        if self.any_kept(at, boxed, inv) {
+            self.add_run(at, boxed, inv, v);
+        }
+    }
+
+    /// Combines another set of accumulators into this one, pixel by pixel (log-sum-exp).
+    fn merge(&mut self, other: &Accs) {
+        for p in 0..self.len() {
+            let (m, o) = (self.max[p], other.max[p]);
+            if o == f32::NEG_INFINITY {
+                continue;
             }
-            self.max = l;
-        } else {
-            let e = (l - self.max).exp();
-            self.sum += e;
-            for (a, b) in self.value.iter_mut().zip(v) {
-                *a += e * b;
+            let (a, b) = if m == f32::NEG_INFINITY {
+                (0.0, 1.0)
+            } else {
+                let max = m.max(o);
+                ((m - max).exp(), (o - max).exp())
+            };
+            self.max[p] = m.max(o);
+            self.sum[p] = self.sum[p] * a + other.sum[p] * b;
+            for (v, w) in self.value.iter_mut().zip(&other.value) {
+                v[p] = v[p] * a + w[p] * b;
             }
         }
     }
 
-    /// Combines another accumulator's state into this one (log-sum-exp).
-    fn merge(&mut self, other: &Acc) {
-        if other.max == f32::NEG_INFINITY {
-            return;
-        }
-        if self.max == f32::NEG_INFINITY {
-            *self = *other;
-            return;
-        }
-        let max = self.max.max(other.max);
-        let (a, b) = ((self.max - max).exp(), (other.max - max).exp());
-        self.sum = self.sum * a + other.sum * b;
-        for (v, w) in self.value.iter_mut().zip(other.value) {
-            *v = *v * a + w * b;
-        }
-        self.max = max;
-    }
-
-    fn mean(&self, c: usize) -> f32 {
-        if self.sum > 0.0 {
-            self.value[c] / self.sum
+    /// Pixel p's estimate of channel c.
+    fn mean(&self, c: usize, p: usize) -> f32 {
+        if self.sum[p] > 0.0 {
+            self.value[c][p] / self.sum[p]
         } else {
             0.0
+        }
+    }
+
+    /// Pixel p's state as (max, sum, v0, v1, v2), the flat order.
+    fn get(&self, p: usize) -> [f32; 5] {
+        let v = &self.value;
+        [self.max[p], self.sum[p], v[0][p], v[1][p], v[2][p]]
+    }
+
+    fn set(&mut self, p: usize, state: &[f32]) {
+        self.max[p] = state[0];
+        self.sum[p] = state[1];
+        for (c, v) in self.value.iter_mut().enumerate() {
+            v[p] = state[2 + c];
         }
     }
 }
@@ -321,6 +416,19 @@ fn inside_runs(inside: &[bool], dx: usize) -> [std::ops::Range<usize>; 2] {
     runs
 }
 
+/// A run of columns x split where x + dx passes S, so that its candidate
+/// columns (x + dx) mod S are one run too (at most two pieces).
+fn unwrapped_runs(
+    run: std::ops::Range<usize>,
+    dx: usize,
+    s: usize,
+) -> impl Iterator<Item = std::ops::Range<usize>> {
+    let split = (s - dx).clamp(run.start, run.end);
+    [run.start..split, split..run.end]
+        .into_iter()
+        .filter(|r| !r.is_empty())
+}
+
 /// d = Σ_c (a_c − signal·b_c)² elementwise over the three channels.
 #[inline(always)]
 fn squared_differences(d: &mut [f32], a: [&[f32]; 3], b: [&[f32]; 3], signal: f32) {
@@ -350,17 +458,20 @@ impl ItemShares {
         }
     }
 
-    /// Records item i's part of `acc`, given the accumulator's (max, sum) before it.
-    fn record(&mut self, i: usize, before: &[(f32, f32)], acc: &[Acc]) {
+    /// Records item i's part of `acc`, given the accumulators' maxima and
+    /// sums before it.
+    fn record(&mut self, i: usize, before: &Snapshot, acc: &Accs) {
         let n = acc.len();
-        for (p, (&(m0, s0), a)) in before.iter().zip(acc).enumerate() {
+        let (max, sum) = (&mut self.max[i * n..][..n], &mut self.sum[i * n..][..n]);
+        for p in 0..n {
+            let (m0, s0, m) = (before.max[p], before.sum[p], acc.max[p]);
             let carried = if m0 == f32::NEG_INFINITY {
                 0.0
             } else {
-                s0 * (m0 - a.max).exp()
+                s0 * (m0 - m).exp()
             };
-            self.max[i * n + p] = a.max;
-            self.sum[i * n + p] = (a.sum - carried).max(0.0);
+            max[p] = m;
+            sum[p] = (acc.sum[p] - carried).max(0.0);
         }
     }
 
@@ -372,18 +483,39 @@ impl ItemShares {
     }
 
     /// Pixel-major shares of every item in `acc`'s estimate.
-    fn shares(&self, acc: &[Acc], items: usize) -> Vec<f32> {
+    fn shares(&self, acc: &Accs, items: usize) -> Vec<f32> {
         let n = acc.len();
         let mut out = vec![0.0f32; n * items];
-        for (p, a) in acc.iter().enumerate() {
+        for p in 0..n {
+            let (max, sum) = (acc.max[p], acc.sum[p]);
             for (i, share) in out[p * items..(p + 1) * items].iter_mut().enumerate() {
                 let k = i * n + p;
-                if self.sum[k] > 0.0 && a.sum > 0.0 {
-                    *share = self.sum[k] * (self.max[k] - a.max).exp() / a.sum;
+                if self.sum[k] > 0.0 && sum > 0.0 {
+                    *share = self.sum[k] * (self.max[k] - max).exp() / sum;
                 }
             }
         }
         out
+    }
+}
+
+/// Accumulators' maxima and sums, as they were before an item.
+struct Snapshot {
+    max: Vec<f32>,
+    sum: Vec<f32>,
+}
+
+impl Snapshot {
+    fn new(n: usize) -> Self {
+        Self {
+            max: vec![0.0; n],
+            sum: vec![0.0; n],
+        }
+    }
+
+    fn take(&mut self, acc: &Accs) {
+        self.max.copy_from_slice(&acc.max);
+        self.sum.copy_from_slice(&acc.sum);
     }
 }
 
@@ -398,11 +530,8 @@ pub struct PatchStep {
     inv_two_var: f32,
     radius: usize,
     tag: Option<Vec<bool>>,
-    all: Vec<Acc>,
-    tagged: Vec<Acc>,
-    /// Each accumulator's running maximum less [`CUTOFF`]: log-weights below it are skipped.
-    floor_all: Vec<f32>,
-    floor_tag: Vec<f32>,
+    all: Accs,
+    tagged: Accs,
     shares_all: ItemShares,
     shares_tag: ItemShares,
     // Scratch.
@@ -412,8 +541,8 @@ pub struct PatchStep {
     rows: Vec<f32>,
     boxed: Vec<f32>,
     column_sums: Vec<f32>,
-    before_all: Vec<(f32, f32)>,
-    before_tag: Vec<(f32, f32)>,
+    before_all: Snapshot,
+    before_tag: Snapshot,
     /// Displacements per axis and the first one (see `PatchShape::displacements`).
     displacements: (usize, usize),
     /// Per coordinate v (of x or y): whether a patch centred there lies
@@ -421,16 +550,24 @@ pub struct PatchStep {
     inside: Vec<bool>,
     /// The items added so far, in order.
     added: Vec<usize>,
+    /// The call's candidate items, whose probes seed the running maxima
+    /// before the first item is added (see `seed`).
+    seed_items: Vec<usize>,
+    seeded: bool,
+    /// Scratch: runs of inside pixels (p, q, length) at one displacement.
+    runs: Vec<(usize, usize, usize)>,
 }
 
 impl PatchStep {
-    /// Starts a denoiser call at x_t (copied) for the items of `set`.
+    /// Starts a denoiser call at x_t (copied) for the items of `set`, whose
+    /// candidate items (over all shares of the call) are `candidates`.
     pub fn new(
         set: &Dataset,
         x_t: &[f32],
         alpha_bar: f64,
         shape: PatchShape,
         tag: Option<&[bool]>,
+        candidates: &[usize],
     ) -> Self {
         let patch = shape.size;
         assert!(
@@ -456,10 +593,8 @@ impl PatchStep {
             inv_two_var: (0.5 / (1.0 - alpha_bar).max(1e-12)) as f32,
             radius,
             tag: tag.map(<[bool]>::to_vec),
-            all: vec![Acc::EMPTY; n],
-            tagged: vec![Acc::EMPTY; n],
-            floor_all: vec![f32::NEG_INFINITY; n],
-            floor_tag: vec![f32::NEG_INFINITY; n],
+            all: Accs::new(n),
+            tagged: Accs::new(n),
             shares_all: ItemShares::new(set.len() * n),
             shares_tag: ItemShares::new(tagged_items * n),
             item_t: vec![0.0; 2 * CHANNELS * n],
@@ -467,34 +602,79 @@ impl PatchStep {
             rows: vec![0.0; n],
             boxed: vec![0.0; n],
             column_sums: vec![0.0; s],
-            before_all: Vec::with_capacity(n),
-            before_tag: Vec::with_capacity(n),
+            before_all: Snapshot::new(n),
+            before_tag: Snapshot::new(n),
             displacements: {
                 let (count, first) = shape.displacements(s as u32);
                 (count as usize, first as usize)
             },
             inside,
             added: Vec::new(),
+            seed_items: candidates.to_vec(),
+            seeded: false,
+            runs: Vec::with_capacity(2 * s),
         }
     }
 
-    /// Accumulates every candidate position of item `i` of `set` (the set given to `new`).
-    pub fn add_item(&mut self, set: &Dataset, i: usize) {
+    fn in_tag(&self, i: usize) -> bool {
+        self.tag
+            .as_ref()
+            .is_some_and(|m| m.get(i).copied().unwrap_or(false))
+    }
+
+    /// Starts every accumulator's running maximum at a lower bound of the
+    /// call's true maximum: the best log-weight among a few candidates of
+    /// every candidate item of the call, the displacements {−r, 0, r}² (within
+    /// the position window), which give every pixel an inside candidate. The
+    /// sum stays 0: only the frame of the log-sum-exp moves, so the estimate
+    /// is unchanged, but candidates more than [`CUTOFF`] below the bound are
+    /// skipped from the first item on. Every share of a call seeds from the
+    /// same items, so a share without the best items skips as much as one
+    /// thread does (without it, two shares kept 1.6× and at 128 px 6× the
+    /// pairs one thread keeps).
+    fn seed(&mut self, set: &Dataset) {
+        self.seeded = true;
+        let s = self.edge;
+        let (count, first) = self.displacements;
+        let reach = self.radius.min(count / 2);
+        let probes: Vec<usize> = [s - reach, 0, reach]
+            .into_iter()
+            .map(|d| d % s)
+            .filter(|&d| (0..count).any(|w| (w + first) % s == d))
+            .collect();
+        let items = std::mem::take(&mut self.seed_items);
+        let mut runs = std::mem::take(&mut self.runs);
+        for &i in &items {
+            let in_tag = self.in_tag(i);
+            self.load_item(set.item(i));
+            for &dy in &probes {
+                for &dx in &probes {
+                    self.box_distances(dy, dx);
+                    self.inside_pixels(dy, dx, &mut runs);
+                    for &(p, _, len) in &runs {
+                        let boxed = &self.boxed[p..p + len];
+                        let raise = |max: &mut [f32]| {
+                            for (m, &b) in max[p..p + len].iter_mut().zip(boxed) {
+                                *m = m.max(-b * self.inv_two_var);
+                            }
+                        };
+                        raise(&mut self.all.max);
+                        if in_tag {
+                            raise(&mut self.tagged.max);
+                        }
+                    }
+                }
+            }
+        }
+        self.seed_items = items;
+        self.runs = runs;
+    }
+
+    /// Puts item `item` in the scratch: each plane transposed, each of its
+    /// rows (the item's columns) twice over.
+    fn load_item(&mut self, item: &[f32]) {
         let s = self.edge;
         let n = s * s;
-        let item = set.item(i);
-        let in_tag = self.tag.as_ref().is_some_and(|m| m[i]);
-        let r = self.radius;
-        // Each accumulator's (max, sum) before this item, to credit it with its share.
-        let snapshot = |acc: &[Acc], into: &mut Vec<(f32, f32)>| {
-            into.clear();
-            into.extend(acc.iter().map(|a| (a.max, a.sum)));
-        };
-        snapshot(&self.all, &mut self.before_all);
-        if in_tag {
-            snapshot(&self.tagged, &mut self.before_tag);
-        }
-        // Each plane transposed, each of its rows (the item's columns) twice over.
         for (c, plane) in item.chunks_exact(n).enumerate() {
             for (y, row) in plane.chunks_exact(s).enumerate() {
                 for (x, &v) in row.iter().enumerate() {
@@ -504,93 +684,106 @@ impl PatchStep {
                 }
             }
         }
+    }
+
+    /// `boxed` = the squared distances ‖Q_p − √ᾱ·C_{p+d}‖² of the loaded
+    /// item at displacement d = (dy, dx), for the pixels whose candidate
+    /// centre p + d lies inside (the others are not written).
+    fn box_distances(&mut self, dy: usize, dx: usize) {
+        let s = self.edge;
+        let n = s * s;
+        // Σ_c (x_t(p) − √ᾱ·x_i(p + d))², transposed: row x holds column x of
+        // the picture, and its shifted item row is the item's column
+        // (x + dx) mod S from row dy on (each column is stored twice over,
+        // so that this is one run).
+        let (xt, it) = (&self.x_t_t, &self.item_t);
+        for (x, dist) in self.dist.chunks_exact_mut(s).enumerate() {
+            let col = (if x + dx >= s { x + dx - s } else { x + dx }) * 2 * s + dy;
+            let b = |c: usize| &it[c * 2 * n + col..][..s];
+            let a = |c: usize| &xt[c * n + x * s..][..s];
+            squared_differences(dist, [a(0), a(1), a(2)], [b(0), b(1), b(2)], self.signal);
+        }
+        let inside = &self.inside;
+        let wrap = |v: usize| if v >= s { v - s } else { v };
+        let wanted_x = |x: usize| inside[wrap(x + dx)];
+        let wanted_y = |y: usize| inside[wrap(y + dy)];
+        let r = self.radius;
+        box_rows_from_transpose(
+            &self.dist,
+            &mut self.rows,
+            &mut self.column_sums,
+            s,
+            r,
+            wanted_x,
+        );
+        box_columns(
+            &self.rows,
+            &mut self.boxed,
+            &mut self.column_sums,
+            s,
+            r,
+            wanted_y,
+        );
+    }
+
+    /// The pixels whose candidate centre q = p + d (mod S) lies inside, as
+    /// runs (p, q, length) along rows: q runs with p.
+    fn inside_pixels(&self, dy: usize, dx: usize, out: &mut Vec<(usize, usize, usize)>) {
+        let s = self.edge;
+        let runs = inside_runs(&self.inside, dx);
+        out.clear();
+        for y in 0..s {
+            let qy = if y + dy >= s { y + dy - s } else { y + dy };
+            if !self.inside[qy] {
+                continue;
+            }
+            for run in runs
+                .iter()
+                .flat_map(|run| unwrapped_runs(run.clone(), dx, s))
+            {
+                out.push((y * s + run.start, qy * s + (run.start + dx) % s, run.len()));
+            }
+        }
+    }
+
+    /// Accumulates every candidate position of item `i` of `set` (the set given to `new`).
+    pub fn add_item(&mut self, set: &Dataset, i: usize) {
+        if !self.seeded {
+            self.seed(set);
+        }
+        let s = self.edge;
+        let n = s * s;
+        let item = set.item(i);
+        let in_tag = self.in_tag(i);
+        // Each accumulator's (max, sum) before this item, to credit it with its share.
+        self.before_all.take(&self.all);
+        if in_tag {
+            self.before_tag.take(&self.tagged);
+        }
+        self.load_item(item);
+        let mut runs = std::mem::take(&mut self.runs);
         let (count, first) = self.displacements;
         for wy in 0..count {
             let dy = (wy + first) % s;
             for wx in 0..count {
                 let dx = (wx + first) % s;
-                // Σ_c (x_t(p) − √ᾱ·x_i(p + d))², transposed: row x holds
-                // column x of the picture, and its shifted item row is the
-                // item's column (x + dx) mod S from row dy on (each column
-                // is stored twice over, so that this is one run).
-                let (xt, it) = (&self.x_t_t, &self.item_t);
-                for (x, dist) in self.dist.chunks_exact_mut(s).enumerate() {
-                    let col = (if x + dx >= s { x + dx - s } else { x + dx }) * 2 * s + dy;
-                    let b = |c: usize| &it[c * 2 * n + col..][..s];
-                    let a = |c: usize| &xt[c * n + x * s..][..s];
-                    squared_differences(dist, [a(0), a(1), a(2)], [b(0), b(1), b(2)], self.signal);
-                }
-                // Only pixels whose candidate centre p + d lies inside are
-                // read below: the other columns and rows are not written.
-                let inside = &self.inside;
-                let wrap = |v: usize| if v >= s { v - s } else { v };
-                let wanted_x = |x: usize| inside[wrap(x + dx)];
-                let wanted_y = |y: usize| inside[wrap(y + dy)];
-                box_rows_from_transpose(
-                    &self.dist,
-                    &mut self.rows,
-                    &mut self.column_sums,
-                    s,
-                    r,
-                    wanted_x,
-                );
-                box_columns(
-                    &self.rows,
-                    &mut self.boxed,
-                    &mut self.column_sums,
-                    s,
-                    r,
-                    wanted_y,
-                );
-                // The candidate's centre q = p + d (mod S) must lie inside:
-                // the columns x where (x + dx) mod S is inside, as at most two runs.
-                let runs = inside_runs(&self.inside, dx);
-                for y in 0..s {
-                    let qy = (y + dy) % s;
-                    if !self.inside[qy] {
-                        continue;
-                    }
-                    let row = y * s;
-                    // Most rows keep nothing: test them all at once first.
-                    let any_kept = runs.iter().any(|run| {
-                        let run = row + run.start..row + run.end;
-                        let over = |floor: &[f32]| {
-                            self.boxed[run.clone()]
-                                .iter()
-                                .zip(&floor[run.clone()])
-                                .fold(0u32, |k, (&b, &f)| {
-                                    k | u32::from(-b * self.inv_two_var >= f)
-                                })
-                        };
-                        over(&self.floor_all) | if in_tag { over(&self.floor_tag) } else { 0 } != 0
-                    });
-                    if !any_kept {
-                        continue;
-                    }
-                    for x in runs.iter().flat_map(|r| r.clone()) {
-                        let p = row + x;
-                        let l = -self.boxed[p] * self.inv_two_var;
-                        let keep_all = l >= self.floor_all[p];
-                        let keep_tag = in_tag && l >= self.floor_tag[p];
-                        if !(keep_all || keep_tag) {
-                            continue;
-                        }
-                        // (x + dx) mod S without a division: both are below S.
-                        let qx = if x + dx >= s { x + dx - s } else { x + dx };
-                        let q = qy * s + qx;
-                        let v = [item[q], item[n + q], item[2 * n + q]];
-                        if keep_all {
-                            self.all[p].add(l, v);
-                            self.floor_all[p] = self.all[p].max - CUTOFF;
-                        }
-                        if keep_tag {
-                            self.tagged[p].add(l, v);
-                            self.floor_tag[p] = self.tagged[p].max - CUTOFF;
-                        }
+                self.box_distances(dy, dx);
+                self.inside_pixels(dy, dx, &mut runs);
+                for &(p, q, len) in &runs {
+                    let boxed = &self.boxed[p..p + len];
+                    let v = [
+                        &item[q..q + len],
+                        &item[n + q..n + q + len],
+                        &item[2 * n + q..2 * n + q + len],
+                    ];
+                    self.all.accumulate(p, boxed, self.inv_two_var, v);
+                    if in_tag {
+                        self.tagged.accumulate(p, boxed, self.inv_two_var, v);
                     }
                 }
             }
         }
+        self.runs = runs;
         self.shares_all.record(i, &self.before_all, &self.all);
         if in_tag {
             self.shares_tag.record(i, &self.before_tag, &self.tagged);
@@ -623,8 +816,8 @@ pub struct PatchPartial {
     edge: usize,
     items: usize,
     tag: Option<Vec<bool>>,
-    all: Vec<Acc>,
-    tagged: Vec<Acc>,
+    all: Accs,
+    tagged: Accs,
     shares_all: ItemShares,
     shares_tag: ItemShares,
     added: Vec<usize>,
@@ -652,11 +845,9 @@ impl PatchPartial {
     /// per pixel, the log-sum-exp of the two states.
     pub fn merge(&mut self, other: &PatchPartial) {
         assert_eq!(self.all.len(), other.all.len(), "shares of one call");
-        for (a, b) in self.all.iter_mut().zip(&other.all) {
-            a.merge(b);
-        }
-        for (a, b) in self.tagged.iter_mut().zip(&other.tagged) {
-            a.merge(b);
+        self.all.merge(&other.all);
+        if self.tag.is_some() {
+            self.tagged.merge(&other.tagged);
         }
         let n = self.all.len();
         for &i in &other.added {
@@ -708,13 +899,13 @@ impl PatchPartial {
     pub fn to_flat(&self) -> FlatPartial {
         let n = self.all.len();
         let mut accs = Vec::with_capacity(5 * n * if self.tag.is_some() { 2 } else { 1 });
-        let tagged: &[Acc] = if self.tag.is_some() {
-            &self.tagged
-        } else {
-            &[]
-        };
-        for a in self.all.iter().chain(tagged) {
-            accs.extend_from_slice(&[a.max, a.sum, a.value[0], a.value[1], a.value[2]]);
+        for p in 0..n {
+            accs.extend_from_slice(&self.all.get(p));
+        }
+        if self.tag.is_some() {
+            for p in 0..n {
+                accs.extend_from_slice(&self.tagged.get(p));
+            }
         }
         let mut records = Vec::new();
         for &i in &self.added {
@@ -765,20 +956,15 @@ impl PatchPartial {
                 flat.records.len()
             ));
         }
-        let acc_at = |k: usize| {
-            let v = &flat.accs[5 * k..5 * k + 5];
-            Acc {
-                max: v[0],
-                sum: v[1],
-                value: [v[2], v[3], v[4]],
+        let mut all = Accs::new(n);
+        let mut tagged = Accs::new(n);
+        for (p, state) in flat.accs.chunks_exact(5).enumerate() {
+            if p < n {
+                all.set(p, state);
+            } else {
+                tagged.set(p - n, state);
             }
-        };
-        let all = (0..n).map(acc_at).collect();
-        let tagged = if tag.is_some() {
-            (n..2 * n).map(acc_at).collect()
-        } else {
-            vec![Acc::EMPTY; n]
-        };
+        }
         let mut shares_all = ItemShares::new(items * n);
         let mut shares_tag = ItemShares::new(tagged_items * n);
         let mut at = 0;
@@ -814,9 +1000,9 @@ impl PatchPartial {
         let mut x0_tag = self.tag.as_ref().map(|_| vec![0.0f32; CHANNELS * n]);
         for p in 0..n {
             for c in 0..CHANNELS {
-                x0_all[c * n + p] = self.all[p].mean(c);
+                x0_all[c * n + p] = self.all.mean(c, p);
                 if let Some(t) = x0_tag.as_mut() {
-                    t[c * n + p] = self.tagged[p].mean(c);
+                    t[c * n + p] = self.tagged.mean(c, p);
                 }
             }
         }
@@ -838,7 +1024,7 @@ pub fn denoise(
     tag: Option<&[bool]>,
     candidates: &[usize],
 ) -> Denoised {
-    let mut step = PatchStep::new(set, x_t, alpha_bar, shape, tag);
+    let mut step = PatchStep::new(set, x_t, alpha_bar, shape, tag, candidates);
     for &i in candidates {
         step.add_item(set, i);
     }
@@ -863,7 +1049,7 @@ pub fn denoise_threads(
         let handles: Vec<_> = (0..threads)
             .map(|k| {
                 scope.spawn(move || {
-                    let mut step = PatchStep::new(set, x_t, alpha_bar, shape, tag);
+                    let mut step = PatchStep::new(set, x_t, alpha_bar, shape, tag, candidates);
                     for &i in candidates.iter().skip(k).step_by(threads) {
                         step.add_item(set, i);
                     }
@@ -879,4 +1065,30 @@ pub fn denoise_threads(
     PatchPartial::merge_all(parts)
         .expect("at least one thread")
         .into_denoised(Vec::new())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ulps_apart(a: f32, b: f32) -> u32 {
+        (a.to_bits() as i64 - b.to_bits() as i64).unsigned_abs() as u32
+    }
+
+    #[test]
+    fn the_branch_free_exponential_is_within_two_ulp_of_the_true_value() {
+        let mut worst = 0;
+        for k in 0..=1_000_000 {
+            let x = -87.0 * k as f32 / 1_000_000.0;
+            let want = (x as f64).exp() as f32;
+            worst = worst.max(ulps_apart(exp_nonpositive(x), want));
+        }
+        assert!(worst <= 2, "{worst} ulp");
+        assert_eq!(exp_nonpositive(0.0), 1.0);
+        // Below −87 (and at −∞) it holds at e^−87, far under any kept weight.
+        let floor = exp_nonpositive(-87.0);
+        assert_eq!(exp_nonpositive(-1000.0), floor);
+        assert_eq!(exp_nonpositive(f32::NEG_INFINITY), floor);
+        assert!(floor < (-CUTOFF).exp() * 1e-20);
+    }
 }

@@ -300,7 +300,7 @@ impl CpuDenoiser {
             limit,
         );
         PendingPatch {
-            step: patch::PatchStep::new(set, x_t, a, shape, self.mask.as_deref()),
+            step: patch::PatchStep::new(set, x_t, a, shape, self.mask.as_deref(), &candidates),
             job: PatchJob {
                 edge: set.edge(),
                 x_t: x_t.to_vec(),
@@ -398,7 +398,14 @@ impl PatchJob {
         mut progress: impl FnMut(usize, usize),
     ) -> patch::PatchPartial {
         let tag = self.tag.as_deref();
-        let mut step = patch::PatchStep::new(set, &self.x_t, self.alpha_bar, self.shape, tag);
+        let mut step = patch::PatchStep::new(
+            set,
+            &self.x_t,
+            self.alpha_bar,
+            self.shape,
+            tag,
+            &self.candidates,
+        );
         let mine: Vec<usize> = self
             .candidates
             .iter()
