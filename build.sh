@@ -85,7 +85,7 @@ build_wasm() {
   rm -rf www/pkg
   wasm-bindgen --target web --no-typescript --out-dir www/pkg target/wasm32-unknown-unknown/release/hypothetical.wasm
   # binaryen from npm (Debian's older wasm-opt breaks wasm-bindgen's externref table).
-  node node_modules/binaryen/bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+  node node_modules/binaryen/bin/wasm-opt -Oz --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
     --enable-sign-ext --enable-reference-types --enable-mutable-globals \
     www/pkg/hypothetical_bg.wasm -o www/pkg/hypothetical_bg.wasm
   local raw gz
@@ -113,7 +113,7 @@ run_tests() {
   step "native tests (core, GPU parity on lavapipe)" cargo test --release
   step "wasm build" build_wasm
   if [[ " ${failed[*]} " != *" wasm build "* ]]; then
-    step "browser tests (Dissolve, generation scenes and Sounds Like Music on WebGPU and CPU fallback, Archive page)" node --test --test-concurrency=1 tests/e2e/
+    step "browser tests (front page, Dissolve, generation scenes and Sounds Like Music on WebGPU and CPU fallback, Archive page)" node --test --test-concurrency=1 tests/e2e/
   fi
   echo
   echo "Summary: ${#passed[@]} steps passed, ${#failed[@]} failed${failed:+: ${failed[*]}}"
