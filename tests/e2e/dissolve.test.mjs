@@ -69,7 +69,7 @@ for (const config of CONFIGS) {
     let page, origin;
     before(async () => {
       ({ page, origin } = session);
-      await page.goto(`${origin}/${config.query}#t=0`);
+      await page.goto(`${origin}/dissolve.html${config.query}#t=0`);
       await page.waitForSelector("html[data-ready=true]", { timeout: 60_000 });
       await waitRendered(0);
     });
@@ -323,7 +323,7 @@ for (const config of CONFIGS) {
 
     test("the address is read with the shared rules: t=300.7 is 301, seed=1e3 is 1000", async () => {
       await page.goto("about:blank");
-      await page.goto(`${origin}/${config.query}#image=zone-plate&t=300.7&seed=1e3&schedule=constructor`);
+      await page.goto(`${origin}/dissolve.html${config.query}#image=zone-plate&t=300.7&seed=1e3&schedule=constructor`);
       await page.waitForSelector("html[data-ready=true]", { timeout: 60_000 });
       await waitRendered(301);
       assert.equal(await page.inputValue("#t"), "301");

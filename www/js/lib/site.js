@@ -1,12 +1,13 @@
-// The header every page shares: the name, the scenes in the order of the
-// argument, and the line that says which path (WebGPU or CPU) computes them.
+// The header every page shares: the name (a link to the front page), the
+// scenes in the order of the argument, and the line that says which path
+// (WebGPU or CPU) computes them.
 // A new scene is one entry in PAGES. Each page's HTML holds an empty
 // <header class="site" data-page="…">, filled when this module loads.
 import { keepPathInLinks } from "./backend.js";
 
 /** Every page, in the order of the argument: `id` names it in `data-page`. */
 export const PAGES = [
-  { id: "dissolve", title: "Dissolve", href: "./" },
+  { id: "dissolve", title: "Dissolve", href: "dissolve.html" },
   { id: "recognize", title: "Recognize", href: "generate.html#scene=recognize" },
   { id: "noise", title: "Ask for noise", href: "generate.html#scene=noise" },
   { id: "average", title: "The average", href: "generate.html#scene=average" },
@@ -19,7 +20,11 @@ export function renderHeader(header = document.querySelector("header.site")) {
   if (!header) return;
   const brand = document.createElement("p");
   brand.className = "brand";
-  brand.textContent = "Hypothetical";
+  const home = document.createElement("a");
+  home.href = "./";
+  home.dataset.scene = "home";
+  home.textContent = "Hypothetical";
+  brand.append(home);
   const nav = document.createElement("nav");
   nav.setAttribute("aria-label", "Scenes");
   for (const page of PAGES) {
@@ -45,7 +50,7 @@ export function renderHeader(header = document.querySelector("header.site")) {
 
 /** Marks the navigation link of page `id` as the current page. */
 export function markCurrent(id) {
-  for (const a of document.querySelectorAll("header.site nav a")) {
+  for (const a of document.querySelectorAll("header.site nav a, header.site .brand a")) {
     if (a.dataset.scene === id) a.setAttribute("aria-current", "page");
     else a.removeAttribute("aria-current");
   }
