@@ -376,6 +376,21 @@ for (const config of CONFIGS) {
       assert.match(await page.textContent("#source-info"), /^Breakbeat/);
     });
 
+    test("follows its address when only the hash changes, and when Back is pressed", async () => {
+      await open("clip=drums-breakbeat&t=200&tag=drums");
+      await page.waitForFunction(() => document.getElementById("spec").dataset.t === "200");
+      await page.evaluate(() => { location.hash = "#clip=chorale-bwv66-6-choir&t=640&seed=9"; });
+      await page.waitForFunction(() => document.getElementById("spec").dataset.t === "640");
+      assert.equal(await page.inputValue("#clip"), "chorale-bwv66-6-choir");
+      assert.equal(await page.inputValue("#seed"), "9");
+      assert.equal(await page.inputValue("#tag"), "techno", "a field left out takes its default, as on opening");
+      await page.goBack();
+      await page.waitForFunction(() => document.getElementById("spec").dataset.t === "200");
+      assert.equal(await page.inputValue("#clip"), "drums-breakbeat");
+      assert.equal(await page.inputValue("#tag"), "drums");
+      assert.match(await page.textContent("#source-info"), /^Breakbeat/);
+    });
+
     test("the temperature is disabled under DDIM, which injects no noise", async () => {
       await open("clip=drums-breakbeat&t=0");
       await page.selectOption("#method", "ddim");

@@ -47,6 +47,27 @@ const ADDRESS = {
   seed: { kind: "int", min: 0, max: MAX_SEED },
 };
 
+/** The state an address without a field means (as on first opening). */
+const DEFAULTS = { t: 0, schedule: "cosine", seed: 7 };
+
+/**
+ * Follows the address when only its hash changes (a link, a host page, Back):
+ * the state it names, the fields it leaves out at their defaults, exactly as
+ * if the page had been opened there.
+ */
+async function followAddress() {
+  setPlaying(false);
+  Object.assign(state, DEFAULTS);
+  const id = readHash();
+  ui.schedule.value = state.schedule;
+  ui.seed.value = state.seed;
+  const item = id ? state.items.find((i) => i.id === id) : null;
+  if (id && !item) state.addressNote += ` There is no built-in picture “${id}”; keeping the current one.`;
+  showMessage(state.addressNote.trim(), "note");
+  if (item && item.id !== state.image) await chooseBuiltin(item);
+  update();
+}
+
 /** Reads the address into `state`; returns the image id asked for. */
 function readHash() {
   const { values, corrections } = parseAddress(location.hash, ADDRESS);
@@ -318,6 +339,7 @@ function wireControls() {
     });
   }
   addEventListener("resize", () => updateReadout());
+  addEventListener("hashchange", () => followAddress());
   addEventListener("unhandledrejection", (e) => {
     e.preventDefault();
     showMessage(`Something went wrong: ${e.reason?.message ?? e.reason}`, "error");

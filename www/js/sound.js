@@ -724,7 +724,21 @@ async function main() {
   const tags = state.scene.tags();
   ui.tag.replaceChildren(...tags.map(({ tag, count }) => new Option(`${tag} (${count} clips)`, tag)));
   ui.tag2.replaceChildren(new Option("nothing", ""), ...tags.map(({ tag, count }) => new Option(`${tag} (${count} clips)`, tag)));
+  // What an address without a field means: the controls as the page ships them.
+  state.defaults = Object.fromEntries(["denoiser", "seconds", "tag2", "mix", "rigidity", "steps", "seed", "t"].map((k) => [k, ui[k].value]));
+  applyAddress();
+  // A link, a host page or Back that changes only the hash is followed without a reload.
+  addEventListener("hashchange", applyAddress);
+}
+
+/**
+ * Sets the scene to the state its address names; fields it leaves out take
+ * their defaults, exactly as on opening the page there.
+ */
+function applyAddress() {
   const { values: h, corrections } = parseAddress(location.hash, ADDRESS);
+  const tags = state.scene.tags();
+  for (const [key, value] of Object.entries(state.defaults)) ui[key].value = value;
   const notes = [...corrections];
   const clip = state.items.some((i) => i.id === h.clip) ? h.clip : "techno-128-acid";
   if (h.clip && h.clip !== clip) notes.push(`There is no archive clip “${h.clip}”; playing “${clip}”.`);
@@ -736,14 +750,15 @@ async function main() {
   if (h.tag2 && tags.some((t) => t.tag === h.tag2)) ui.tag2.value = h.tag2;
   else if (h.tag2) notes.push(`There is no tag “${h.tag2}” to blend with; blending with nothing.`);
   for (const [key, input, out, digits] of [["mix", ui.mix, ui.mixOut, 2], ["rigidity", ui.rigidity, ui.rigidityOut, 1]]) {
-    if (h[key] !== undefined) { input.value = h[key]; out.textContent = Number(input.value).toFixed(digits); }
+    if (h[key] !== undefined) input.value = h[key];
+    out.textContent = Number(input.value).toFixed(digits);
   }
   syncMode();
   if (h.steps !== undefined) ui.steps.value = h.steps;
   if (h.seed !== undefined) ui.seed.value = h.seed;
   if (h.t !== undefined) ui.t.value = h.t;
   useClip(clip);
-  if (notes.length) showMessage(`The address was corrected: ${notes.join(" ")}`, "note");
+  showMessage(notes.length ? `The address was corrected: ${notes.join(" ")}` : "", "note");
 }
 
 runPage(main, { ui, showMessage });
