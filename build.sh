@@ -92,6 +92,8 @@ build_wasm() {
   raw=$(stat -c %s www/pkg/hypothetical_bg.wasm)
   gz=$(gzip -9c www/pkg/hypothetical_bg.wasm | wc -c)
   echo "www/pkg/hypothetical_bg.wasm: $((raw / 1024)) KiB, $((gz / 1024)) KiB gzipped"
+  # The kiosk's offline copy: every file of www/ and a version over their contents.
+  node tools/precache.mjs www
 }
 
 setup_test_deps() {
@@ -113,7 +115,7 @@ run_tests() {
   step "native tests (core, GPU parity on lavapipe)" cargo test --release
   step "wasm build" build_wasm
   if [[ " ${failed[*]} " != *" wasm build "* ]]; then
-    step "browser tests (front page, Dissolve, generation scenes and Sounds Like Music on WebGPU and CPU fallback, Archive page)" node --test --test-concurrency=1 tests/e2e/
+    step "browser tests (front page, companion, kiosk, Dissolve, generation scenes and Sounds Like Music on WebGPU and CPU fallback, Archive page)" node --test --test-concurrency=1 tests/e2e/
   fi
   echo
   echo "Summary: ${#passed[@]} steps passed, ${#failed[@]} failed${failed:+: ${failed[*]}}"

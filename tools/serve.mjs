@@ -34,7 +34,8 @@ export function serve(root, port = 8080, host = "127.0.0.1") {
       if ((await stat(file)).isDirectory()) file = join(file, "index.html");
       const body = await readFile(file);
       res.writeHead(200, {
-        "content-type": TYPES[extname(file)] ?? "application/octet-stream",
+        // Podcasting 2.0 chapters have their own type.
+        "content-type": file.endsWith(`${sep}chapters.json`) ? "application/json+chapters" : TYPES[extname(file)] ?? "application/octet-stream",
         "cache-control": "no-cache",
       });
       res.end(body);

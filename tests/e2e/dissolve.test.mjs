@@ -335,22 +335,6 @@ for (const config of CONFIGS) {
       await shot("address-corrected");
     });
 
-    test("follows its address when only the hash changes, and when Back is pressed", async () => {
-      // A companion page or a host drives the scene by links, without a reload.
-      await page.evaluate(() => { location.hash = "#image=camera&t=700"; });
-      await waitRendered(700, "camera");
-      assert.equal(await page.inputValue("#t"), "700");
-      assert.equal(await page.inputValue("#seed"), "7", "a field left out takes its default, as on opening");
-      await page.evaluate(() => { location.hash = "#image=zone-plate&t=120&seed=5&schedule=linear"; });
-      await waitRendered(120, "zone-plate");
-      assert.equal(await page.inputValue("#seed"), "5");
-      assert.equal(await page.inputValue("#schedule"), "linear");
-      await page.goBack();
-      await waitRendered(700, "camera");
-      assert.equal(await page.inputValue("#schedule"), "cosine");
-      assert.equal(await page.textContent("#t-out"), "700 of 1000");
-    });
-
     if (config.backend === "gpu") {
       test("timed on both paths, Dissolve keeps the faster backend and says so", async () => {
         await waitRendered(301);
@@ -361,6 +345,25 @@ for (const config of CONFIGS) {
         assert.equal(kind, /runs on the CPU/.test(words) ? "cpu" : "gpu");
       });
     }
+
+    test("follows its address when only the hash changes, and when Back is pressed", async () => {
+      // A companion page or a host drives the scene by links, without a reload.
+      await page.evaluate(() => { location.hash = "#image=camera&t=700"; });
+      await waitRendered(700, "camera");
+      assert.equal(await page.inputValue("#t"), "700");
+      assert.equal(await page.inputValue("#seed"), "7", "a field left out takes its default, as on opening");
+      // The slider speaks of shares of the power, as Sounds Like Music does.
+      const [, picture, noise] = (await page.getAttribute("#t", "aria-valuetext")).match(/picture (\d+)% of the power, noise (\d+)%$/);
+      assert.equal(Number(picture) + Number(noise), 100);
+      await page.evaluate(() => { location.hash = "#image=zone-plate&t=120&seed=5&schedule=linear"; });
+      await waitRendered(120, "zone-plate");
+      assert.equal(await page.inputValue("#seed"), "5");
+      assert.equal(await page.inputValue("#schedule"), "linear");
+      await page.goBack();
+      await waitRendered(700, "camera");
+      assert.equal(await page.inputValue("#schedule"), "cosine");
+      assert.equal(await page.textContent("#t-out"), "700 of 1000");
+    });
 
     test("the console shows no errors", () => {
       assert.deepEqual(problems, []);

@@ -3,7 +3,7 @@
 // Short generations only: SwiftShader runs the kernels on the CPU.
 import { describe, test, before } from "node:test";
 import assert from "node:assert/strict";
-import { CONFIGS, SHOTS, useBrowser } from "./harness.mjs";
+import { CONFIGS, SHOTS, useBrowser, openSettings } from "./harness.mjs";
 import { join } from "node:path";
 import { inflateSync } from "node:zlib";
 
@@ -157,7 +157,8 @@ for (const config of CONFIGS) {
 
     test("keyboard only: Tab to Generate, Enter runs, Escape cancels", async () => {
       await open("scene=recognize&tag=animal&denoiser=patch&steps=200&seed=1&size=32");
-      await page.focus("#size");
+      // The one action follows the caption and the denoiser; the settings come after it.
+      await page.focus("#denoiser");
       await page.keyboard.press("Tab");
       assert.equal(await page.evaluate(() => document.activeElement.id), "generate");
       await page.evaluate(() => { delete document.documentElement.dataset.generated; });
@@ -176,9 +177,11 @@ for (const config of CONFIGS) {
     test("bad settings give a clear message and the scene keeps working", async () => {
       await open("scene=recognize&tag=no-such-tag&steps=5");
       assert.match(await page.textContent("#message"), /no tag “no-such-tag”/);
+      await openSettings(page);
       await page.fill("#steps", "5");
       await page.click("#generate");
       assert.match(await page.textContent("#message"), /Steps must be a whole number from 10 to 1000/);
+      await openSettings(page);
       await page.fill("#steps", "10");
       assert.equal(await generateAndWait(), "done");
       assert.equal(await page.textContent("#message"), "");

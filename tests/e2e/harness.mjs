@@ -74,3 +74,8 @@ export function useBrowser({ args = [], ...options } = {}) {
   });
   return session;
 }
+
+/** Opens a scene's "Settings" disclosure (as a visitor would, by its summary) unless it is open. */
+export async function openSettings(page) {
+  if (!(await page.$eval("#settings", (d) => d.open))) await page.click("#settings summary");
+}

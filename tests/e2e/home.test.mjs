@@ -47,11 +47,12 @@ for (const config of CONFIGS) {
       assert.match(cards[1].href, /generate\.html.*#scene=recognize$/);
       // The header's navigation names the same pages, and the name leads home.
       const nav = await page.$$eval("header.site nav a", (as) => as.map((a) => a.dataset.scene));
-      assert.deepEqual(nav, ORDER);
+      assert.deepEqual(nav, [...ORDER, "companion"]);
       assert.equal(await page.getAttribute("header.site .brand a", "aria-current"), "page");
     });
 
     test("says which path the scenes use", async () => {
+      await page.waitForFunction(() => document.getElementById("backend").textContent !== "Starting…");
       const status = await page.textContent("#backend");
       if (config.backend === "gpu") assert.match(status, /^WebGPU/);
       else assert.match(status, /^CPU \(WebAssembly\): /);
@@ -120,5 +121,30 @@ describe("Front page at four screen sizes", () => {
       assert.ok(top < size.height, `${size.name}: the first miniature starts at y = ${top}`);
       await page.screenshot({ path: join(SHOTS, `home-${size.name}.png`) });
     }
+  });
+});
+
+describe("Definitions on demand", () => {
+  const session = useBrowser({ viewport: { width: 1366, height: 768 } });
+  after(() => assert.deepEqual(session.problems, []));
+
+  test("the words a newcomer does not know open a short definition, and Escape closes it", async () => {
+    const { page, origin } = session;
+    await page.goto(`${origin}/generate.html?cpu&test#scene=recognize`);
+    await page.waitForSelector("html[data-ready=true]", { timeout: 60_000 });
+    const terms = await page.$$eval("button.term", (bs) => bs.map((b) => b.dataset.term));
+    for (const term of ["xt", "x0", "ddim", "ddpm", "guidance", "temperature"]) assert.ok(terms.includes(term), term);
+    await page.click("figure button.term[data-term=x0]");
+    const shown = page.locator(".definition:popover-open");
+    await shown.waitFor();
+    assert.match(await shown.textContent(), /guess, at this step, of the clean picture/);
+    await page.keyboard.press("Escape");
+    await shown.waitFor({ state: "detached" }).catch(() => {});
+    assert.equal(await page.locator(".definition:popover-open").count(), 0);
+    // The header's status line explains "adapter" where it says it.
+    await page.goto(`${origin}/dissolve.html?test`);
+    await page.waitForSelector("html[data-ready=true]", { timeout: 60_000 });
+    assert.match(await page.textContent("#backend button.term[data-term=adapter]"), /^adapter$/);
+    assert.equal(await page.$$eval("button.term[data-term=timestep], button.term[data-term=alphabar]", (bs) => bs.length), 2);
   });
 });

@@ -4,7 +4,7 @@
 // from noise, per-step playback, the WAV download and bad input.
 import { describe, test, before } from "node:test";
 import assert from "node:assert/strict";
-import { CONFIGS, SHOTS, useBrowser } from "./harness.mjs";
+import { CONFIGS, SHOTS, useBrowser, openSettings } from "./harness.mjs";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -178,6 +178,7 @@ for (const config of CONFIGS) {
       await open("clip=drums-breakbeat&t=0");
       await page.selectOption("#tag", "techno");
       await page.selectOption("#denoiser", "archive");
+      await openSettings(page);
       await page.fill("#steps", "10");
       await page.fill("#seed", "3");
       assert.equal(await generateAndWait(), "done");
@@ -209,6 +210,7 @@ for (const config of CONFIGS) {
       // Changing the controls after the run changes nothing about it: the
       // step shown, its words and the download follow the run's own settings.
       await page.selectOption("#denoiser", "gaussian");
+      await openSettings(page);
       await page.fill("#seed", "99");
       await page.selectOption("#tag", "jazz");
       await page.focus("#scrub");
@@ -245,6 +247,7 @@ for (const config of CONFIGS) {
       await page.selectOption("#tag", "techno");
       await page.selectOption("#tag2", "chorale");
       await page.fill("#seconds", "6");
+      await openSettings(page);
       await page.fill("#steps", "10");
       await page.fill("#seed", "5");
       // The address forces the backend, which turns the timing off: on here, to time Griffin–Lim before the long render.
@@ -393,10 +396,13 @@ for (const config of CONFIGS) {
 
     test("the temperature is disabled under DDIM, which injects no noise", async () => {
       await open("clip=drums-breakbeat&t=0");
+      await openSettings(page);
       await page.selectOption("#method", "ddim");
       assert.ok(await page.isDisabled("#temperature"));
+      await openSettings(page);
       await page.selectOption("#method", "ddpm");
       assert.ok(!(await page.isDisabled("#temperature")));
+      await openSettings(page);
       await page.selectOption("#method", "ddim");
     });
 

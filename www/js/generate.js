@@ -152,6 +152,7 @@ function applyScene({ values, corrections }) {
   const notes = [...corrections];
   const previous = state.scene;
   state.scene = values.scene ?? "recognize";
+  document.getElementById("scene").dataset.scene = state.scene;
   const scene = own(SCENES, state.scene);
   document.title = `${scene.title} · Hypothetical`;
   ui.sceneTitle.textContent = scene.title;

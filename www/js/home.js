@@ -10,7 +10,6 @@
 // few frames a second; with reduced motion each shows one still frame. Each
 // card counts the frames it drew in `data-frames` (the browser tests read it).
 import init, { Dissolve, Generator, SoundScene, randomSeed, soundConstants } from "../pkg/hypothetical.js";
-import { chooseBackend } from "./lib/backend.js";
 import { loadBuiltin } from "./image-input.js";
 import { messenger } from "./lib/page.js";
 import "./lib/site.js";
@@ -181,22 +180,10 @@ function archiveThumbs(manifestText) {
   counted("archive");
 }
 
-// ---- the status line ----
-function showPath(choice) {
-  const status = document.getElementById("backend");
-  if (!status) return;
-  status.dataset.kind = choice.preferGpu ? "gpu" : "cpu";
-  document.documentElement.dataset.backend = status.dataset.kind;
-  status.textContent = choice.preferGpu
-    ? "WebGPU: the scenes compute on this device's graphics processor where they can"
-    : `CPU (WebAssembly): ${choice.why}`;
-}
-
 async function main() {
   await init();
   const manifestText = await (await fetch("archive/manifest.json")).text();
   archiveThumbs(manifestText);
-  showPath(await chooseBackend());
   const pictures = pictureBytes(manifestText);
   const minis = [
     ["Dissolve", dissolveMini()],

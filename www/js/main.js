@@ -153,12 +153,15 @@ function updateReadout() {
   const mix = state.scene.mixAt(schedule, t);
   ui.t.value = t;
   ui.tOut.textContent = `${t} of ${state.scene.steps}`;
-  ui.t.setAttribute("aria-valuetext", `t = ${t} of ${state.scene.steps}: picture ${Math.round(mix.signal * 100)}%, noise ${Math.round(mix.noise * 100)}%`);
   ui.signal.textContent = mix.signal.toFixed(3);
   ui.noise.textContent = mix.noise.toFixed(3);
   ui.signalBar.style.width = `${mix.signal * 100}%`;
   ui.noiseBar.style.width = `${mix.noise * 100}%`;
   const power = state.scene.powerAt(schedule, t);
+  // Shares of the power, as Sounds Like Music gives them: this picture's
+  // power ᾱ·E[x0²] against the noise's 1 − ᾱ (not the amplitudes above).
+  const share = t === 0 || !power ? 1 : power.picture / (power.picture + power.noise);
+  ui.t.setAttribute("aria-valuetext", `t = ${t} of ${state.scene.steps}: picture ${Math.round(share * 100)}% of the power, noise ${Math.round((1 - share) * 100)}%`);
   ui.snr.textContent = t === 0 ? "∞ dB" : power ? dB(power.snrDb) : "–";
   ui.scheduleSnr.textContent = t === 0 ? "∞ dB" : dB(mix.snrDb);
   ui.powers.textContent = power && t > 0

@@ -5,6 +5,8 @@
 // on the processor and was measured many times slower than the WebAssembly
 // path (e.g. a patch step 11.9 s against 1.3–1.8 s; see README).
 
+import { markTerm } from "./glossary.js";
+
 const SOFTWARE = /swiftshader|llvmpipe|lavapipe|software|basic render/i;
 
 /**
@@ -42,6 +44,21 @@ export function showBackend(element, scene, choice) {
   element.textContent = kind === "cpu" && choice && !choice.preferGpu
     ? `CPU (WebAssembly): ${choice.why}`
     : scene.backendDetail;
+  markTerm(element, "adapter", "adapter");
+}
+
+/**
+ * On a page that computes nothing itself (front page, archive, companion):
+ * says which path the scenes will take on this device, and why.
+ */
+export function showChoice(element, choice) {
+  const kind = choice.preferGpu ? "gpu" : "cpu";
+  element.dataset.kind = kind;
+  document.documentElement.dataset.backend = kind;
+  element.textContent = choice.preferGpu
+    ? "WebGPU: the scenes compute on this device's graphics processor where they can"
+    : `CPU (WebAssembly): ${choice.why}`;
+  markTerm(element, "adapter", "adapter");
 }
 
 /** Keeps the address's query (?cpu, ?gpu, ?test) on the links between the project's pages. */

@@ -3,7 +3,10 @@
 // (WebGPU or CPU) computes them.
 // A new scene is one entry in PAGES. Each page's HTML holds an empty
 // <header class="site" data-page="…">, filled when this module loads.
-import { keepPathInLinks } from "./backend.js";
+import { chooseBackend, keepPathInLinks, showChoice } from "./backend.js";
+import { defineTerms } from "./glossary.js";
+// In kiosk mode (?kiosk) the page becomes touch-first, with idle reset and an offline copy.
+import "./kiosk.js";
 
 /** Every page, in the order of the argument: `id` names it in `data-page`. */
 export const PAGES = [
@@ -13,9 +16,14 @@ export const PAGES = [
   { id: "average", title: "The average", href: "generate.html#scene=average" },
   { id: "sound", title: "Sounds Like Music", href: "sound.html" },
   { id: "archive", title: "Archive", href: "archive.html" },
+  { id: "companion", title: "The episode", href: "companion.html" },
 ];
 
-/** Fills `header.site`: brand, navigation and, unless `data-backend="none"`, the status line. */
+/**
+ * Fills `header.site`: brand, navigation and, unless `data-backend="none"`,
+ * the status line; with `data-backend="choose"` (a page that computes
+ * nothing itself) the line says which path the scenes will take here.
+ */
 export function renderHeader(header = document.querySelector("header.site")) {
   if (!header) return;
   const brand = document.createElement("p");
@@ -43,6 +51,7 @@ export function renderHeader(header = document.querySelector("header.site")) {
     status.setAttribute("aria-live", "polite");
     status.textContent = "Starting…";
     header.append(status);
+    if (header.dataset.backend === "choose") chooseBackend().then((choice) => showChoice(status, choice));
   }
   markCurrent(header.dataset.page);
   keepPathInLinks();
@@ -57,3 +66,4 @@ export function markCurrent(id) {
 }
 
 renderHeader();
+defineTerms();

@@ -1,0 +1,104 @@
+// The museum kiosk in headless Chromium (?kiosk and kiosk.html), on both
+// paths: touch-first pages, the attract state, the idle countdown that a
+// touch cancels and the reset that forgets an uploaded picture, no reload
+// when already idle, the offline copy (every file cached; the kiosk reloads
+// and works with the network gone) and the watchdog that restarts a page
+// that stopped sending heartbeats. Short idle times come from the address.
+import { describe, test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { CONFIGS, SHOTS, useBrowser } from "./harness.mjs";
+import { testPicture } from "./pictures.mjs";
+
+for (const config of CONFIGS) {
+  const q = config.query.replace("?", "");
+  describe(`Kiosk (${config.name})`, () => {
+    const session = useBrowser({ args: config.args, viewport: { width: 1080, height: 1920 }, hasTouch: true });
+    let page, origin;
+    before(() => { ({ origin } = session); });
+    after(() => assert.deepEqual(session.problems, []));
+
+    test("is touch first: 48 px targets, no cursor, no long-press menu, no links out of the site", async () => {
+      page = await session.fresh();
+      await page.goto(`${origin}/archive.html?${q}&kiosk`);
+      await page.waitForSelector("html[data-kiosk-ready=true]", { timeout: 60_000 });
+      await page.waitForSelector("html[data-ready=true]", { timeout: 60_000 });
+      const small = await page.$$eval("button:not(.term), select, input, a", (els) => els
+        .filter((e) => e.offsetParent !== null)
+        .map((e) => e.getBoundingClientRect())
+        .filter((r) => r.height < 47.5).length);
+      assert.equal(small, 0, "every visible target is at least 48 px high");
+      assert.equal(await page.evaluate(() => getComputedStyle(document.body).cursor), "none");
+      const out = await page.$$eval("a[href]", (as) => as.filter((a) => new URL(a.href).origin !== location.origin).length);
+      assert.equal(out, 0, "no link leaves the site");
+      const prevented = await page.evaluate(() => !document.body.dispatchEvent(new MouseEvent("contextmenu", { bubbles: true, cancelable: true })));
+      assert.ok(prevented, "the long-press menu is suppressed");
+    });
+
+    test("the attract state runs the scenes silently with “Touch to begin”, and idling there does not reload", async () => {
+      page = await session.fresh();
+      await page.goto(`${origin}/?${q}&kiosk&idle=5`);
+      await page.waitForSelector("html[data-kiosk-ready=true]", { timeout: 60_000 });
+      assert.ok(await page.isVisible("#kiosk-begin"));
+      await page.waitForFunction(() => Number(document.querySelector(".card[data-scene=dissolve]").dataset.frames ?? 0) >= 3, null, { timeout: 60_000 });
+      await page.evaluate(() => { window.sameDocument = true; });
+      await page.waitForTimeout(8000);
+      assert.equal(await page.evaluate(() => window.sameDocument), true, "no reload");
+      assert.equal(await page.isVisible("#kiosk-overlay"), false, "no countdown when nobody's things are on screen");
+      await page.screenshot({ path: join(SHOTS, `${config.name}-kiosk-attract.png`) });
+    });
+
+    test("after the idle time a countdown runs, a touch cancels it, and when it ends the kiosk forgets an upload", async () => {
+      page = await session.fresh();
+      await page.goto(`${origin}/dissolve.html?${q}&kiosk&idle=5`);
+      await page.waitForSelector("html[data-ready=true]", { timeout: 60_000 });
+      await page.setInputFiles("#file", { name: "visitor.png", mimeType: "image/png", buffer: testPicture(96, 96).png });
+      await page.waitForFunction(() => (document.getElementById("view").dataset.rendered ?? "").startsWith("upload|"), null, { timeout: 60_000 });
+      await page.waitForSelector("#kiosk-overlay:not([hidden])", { timeout: 15_000 });
+      assert.match(await page.textContent("#kiosk-overlay"), /Starting over in (20|19) s/);
+      await page.screenshot({ path: join(SHOTS, `${config.name}-kiosk-countdown.png`) });
+      await page.touchscreen.tap(540, 960);
+      await page.waitForSelector("#kiosk-overlay", { state: "hidden" });
+      assert.match((await page.evaluate(() => document.getElementById("view").dataset.rendered)) ?? "", /^upload\|/, "a touch keeps the visitor's picture");
+      // Left alone again: countdown, then the attract state.
+      await page.waitForURL((url) => url.pathname.endsWith("/") && url.search.includes("kiosk"), { timeout: 60_000 });
+      await page.waitForSelector("html[data-attract=true]", { timeout: 60_000 });
+      await page.goto(`${origin}/dissolve.html?${q}&kiosk&idle=5`);
+      await page.waitForSelector("html[data-ready=true]", { timeout: 60_000 });
+      await page.waitForFunction(() => (document.getElementById("view").dataset.rendered ?? "") !== "", null, { timeout: 60_000 });
+      assert.doesNotMatch(await page.evaluate(() => document.getElementById("view").dataset.rendered), /^upload\|/, "the upload is forgotten");
+    });
+
+    test("keeps every file for offline use and works with the network gone", async () => {
+      const { files, version } = JSON.parse(readFileSync("www/precache.json", "utf8"));
+      page = await session.fresh();
+      await page.goto(`${origin}/?${q}&kiosk`);
+      await page.waitForSelector(`html[data-offline="${version}"]`, { timeout: 120_000 });
+      const cached = await page.evaluate(async (v) => (await (await caches.open(`hypothetical-${v}`)).keys()).length, version);
+      assert.equal(cached, files.length, "every listed file is cached, the large ones too");
+      await session.browser.setOffline(true);
+      try {
+        await page.reload();
+        await page.waitForSelector("html[data-ready=true]", { timeout: 60_000 });
+        await page.waitForFunction(() => Number(document.querySelector(".card[data-scene=recognize]").dataset.frames ?? 0) >= 2, null, { timeout: 60_000 });
+        await page.goto(`${origin}/sound.html?${q}&kiosk`);
+        await page.waitForSelector("html[data-ready=true]", { timeout: 120_000 });
+        assert.match(await page.textContent("#source-info"), /Acid line/);
+      } finally {
+        await session.browser.setOffline(false);
+      }
+    });
+
+    test("the shell's watchdog restarts a page that stopped sending heartbeats", async () => {
+      page = await session.fresh();
+      await page.goto(`${origin}/kiosk.html?${q}&watchdog=10`);
+      const frame = page.frameLocator("#stage");
+      await frame.locator("html[data-kiosk-ready=true]").waitFor({ timeout: 60_000 });
+      // A page that sends no heartbeat (as a hung or blank one would).
+      await page.evaluate(() => { document.getElementById("stage").src = "data:text/html,<p>a page that stopped</p>"; });
+      await page.waitForFunction(() => document.getElementById("stage").dataset.reloads === "1", null, { timeout: 30_000 });
+      await frame.locator("html[data-attract=true]").waitFor({ timeout: 60_000 });
+    });
+  });
+}

@@ -1,0 +1,46 @@
+// The kiosk's offline copy of the whole site (registered only in kiosk mode,
+// by www/js/lib/kiosk.js, as sw.js?v=VERSION). precache.json, written by
+// `./build.sh build` after the wasm (tools/precache.mjs), lists every file of
+// www/ (pages, modules, styles, the wasm, the whole archive) and a version
+// hashed from their contents. Install caches every listed file, whatever its
+// size (precaching tools that skip files over 2 MiB would lose the large
+// pictures and the wasm); activate deletes the caches of every other
+// version, so a new build replaces the old cleanly; fetch answers from the
+// cache first and the network otherwise.
+const PREFIX = "hypothetical-";
+const VERSION = new URL(self.location.href).searchParams.get("v") ?? "unversioned";
+const CACHE = `${PREFIX}${VERSION}`;
+
+self.addEventListener("install", (event) => {
+  event.waitUntil((async () => {
+    const list = await (await fetch("precache.json", { cache: "no-store" })).json();
+    if (list.version !== VERSION) throw new Error(`precache.json is version ${list.version}, not ${VERSION}`);
+    const cache = await caches.open(CACHE);
+    await cache.addAll(list.files.map((f) => new Request(f, { cache: "reload" })));
+    await self.skipWaiting();
+  })());
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil((async () => {
+    for (const name of await caches.keys()) {
+      if (name.startsWith(PREFIX) && name !== CACHE) await caches.delete(name);
+    }
+    await self.clients.claim();
+  })());
+});
+
+self.addEventListener("fetch", (event) => {
+  const { request } = event;
+  if (request.method !== "GET" || new URL(request.url).origin !== self.location.origin) return;
+  event.respondWith((async () => {
+    const cache = await caches.open(CACHE);
+    // The staff's settings are read fresh while the network is there.
+    if (new URL(request.url).pathname.endsWith("/kiosk.json")) {
+      try { return await fetch(request, { cache: "no-store" }); } catch { /* offline: the cached copy */ }
+    }
+    // The query (?kiosk, ?cpu, idle=…) is for the page, not the file.
+    const hit = await cache.match(request, { ignoreSearch: true });
+    return hit ?? fetch(request);
+  })());
+});
