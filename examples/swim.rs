@@ -19,7 +19,7 @@ use std::time::Instant;
 
 use hypothetical::archive::dataset::{decode_png, encode_png, load_archive};
 use hypothetical::archive::{read_flac, Kind, Manifest};
-use hypothetical::audio::stretch::{PaulStretch, Tape};
+use hypothetical::audio::stretch::{PaulStretch, SampleStream, Tape};
 use hypothetical::audio::wav::{resample, write_wav};
 use hypothetical::backend::calibration::Calibrations;
 use hypothetical::diffusion::run::{Run, RunOptions};

@@ -2,6 +2,9 @@
 //! forward process on sound, the row-stationary Gaussian and sampling on
 //! spectrograms.
 
+mod common;
+use common::correlation;
+
 use std::path::Path;
 use std::sync::OnceLock;
 
@@ -471,15 +474,6 @@ fn the_row_gaussian_generates_the_tags_average_spectrum() {
         "correlation {corr} vs {corr_other}"
     );
     assert!(drums.mean()[10] > drums.mean()[400], "low rows are louder");
-}
-
-fn correlation(a: &[f64], b: &[f64]) -> f64 {
-    let n = a.len() as f64;
-    let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
-    let cov: f64 = a.iter().zip(b).map(|(x, y)| (x - ma) * (y - mb)).sum();
-    let va: f64 = a.iter().map(|x| (x - ma).powi(2)).sum();
-    let vb: f64 = b.iter().map(|y| (y - mb).powi(2)).sum();
-    cov / (va * vb).sqrt()
 }
 
 /// What the picture's +40 dB ceiling costs: the share of STFT bins above it

@@ -3,9 +3,12 @@
 //! spectrum and level and repeats under a seed, streaming equals one render,
 //! and tape slowing lowers the pitch by the factor.
 
+mod common;
+use common::correlation;
+
 use hypothetical::archive::read_flac;
 use hypothetical::audio::stft::Stft;
-use hypothetical::audio::stretch::{PaulStretch, Tape};
+use hypothetical::audio::stretch::{PaulStretch, SampleStream, Tape};
 
 const RATE: u32 = 22_050;
 
@@ -34,15 +37,6 @@ fn long_term_spectrum(x: &[f32]) -> Vec<f64> {
         .iter()
         .map(|p| 10.0 * (p / spec.frames as f64 + 1e-12).log10())
         .collect()
-}
-
-fn correlation(a: &[f64], b: &[f64]) -> f64 {
-    let n = a.len() as f64;
-    let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
-    let cov: f64 = a.iter().zip(b).map(|(x, y)| (x - ma) * (y - mb)).sum();
-    let va: f64 = a.iter().map(|x| (x - ma).powi(2)).sum();
-    let vb: f64 = b.iter().map(|y| (y - mb).powi(2)).sum();
-    cov / (va * vb).sqrt()
 }
 
 #[test]

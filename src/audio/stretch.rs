@@ -45,6 +45,24 @@ fn at(x: &[f32], i: isize) -> f32 {
     }
 }
 
+/// A sound produced block by block, `length` samples in all.
+pub trait SampleStream {
+    /// The next block (None when all the samples have been produced).
+    fn next_block(&mut self) -> Option<Vec<f32>>;
+
+    /// Every block, joined.
+    fn render(mut self) -> Vec<f32>
+    where
+        Self: Sized,
+    {
+        let mut out = Vec::new();
+        while let Some(block) = self.next_block() {
+            out.extend_from_slice(&block);
+        }
+        out
+    }
+}
+
 /// Paulstretch as a stream: [`PaulStretch::next_block`] returns the next H
 /// output samples until `length` have been produced.
 pub struct PaulStretch {
@@ -152,9 +170,11 @@ impl PaulStretch {
         }
         self.frame += 1;
     }
+}
 
+impl SampleStream for PaulStretch {
     /// The next block of up to H samples (the last may be shorter); None when done.
-    pub fn next_block(&mut self) -> Option<Vec<f32>> {
+    fn next_block(&mut self) -> Option<Vec<f32>> {
         if self.produced >= self.length {
             return None;
         }
@@ -167,15 +187,6 @@ impl PaulStretch {
         self.tail.copy_from_slice(&self.buf[h..]);
         self.produced += n;
         Some(block)
-    }
-
-    /// The whole output at once (the blocks joined).
-    pub fn render(mut self) -> Vec<f32> {
-        let mut out = Vec::with_capacity(self.length);
-        while let Some(block) = self.next_block() {
-            out.extend_from_slice(&block);
-        }
-        out
     }
 }
 
@@ -205,8 +216,10 @@ impl Tape {
     pub fn progress(&self) -> (usize, usize) {
         (self.produced, self.length)
     }
+}
 
-    pub fn next_block(&mut self) -> Option<Vec<f32>> {
+impl SampleStream for Tape {
+    fn next_block(&mut self) -> Option<Vec<f32>> {
         if self.produced >= self.length {
             return None;
         }
@@ -228,13 +241,5 @@ impl Tape {
             .collect();
         self.produced += n;
         Some(block)
-    }
-
-    pub fn render(mut self) -> Vec<f32> {
-        let mut out = Vec::with_capacity(self.length);
-        while let Some(block) = self.next_block() {
-            out.extend_from_slice(&block);
-        }
-        out
     }
 }
