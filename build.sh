@@ -115,7 +115,7 @@ run_tests() {
   step "native tests (core, GPU parity on lavapipe)" cargo test --release
   step "wasm build" build_wasm
   if [[ " ${failed[*]} " != *" wasm build "* ]]; then
-    step "browser tests (front page, companion, kiosk, Dissolve, generation scenes and Sounds Like Music on WebGPU and CPU fallback, Archive page)" node --test --test-concurrency=1 tests/e2e/
+    step "browser tests (front page, companion, kiosk, Dissolve, generation scenes, Sounds Like Music and Swim on WebGPU and CPU fallback, Archive page)" node --test --test-concurrency=1 tests/e2e/
   fi
   echo
   echo "Summary: ${#passed[@]} steps passed, ${#failed[@]} failed${failed:+: ${failed[*]}}"

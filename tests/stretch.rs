@@ -65,7 +65,7 @@ fn paulstretch_keeps_the_long_term_spectrum_and_the_level_of_the_source() {
 }
 
 #[test]
-fn paulstretch_repeats_under_a_seed_and_streams_what_it_renders() {
+fn paulstretch_repeats_under_a_seed_streams_what_it_renders_and_seeks_exactly() {
     let x = clip("maple-leaf-rag");
     let length = 200_000;
     let one = PaulStretch::new(&x, RATE, length, 3).render();
@@ -78,6 +78,16 @@ fn paulstretch_repeats_under_a_seed_and_streams_what_it_renders() {
         joined.extend(block);
     }
     assert_eq!(joined, one);
+    // A player that seeks gets exactly what it would have heard, from the block boundary on.
+    for sample in [0, 1, 50_001, 199_999] {
+        let mut seeking = PaulStretch::new(&x, RATE, length, 3);
+        let from = seeking.seek(sample);
+        assert!(from <= sample && sample - from < seeking.hop());
+        assert_eq!(seeking.render(), one[from..]);
+        let mut tape = Tape::new(&x, length);
+        assert_eq!(tape.seek(sample), sample);
+        assert_eq!(tape.render(), Tape::new(&x, length).render()[sample..]);
+    }
 }
 
 #[test]

@@ -50,6 +50,11 @@ pub trait SampleStream {
     /// The next block (None when all the samples have been produced).
     fn next_block(&mut self) -> Option<Vec<f32>>;
 
+    /// Continues from output sample `sample` (rounded down to a block
+    /// boundary; returns where it continues), exactly as if every block
+    /// before it had been produced: a player seeks without rendering them.
+    fn seek(&mut self, sample: usize) -> usize;
+
     /// Every block, joined.
     fn render(mut self) -> Vec<f32>
     where
@@ -173,6 +178,21 @@ impl PaulStretch {
 }
 
 impl SampleStream for PaulStretch {
+    fn seek(&mut self, sample: usize) -> usize {
+        let h = self.hop();
+        let k = sample.min(self.length) / h;
+        self.tail.fill(0.0);
+        if k > 0 {
+            // The previous frame's second half overlaps the first block.
+            self.frame = k as u64 - 1;
+            self.synthesise_frame();
+            self.tail.copy_from_slice(&self.buf[h..]);
+        }
+        self.frame = k as u64;
+        self.produced = k * h;
+        self.produced
+    }
+
     /// The next block of up to H samples (the last may be shorter); None when done.
     fn next_block(&mut self) -> Option<Vec<f32>> {
         if self.produced >= self.length {
@@ -219,6 +239,11 @@ impl Tape {
 }
 
 impl SampleStream for Tape {
+    fn seek(&mut self, sample: usize) -> usize {
+        self.produced = sample.min(self.length);
+        self.produced
+    }
+
     fn next_block(&mut self) -> Option<Vec<f32>> {
         if self.produced >= self.length {
             return None;

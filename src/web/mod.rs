@@ -11,6 +11,7 @@
 pub mod dissolve;
 pub mod generation;
 pub mod sound;
+pub mod swim;
 pub mod track;
 
 use std::cell::RefCell;

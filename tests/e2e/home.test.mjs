@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { CONFIGS, SHOTS, useBrowser } from "./harness.mjs";
 
-const ORDER = ["dissolve", "recognize", "noise", "average", "sound", "archive"];
+const ORDER = ["dissolve", "recognize", "noise", "average", "sound", "swim", "archive"];
 const SIZES = [
   { name: "phone", width: 390, height: 844 },
   { name: "laptop", width: 1366, height: 768 },
@@ -59,7 +59,7 @@ for (const config of CONFIGS) {
     });
 
     test("every miniature is computed live: frames are drawn, change, and are not blank", async () => {
-      for (const id of ["dissolve", "recognize", "noise", "average", "sound"]) {
+      for (const id of ["dissolve", "recognize", "noise", "average", "sound", "swim"]) {
         await page.waitForFunction((id) => Number(document.querySelector(`.card[data-scene="${id}"]`).dataset.frames ?? 0) >= 3, id, { timeout: 60_000 });
         const a = await look(page, id);
         const before = await frames(page, id);
@@ -93,7 +93,7 @@ describe("Front page with reduced motion", () => {
     const { page, origin } = session;
     await page.goto(`${origin}/?test`);
     await page.waitForSelector("html[data-ready=true]", { timeout: 60_000 });
-    const ids = ["dissolve", "recognize", "noise", "average", "sound"];
+    const ids = ["dissolve", "recognize", "noise", "average", "sound", "swim"];
     for (const id of ids) {
       await page.waitForFunction((id) => Number(document.querySelector(`.card[data-scene="${id}"]`).dataset.frames ?? 0) >= 1, id, { timeout: 60_000 });
     }

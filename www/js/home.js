@@ -5,12 +5,14 @@
 // - Recognize, Ask for noise, The average: 32 px generations unfolding, each
 //   with its scene's denoiser and caption (a Generator each), a new seed each time;
 // - Sounds Like Music: a clip's spectrogram dissolving into noise and back, silent;
+// - Swim: a photograph going under into the archive's static and back, slowly;
 // - Archive: some of its pictures.
 // A miniature runs only while its card is on screen and the tab is shown, a
 // few frames a second; with reduced motion each shows one still frame. Each
 // card counts the frames it drew in `data-frames` (the browser tests read it).
-import init, { Dissolve, Generator, SoundScene, randomSeed, soundConstants } from "../pkg/hypothetical.js";
+import init, { Dissolve, Generator, SoundScene, SwimPictures, randomSeed, soundConstants } from "../pkg/hypothetical.js";
 import { loadBuiltin } from "./image-input.js";
+import { decodeMono } from "./lib/decode.js";
 import { messenger } from "./lib/page.js";
 import "./lib/site.js";
 
@@ -131,15 +133,7 @@ async function soundMini(manifestText) {
   const rate = constants.sample_rate ?? constants.sampleRate;
   const item = JSON.parse(manifestText).items.find((i) => i.id === "techno-128-acid")
     ?? JSON.parse(manifestText).items.find((i) => i.kind === "sound");
-  const bytes = await (await fetch(`archive/${item.file}`)).arrayBuffer();
-  const off = new OfflineAudioContext(1, 1, rate);
-  const buf = await off.decodeAudioData(bytes);
-  const mono = new Float32Array(buf.length);
-  for (let c = 0; c < buf.numberOfChannels; c++) {
-    const d = buf.getChannelData(c);
-    for (let i = 0; i < mono.length; i++) mono[i] += d[i] / buf.numberOfChannels;
-  }
-  scene.addClip(item.id, mono);
+  scene.addClip(item.id, await decodeMono(await (await fetch(`archive/${item.file}`)).arrayBuffer(), rate));
   scene.useClip(item.id);
   const steps = scene.steps;
   // The spectrogram is 512 rows (low frequencies at the bottom) by its frames,
@@ -158,6 +152,32 @@ async function soundMini(manifestText) {
     g.imageSmoothingEnabled = true;
     g.drawImage(full, 0, 0, canvas.width, canvas.height);
     counted("sound");
+    if (reducedMotion.matches) return;
+    await sleep(1000 / FPS);
+  }
+}
+
+// ---- Swim ----
+/** Seconds for the Swim miniature to go under and come back (the piece itself takes minutes). */
+const SWIM_SECONDS = 40;
+
+async function swimMini(manifestText) {
+  const items = JSON.parse(manifestText).items;
+  const pictures = new SwimPictures();
+  const camera = await loadBuiltin("archive/images/128/camera.png");
+  pictures.setPicture(new Uint8Array(camera.rgba.buffer, camera.rgba.byteOffset, camera.rgba.byteLength), camera.width, camera.height);
+  // The archive's own static stands in for the denoisers' answers here (the
+  // archive denoiser would return these very pictures).
+  for (const item of items.filter((i) => i.kind === "image" && i.tags.includes("static")).slice(0, 3)) {
+    const p = await loadBuiltin(`archive/${item.file}`);
+    pictures.addBackground(new Uint8Array(p.rgba.buffer, p.rgba.byteOffset, p.rgba.byteLength), p.width, p.height);
+  }
+  const started = performance.now();
+  for (;;) {
+    await whenShown(["swim"]);
+    const phase = ((performance.now() - started) / 1000 / SWIM_SECONDS) % 1;
+    const tau = reducedMotion.matches ? 0.55 : phase < 0.5 ? 2 * phase : 2 - 2 * phase;
+    draw("swim", pictures.frame(tau), 128, 128);
     if (reducedMotion.matches) return;
     await sleep(1000 / FPS);
   }
@@ -189,6 +209,7 @@ async function main() {
     ["Dissolve", dissolveMini()],
     ...GENERATIONS.map((g) => [card(g.id).querySelector(".card-title").textContent, pictures.then((p) => generationMini(g, manifestText, p))]),
     ["Sounds Like Music", soundMini(manifestText)],
+    ["Swim", swimMini(manifestText)],
   ];
   document.documentElement.dataset.ready = "true";
   await Promise.all(minis.map(async ([name, running]) => {

@@ -9,6 +9,7 @@ import { checkSettings, samplerSettings } from "./lib/limits.js";
 import { expose } from "./lib/test-hooks.js";
 import { byIds, messenger, shortCredit } from "./lib/page.js";
 import { parseAddress, writeAddressSoon } from "./lib/address.js";
+import { decodeMono } from "./lib/decode.js";
 import { showBackend } from "./lib/backend.js";
 import { startScene, runPage } from "./lib/scene.js";
 import { sampleSteps, describeStepTimes } from "./lib/sampling.js";
@@ -262,16 +263,7 @@ function useDecoded(startSeconds = 0) {
 }
 
 // Any format the browser reads, decoded at 22,050 Hz and mixed to mono.
-async function decode(bytes) {
-  const off = new OfflineAudioContext(1, 1, SAMPLE_RATE);
-  const buf = await off.decodeAudioData(bytes);
-  const mono = new Float32Array(buf.length);
-  for (let c = 0; c < buf.numberOfChannels; c++) {
-    const d = buf.getChannelData(c);
-    for (let i = 0; i < mono.length; i++) mono[i] += d[i] / buf.numberOfChannels;
-  }
-  return mono;
-}
+const decode = (bytes) => decodeMono(bytes, SAMPLE_RATE);
 
 async function loadFile(file) {
   if (!file) return;

@@ -15,6 +15,7 @@ export const PAGES = [
   { id: "noise", title: "Ask for noise", href: "generate.html#scene=noise" },
   { id: "average", title: "The average", href: "generate.html#scene=average" },
   { id: "sound", title: "Sounds Like Music", href: "sound.html" },
+  { id: "swim", title: "Swim", href: "swim.html" },
   { id: "archive", title: "Archive", href: "archive.html" },
   { id: "companion", title: "The episode", href: "companion.html" },
 ];

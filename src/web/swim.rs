@@ -1,0 +1,117 @@
+//! Swim's bindings: the frames (`image::swim`) and the slowed sound
+//! (`audio::stretch`), streamed block by block for the page's player.
+
+use js_sys::{Float32Array, Uint8ClampedArray};
+use wasm_bindgen::prelude::*;
+
+use crate::audio::stretch::{PaulStretch, SampleStream, Tape};
+use crate::diffusion::schedule::{Schedule, ScheduleKind};
+use crate::image::swim::Swim;
+use crate::image::ImageField;
+
+/// The picture and its background; the piece is made when the first frame is asked for.
+#[wasm_bindgen]
+#[derive(Default)]
+pub struct SwimPictures {
+    picture: Option<ImageField>,
+    backgrounds: Vec<ImageField>,
+    swim: Option<Swim>,
+}
+
+fn field(rgba: &[u8], width: u32, height: u32) -> Result<ImageField, JsError> {
+    ImageField::from_rgba8(rgba, width, height).map_err(|e| JsError::new(&e.to_string()))
+}
+
+#[wasm_bindgen]
+impl SwimPictures {
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> SwimPictures {
+        SwimPictures::default()
+    }
+
+    /// The picture that dissolves (square: the page crops a visitor's picture).
+    #[wasm_bindgen(js_name = setPicture)]
+    pub fn set_picture(&mut self, rgba: &[u8], width: u32, height: u32) -> Result<(), JsError> {
+        self.picture = Some(field(rgba, width, height)?);
+        self.swim = None;
+        Ok(())
+    }
+
+    /// One more picture of the background's static, blended after the others.
+    #[wasm_bindgen(js_name = addBackground)]
+    pub fn add_background(&mut self, rgba: &[u8], width: u32, height: u32) -> Result<(), JsError> {
+        self.backgrounds.push(field(rgba, width, height)?);
+        self.swim = None;
+        Ok(())
+    }
+
+    /// The frame at position τ ∈ [0, 1] of the piece, as RGBA.
+    pub fn frame(&mut self, tau: f64) -> Result<Uint8ClampedArray, JsError> {
+        if self.swim.is_none() {
+            let picture = self
+                .picture
+                .as_ref()
+                .ok_or_else(|| JsError::new("no picture has been chosen yet"))?;
+            let swim = Swim::new(
+                picture,
+                &self.backgrounds,
+                Schedule::new(ScheduleKind::Cosine, 1000),
+            )
+            .map_err(|e| JsError::new(&e.to_string()))?;
+            self.swim = Some(swim);
+        }
+        let swim = self.swim.as_ref().expect("made above");
+        Ok(Uint8ClampedArray::from(
+            swim.frame(tau).to_rgba8().as_slice(),
+        ))
+    }
+
+    /// ᾱ at τ: how much of the picture is left.
+    #[wasm_bindgen(js_name = alphaBar)]
+    pub fn alpha_bar(&self, tau: f64) -> f64 {
+        self.swim.as_ref().map_or(1.0, |s| s.alpha_bar(tau))
+    }
+}
+
+/// A sound slowed to `length` samples, by Paulstretch or as tape, in blocks.
+#[wasm_bindgen]
+pub struct SlowSound {
+    stream: Box<dyn SampleStream>,
+}
+
+#[wasm_bindgen]
+impl SlowSound {
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        samples: Vec<f32>,
+        sample_rate: u32,
+        length: usize,
+        seed: u32,
+        tape: bool,
+    ) -> SlowSound {
+        let stream: Box<dyn SampleStream> = if tape {
+            Box::new(Tape::new(&samples, length))
+        } else {
+            Box::new(PaulStretch::new(
+                &samples,
+                sample_rate,
+                length,
+                u64::from(seed),
+            ))
+        };
+        SlowSound { stream }
+    }
+
+    /// The next block, or undefined when the piece is over.
+    #[wasm_bindgen(js_name = nextBlock)]
+    pub fn next_block(&mut self) -> Option<Float32Array> {
+        self.stream
+            .next_block()
+            .map(|b| Float32Array::from(b.as_slice()))
+    }
+
+    /// Continues from output sample `sample` (a block boundary at or before it); returns it.
+    pub fn seek(&mut self, sample: usize) -> usize {
+        self.stream.seek(sample)
+    }
+}

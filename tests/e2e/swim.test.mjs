@@ -1,0 +1,55 @@
+// Swim in headless Chromium, on both paths: the background made by the
+// denoisers, the picture drawn; no sound until Start (a gesture); playing
+// moves the picture on; seeking moves the clock and the dissolution; pause
+// holds it. One minute long (#minutes=1) to keep the test short.
+import { describe, test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { CONFIGS, SHOTS, useBrowser } from "./harness.mjs";
+
+for (const config of CONFIGS) {
+  describe(`Swim (${config.name})`, () => {
+    const session = useBrowser({ args: [...config.args, "--autoplay-policy=user-gesture-required"], viewport: { width: 1366, height: 768 } });
+    let page, origin;
+    before(async () => {
+      ({ page, origin } = session);
+      await page.goto(`${origin}/swim.html${config.query}#minutes=1&sound=maple-leaf-rag&picture=astronaut`);
+      await page.waitForSelector("html[data-ready=true]", { timeout: 120_000 });
+    });
+    after(() => assert.deepEqual(session.problems, []));
+
+    test("makes its background and shows the picture, with no sound before Start", async () => {
+      assert.equal(await page.evaluate(() => window.__swim.state.audio), null);
+      assert.match(await page.textContent("#clock"), /^0:00 of 1:00/);
+      assert.match(await page.getAttribute("#view", "aria-label"), /100% of the power is still the picture/);
+      assert.match(await page.textContent("#credit"), /Eileen Collins/);
+    });
+
+    test("Start plays the slowed sound and the picture goes under; seek and pause work", async () => {
+      await page.click("#start");
+      await page.waitForSelector("html[data-playing=true]", { timeout: 60_000 });
+      assert.equal(await page.evaluate(() => window.__swim.state.audio.state), "running");
+      assert.match(await page.textContent("#status"), /slowed \d+× by Paulstretch/);
+      const before = Number(await page.getAttribute("#view", "data-frames"));
+      await page.waitForFunction((n) => Number(document.getElementById("view").dataset.frames) > n + 5, before, { timeout: 30_000 });
+      // Seek to half way: the clock and the dissolution follow.
+      await page.evaluate(() => {
+        const s = document.getElementById("seek");
+        s.value = "30";
+        s.dispatchEvent(new Event("input", { bubbles: true }));
+      });
+      await page.waitForFunction(() => /^0:3\d of 1:00/.test(document.getElementById("clock").textContent), null, { timeout: 30_000 });
+      const tau = Number(await page.getAttribute("#view", "data-tau"));
+      assert.ok(tau >= 0.5 && tau < 0.7, `τ = ${tau}`);
+      assert.match(await page.getAttribute("#view", "aria-label"), /[1-7]\d% of the power is still the picture/);
+      await page.screenshot({ path: join(SHOTS, `${config.name}-swim.png`) });
+      await page.click("#pause");
+      await page.waitForSelector("html[data-playing=false]");
+      const held = await page.evaluate(() => window.__swim.position());
+      await page.waitForTimeout(1200);
+      assert.ok(Math.abs((await page.evaluate(() => window.__swim.position())) - held) < 0.05, "paused");
+      await page.click("#pause");
+      await page.waitForSelector("html[data-playing=true]");
+    });
+  });
+}

@@ -1,0 +1,281 @@
+// "Swim": a picture dissolving over the whole piece (1 to 9 minutes) into a
+// background of static that the denoisers make here when asked for
+// “static” (image::swim), and a sound slowed to the same length by
+// Paulstretch or as tape (audio::stretch), computed a block at a time while
+// it plays. The address keeps the state (#picture=…&sound=…&minutes=…&slow=…).
+import init, { Generator, SlowSound, SwimPictures, sniffImage, fitWithinMaxEdge, maxEdge } from "../pkg/hypothetical.js";
+import { decodePicture, loadBuiltin, InputError } from "./image-input.js";
+import { byIds, messenger, shortCredit } from "./lib/page.js";
+import { parseAddress, writeAddressSoon } from "./lib/address.js";
+import { expose } from "./lib/test-hooks.js";
+import { decodeMono } from "./lib/decode.js";
+import "./lib/site.js";
+
+const ui = byIds(["view", "credit", "seek", "clock", "start", "pause", "status", "message", "controls", "picture", "file", "sound", "minutes", "slow"]);
+const showMessage = messenger(ui.message, "note");
+/** The sound's rate: the archive's (22,050 Hz). */
+const RATE = 22_050;
+/** Seconds of sound scheduled ahead of the playhead. */
+const AHEAD = 1.5;
+/** Frames drawn per second at most: the picture changes slowly. */
+const FPS = 10;
+/** The background: each denoiser asked twice for “static” (64 px, 20 steps). */
+const BACKGROUND = [["gaussian", 1], ["archive", 2], ["gaussian", 3], ["archive", 4]];
+const ADDRESS = {
+  picture: { kind: "text" },
+  sound: { kind: "text" },
+  minutes: { kind: "int", min: 1, max: 9 },
+  slow: { kind: "choice", values: ["paul", "tape"] },
+};
+
+const state = {
+  pictures: null, // the SwimPictures, made once the wasm is loaded
+  items: [],
+  audio: null, // the AudioContext, made on Start (a gesture)
+  player: null, // { slow, gain, sources, queuedUntil, pieceStart, duration }
+  playing: false,
+  position: 0, // seconds into the piece while not playing
+  lastDraw: 0,
+  frames: 0,
+};
+
+const duration = () => Number(ui.minutes.value) * 60;
+const clock = (s) => `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, "0")}`;
+
+function position() {
+  const p = state.player;
+  return p && state.audio ? Math.min(duration(), Math.max(0, state.audio.currentTime - p.pieceStart)) : state.position;
+}
+
+function draw(seconds) {
+  const tau = Math.min(1, seconds / duration());
+  const rgba = state.pictures.frame(tau);
+  ui.view.getContext("2d").putImageData(new ImageData(rgba, 512, 512), 0, 0);
+  const left = state.pictures.alphaBar(tau);
+  ui.view.setAttribute("aria-label", `Swim at ${clock(seconds)}: ${Math.round(100 * left)}% of the power is still the picture, the rest the background's static`);
+  ui.view.dataset.frames = String(++state.frames);
+  ui.view.dataset.tau = tau.toFixed(4);
+  ui.clock.textContent = `${clock(seconds)} of ${clock(duration())}, ${clock(duration() - seconds)} left`;
+  ui.seek.max = String(duration());
+  ui.seek.value = String(Math.round(seconds));
+  ui.seek.setAttribute("aria-valuetext", `${clock(seconds)} of ${clock(duration())}`);
+}
+
+function loop(now) {
+  if (state.playing && now - state.lastDraw > 1000 / FPS) {
+    state.lastDraw = now;
+    const s = position();
+    draw(s);
+    pump();
+    if (s >= duration()) stop("The piece is over.");
+  }
+  requestAnimationFrame(loop);
+}
+
+// ---- sound: blocks of the slowed sound scheduled just ahead of the playhead ----
+function pump() {
+  const p = state.player;
+  if (!p || !state.playing) return;
+  while (p.queuedUntil < state.audio.currentTime + AHEAD) {
+    const blocks = [];
+    let n = 0;
+    while (n < RATE) {
+      const block = p.slow.nextBlock();
+      if (!block) break;
+      blocks.push(block);
+      n += block.length;
+    }
+    if (n === 0) return;
+    const buffer = state.audio.createBuffer(1, n, RATE);
+    const data = buffer.getChannelData(0);
+    let at = 0;
+    for (const b of blocks) { data.set(b, at); at += b.length; }
+    const source = state.audio.createBufferSource();
+    source.buffer = buffer;
+    source.connect(p.gain);
+    source.start(p.queuedUntil);
+    p.sources.push(source);
+    source.onended = () => { p.sources = p.sources.filter((s) => s !== source); };
+    p.queuedUntil += n / RATE;
+  }
+}
+
+async function decodeSound(item) {
+  return decodeMono(await (await fetch(`archive/${item.file}`)).arrayBuffer(), RATE);
+}
+
+async function start() {
+  showMessage("");
+  state.audio ??= new AudioContext({ sampleRate: RATE });
+  await state.audio.resume();
+  const item = state.items.find((i) => i.id === ui.sound.value);
+  ui.status.textContent = `Slowing “${item.title}” to ${clock(duration())}…`;
+  const samples = await decodeSound(item);
+  const slow = new SlowSound(samples, RATE, Math.round(duration() * RATE), 7, ui.slow.value === "tape");
+  const gain = state.audio.createGain();
+  // A quiet, fixed level (the kiosk's cap where there is one).
+  gain.gain.value = Math.min(0.6, window.hypotheticalKiosk?.volume ?? 0.6);
+  gain.connect(state.audio.destination);
+  const from = slow.seek(Math.round(state.position * RATE));
+  const at = state.audio.currentTime + 0.1;
+  state.player = { slow, gain, sources: [], queuedUntil: at, pieceStart: at - from / RATE };
+  state.playing = true;
+  document.documentElement.dataset.playing = "true";
+  ui.start.textContent = "Start again";
+  ui.pause.disabled = false;
+  ui.seek.disabled = false;
+  ui.status.textContent = `Playing: “${item.title}” slowed ${(duration() / (samples.length / RATE)).toFixed(0)}× by ${ui.slow.value === "tape" ? "tape (the pitch falls)" : "Paulstretch"}.`;
+  pump();
+}
+
+function stop(words = "") {
+  const p = state.player;
+  state.position = p ? position() : state.position;
+  for (const s of p?.sources ?? []) s.stop();
+  p?.gain.disconnect();
+  state.player = null;
+  state.playing = false;
+  document.documentElement.dataset.playing = "false";
+  ui.pause.disabled = true;
+  if (words) ui.status.textContent = words;
+}
+
+async function pause() {
+  if (!state.audio) return;
+  if (state.audio.state === "running") {
+    await state.audio.suspend();
+    state.playing = false;
+    ui.pause.textContent = "Resume";
+    ui.pause.setAttribute("aria-pressed", "true");
+    document.documentElement.dataset.playing = "false";
+  } else {
+    await state.audio.resume();
+    state.playing = true;
+    ui.pause.textContent = "Pause";
+    ui.pause.setAttribute("aria-pressed", "false");
+    document.documentElement.dataset.playing = "true";
+  }
+}
+
+function seek() {
+  const seconds = Number(ui.seek.value);
+  const p = state.player;
+  if (p) {
+    for (const s of p.sources) s.stop();
+    p.sources = [];
+    const from = p.slow.seek(Math.round(seconds * RATE));
+    const at = state.audio.currentTime + 0.05;
+    p.queuedUntil = at;
+    p.pieceStart = at - from / RATE;
+    pump();
+  } else {
+    state.position = seconds;
+  }
+  draw(seconds);
+}
+
+// ---- the picture ----
+async function usePicture(rgba, width, height, credit) {
+  // Swim's frames are square, 512 px: the middle square, scaled.
+  const side = Math.min(width, height);
+  const src = new OffscreenCanvas(width, height);
+  src.getContext("2d").putImageData(new ImageData(new Uint8ClampedArray(rgba), width, height), 0, 0);
+  const out = new OffscreenCanvas(512, 512);
+  const g = out.getContext("2d", { willReadFrequently: true });
+  g.imageSmoothingQuality = "high";
+  g.drawImage(src, (width - side) / 2, (height - side) / 2, side, side, 0, 0, 512, 512);
+  const square = g.getImageData(0, 0, 512, 512).data;
+  state.pictures.setPicture(new Uint8Array(square.buffer), 512, 512);
+  ui.credit.textContent = credit;
+  draw(position());
+}
+
+async function chooseBuiltin(id) {
+  const item = state.items.find((i) => i.id === id && i.kind === "image");
+  const picture = await loadBuiltin(`archive/${item.large?.file ?? item.file}`);
+  await usePicture(picture.rgba, picture.width, picture.height, `${item.title}: ${shortCredit(item)}`);
+}
+
+async function chooseFile(file) {
+  if (!file) return;
+  try {
+    const picture = await decodePicture(file, { sniffImage, fitWithinMaxEdge, maxEdge });
+    await usePicture(picture.rgba, picture.width, picture.height, `Your picture “${file.name}”: decoded in this browser, never uploaded.`);
+    ui.picture.value = "";
+  } catch (e) {
+    showMessage(e instanceof InputError ? e.message : `That file could not be used as a picture (${e.message ?? e}); keeping the current one.`, "error");
+  }
+}
+
+function writeHash() {
+  writeAddressSoon(() => ({ picture: ui.picture.value || undefined, sound: ui.sound.value, minutes: ui.minutes.value, slow: ui.slow.value }));
+}
+
+async function makeBackground(manifestText) {
+  const gen = await Generator.create(false, manifestText);
+  const images = state.items.filter((i) => i.kind === "image");
+  await Promise.all(images.map(async (item) => {
+    gen.addImage(item.id, new Uint8Array(await (await fetch(`archive/${item.file}`)).arrayBuffer()));
+  }));
+  for (const [k, [denoiser, seed]] of BACKGROUND.entries()) {
+    ui.status.textContent = `Asking the denoisers for static: ${k + 1} of ${BACKGROUND.length} (${denoiser})…`;
+    gen.start({ denoiser, tag: "static", steps: 20, guidance: 1, temperature: 1, seed, method: "ddim", size: 64 });
+    for (;;) if ((await gen.step()).done) break;
+    state.pictures.addBackground(new Uint8Array(gen.frame(0, "result").buffer), 64, 64);
+  }
+  gen.free();
+}
+
+async function main() {
+  await init();
+  state.pictures = new SwimPictures();
+  const manifestText = await (await fetch("archive/manifest.json")).text();
+  state.items = JSON.parse(manifestText).items;
+  const option = (i) => new Option(`${i.title} (${i.tags.slice(0, 2).join(", ")})`, i.id);
+  ui.picture.replaceChildren(...state.items.filter((i) => i.kind === "image").map(option));
+  ui.sound.replaceChildren(...state.items.filter((i) => i.kind === "sound").map(option));
+  const { values, corrections } = parseAddress(location.hash, ADDRESS);
+  const has = (kind, id) => state.items.some((i) => i.kind === kind && i.id === id);
+  const notes = [...corrections];
+  ui.picture.value = has("image", values.picture) ? values.picture : "astronaut";
+  if (values.picture && !has("image", values.picture)) notes.push(`There is no archive picture “${values.picture}”; using the astronaut.`);
+  ui.sound.value = has("sound", values.sound) ? values.sound : "maple-leaf-rag";
+  if (values.sound && !has("sound", values.sound)) notes.push(`There is no archive sound “${values.sound}”; using the Maple Leaf Rag.`);
+  if (values.minutes !== undefined) ui.minutes.value = String(values.minutes);
+  if (values.slow) ui.slow.value = values.slow;
+  if (notes.length) showMessage(`The address was corrected: ${notes.join(" ")}`);
+  await makeBackground(manifestText);
+  await chooseBuiltin(ui.picture.value);
+  ui.status.textContent = "Ready. Start plays the sound (after your tap) and the picture begins to go.";
+  ui.start.addEventListener("click", () => { stop(); start().catch((e) => showMessage(`Swim could not start: ${e.message ?? e}`, "error")); });
+  ui.pause.addEventListener("click", pause);
+  ui.seek.addEventListener("input", seek);
+  ui.picture.addEventListener("change", () => { if (ui.picture.value) chooseBuiltin(ui.picture.value); writeHash(); });
+  ui.file.addEventListener("change", () => chooseFile(ui.file.files?.[0]));
+  for (const el of [ui.sound, ui.minutes, ui.slow]) {
+    el.addEventListener("change", () => {
+      const minutes = Number(ui.minutes.value);
+      if (!Number.isInteger(minutes) || minutes < 1 || minutes > 9) {
+        showMessage("The length is a whole number of minutes from 1 to 9; keeping 9.", "error");
+        ui.minutes.value = "9";
+      }
+      stop("Changed: press Start to hear it.");
+      state.position = 0;
+      draw(0);
+      writeHash();
+    });
+  }
+  addEventListener("keydown", (e) => {
+    if (e.key === " " && e.target === document.body && state.player) { e.preventDefault(); pause(); }
+  });
+  ui.seek.disabled = false;
+  requestAnimationFrame(loop);
+  expose("__swim", { state, position });
+  document.documentElement.dataset.ready = "true";
+}
+
+main().catch((e) => {
+  console.error(e);
+  showMessage(`Swim could not start: ${e?.message ?? e}`, "error");
+  document.documentElement.dataset.ready = "true";
+});
