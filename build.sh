@@ -4,6 +4,7 @@
 #   ./build.sh build   set up and build only
 #   ./build.sh test    set up and run every test (format, lints, native, GPU parity on lavapipe, browser)
 #   ./build.sh bench   run the native benchmarks and the browser timing run
+#   ./build.sh soak [N] drive N kiosk attract-and-visitor cycles (default 2000) and report memory
 #   ./build.sh archive rebuild www/archive from pinned upstream packages
 # It installs what is missing on a fresh Debian machine (needs root or sudo for apt).
 set -euo pipefail
@@ -172,8 +173,14 @@ case "${1:-}" in
     say "browser timings (ms per frame at 512 × 512; ms per sampling step)"
     HYPOTHETICAL_BENCH=1 node --test --test-concurrency=1 --test-name-pattern='timing' tests/e2e/
     ;;
+  soak)
+    setup_test_deps
+    build_wasm
+    say "kiosk soak: ${2:-2000} attract and visitor cycles, memory at the start, middle and end"
+    node tools/soak.mjs "${2:-2000}" cpu
+    ;;
   *)
-    echo "usage: ./build.sh serve | build | test | bench | archive" >&2
+    echo "usage: ./build.sh serve | build | test | bench | soak [N] | archive" >&2
     exit 2
     ;;
 esac

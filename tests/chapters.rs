@@ -70,6 +70,10 @@ fn the_chapters_file_is_podcasting_2_json_chapters_with_links_that_open_real_sta
                 ("sound.html", "clip") => sounds.contains(value),
                 ("sound.html", "tag" | "tag2") => sound_tags.contains(value),
                 ("archive.html", "kind") => ["image", "sound"].contains(&value),
+                ("swim.html", "picture") => images.contains(value),
+                ("swim.html", "sound") => sounds.contains(value),
+                ("swim.html", "slow") => ["paul", "tape"].contains(&value),
+                ("swim.html", "minutes") => (1..=9).contains(&value.parse::<u32>().unwrap_or(0)),
                 (
                     _,
                     "t" | "seed" | "steps" | "size" | "mix" | "seconds" | "schedule" | "denoiser",

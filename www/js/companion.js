@@ -12,7 +12,7 @@ const NOTES = {
   333: "Noise, in the sense an engineer gives it: whatever buries a signal. Gaussian noise buries a picture's fine detail before its broad shapes; this link opens Dissolve halfway, where the detail has gone and the shapes remain.",
   554: "A diffusion model makes pictures by removing noise, guided by what it learned from its examples, so it leans towards what they have in common. This link opens The average: the Gaussian denoiser's flower, made from the mean and spectrum of the archive's flowers, which belongs to none of them.",
   2015: "Who made the examples, and on what terms? Here every picture and sound carries its creator, source, licence and caption, and every result says which examples it came from.",
-  2349: "Swim breaks a filmed swimmer down into static, slowly. This link opens a photograph dissolved most of the way, the point where the foreground's last shapes are about to merge with the noise.",
+  2349: "Swim slows an archival film and its jaunty soundtrack to nine minutes while the picture breaks apart into static. This link opens our Swim: a photograph going under into the static the denoisers make when asked for noise, with the Maple Leaf Rag slowed to the same length.",
   2716: "Music generators carve a spectrogram out of noise. This link opens Sounds Like Music set to carve a 12 s track that blends techno with chorale: the machine finds each genre's patterns and pastes them together.",
   3604: "What happens when the thing a denoiser exists to remove is exactly what it is asked for? This link opens Ask for noise.",
 };
@@ -57,7 +57,7 @@ function sceneName(url) {
   const [page, hash = ""] = url.split("#");
   const scene = new URLSearchParams(hash).get("scene");
   if (page === "generate.html") return { recognize: "Recognize", noise: "Ask for noise", average: "The average" }[scene] ?? "the generation scenes";
-  return { "dissolve.html": "Dissolve", "sound.html": "Sounds Like Music", "archive.html": "the archive" }[page] ?? page;
+  return { "dissolve.html": "Dissolve", "sound.html": "Sounds Like Music", "swim.html": "Swim", "archive.html": "the archive" }[page] ?? page;
 }
 
 main().catch((e) => {
