@@ -8,7 +8,7 @@
 // idle countdown does). Figures per checkpoint: the page's JS heap in use
 // (Chrome DevTools Protocol, Performance.getMetrics), its WebAssembly memory,
 // its live GPU buffers (WebGPU's createBuffer minus destroy, counted by an
-// init script) and the resident memory of all Chromium processes.
+// init script) and the resident memory of this run's Chromium processes.
 // Usage: node tools/soak.mjs [cycles] [cpu|gpu]
 import { readFileSync, readdirSync } from "node:fs";
 import { chromium } from "playwright-core";
@@ -26,16 +26,23 @@ const CHECKPOINTS = new Map([
 ]);
 const query = PATH === "gpu" ? "?gpu&test&kiosk" : "?cpu&test&kiosk";
 
-/** Resident memory of every Chromium process, in MiB (Linux /proc). */
-function chromiumRss() {
-  let kib = 0;
+/** Resident memory of this run's Chromium (its process and all its descendants), in MiB (Linux /proc). */
+function chromiumRss(root) {
+  const parent = new Map();
+  const rss = new Map();
   for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
     try {
       const status = readFileSync(`/proc/${pid}/status`, "utf8");
-      if (!/^Name:\s+chrom/m.test(status)) continue;
-      kib += Number(status.match(/^VmRSS:\s+(\d+)/m)?.[1] ?? 0);
+      parent.set(Number(pid), Number(status.match(/^PPid:\s+(\d+)/m)?.[1] ?? 0));
+      rss.set(Number(pid), Number(status.match(/^VmRSS:\s+(\d+)/m)?.[1] ?? 0));
     } catch { /* gone */ }
   }
+  const ours = (pid) => {
+    for (let p = pid; p > 1; p = parent.get(p) ?? 0) if (p === root) return true;
+    return false;
+  };
+  let kib = 0;
+  for (const [pid, v] of rss) if (ours(pid)) kib += v;
   return kib / 1024;
 }
 
@@ -46,6 +53,8 @@ const browser = await chromium.launch({
   headless: true,
   args: ["--no-sandbox", ...(PATH === "gpu" ? ["--enable-unsafe-webgpu"] : [])],
 });
+// Playwright starts Chromium as a child of this process: its processes are our descendants.
+const browserPid = process.pid;
 const context = await browser.newContext({ viewport: { width: 1080, height: 1920 } });
 // Live GPU buffers and the wasm memory, visible to the soak run in every document.
 await context.addInitScript(() => {
@@ -82,7 +91,7 @@ async function measure(label, cycle) {
     wasm: window.__soak.memories.reduce((s, m) => s + m.buffer.byteLength, 0) / 1048576,
     buffers: window.__soak.buffers,
   }));
-  const row = { label, cycle, heapMiB: +heap.toFixed(1), wasmMiB: +wasm.toFixed(1), gpuBuffers: buffers, chromiumRssMiB: +chromiumRss().toFixed(0) };
+  const row = { label, cycle, heapMiB: +heap.toFixed(1), wasmMiB: +wasm.toFixed(1), gpuBuffers: buffers, chromiumRssMiB: +chromiumRss(browserPid).toFixed(0) };
   console.log(JSON.stringify(row));
   return row;
 }
@@ -123,7 +132,8 @@ for (let cycle = 1; cycle <= CYCLES; cycle++) {
   if (CHECKPOINTS.has(cycle)) rows.push(await measure(CHECKPOINTS.get(cycle), cycle));
   if (cycle % 100 === 0) console.log(`${cycle} cycles in ${((Date.now() - started) / 60000).toFixed(1)} min`);
 }
-const [first, , last] = rows;
+const [first] = rows;
+const last = rows.length > 1 ? rows.at(-1) : undefined;
 const drift = (k) => (first && last ? `${(100 * (last[k] - first[k]) / Math.max(first[k], 1e-9)).toFixed(1)} %` : "n/a");
 console.log(`${CYCLES} cycles on the ${PATH} path in ${((Date.now() - started) / 60000).toFixed(1)} min, ${errors} page errors; from start to end: JS heap ${drift("heapMiB")}, wasm memory ${drift("wasmMiB")}, Chromium resident memory ${drift("chromiumRssMiB")}, GPU buffers ${first?.gpuBuffers ?? "n/a"} → ${last?.gpuBuffers ?? "n/a"}`);
 await browser.close();
