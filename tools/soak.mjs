@@ -85,6 +85,8 @@ let errors = 0;
 page.on("pageerror", (e) => { errors += 1; console.error(`page error: ${e.message}`); });
 
 async function measure(label, cycle) {
+  // Garbage first, so that the heap figure is what is still held.
+  await cdp.send("HeapProfiler.collectGarbage");
   const { metrics } = await cdp.send("Performance.getMetrics");
   const heap = metrics.find((m) => m.name === "JSHeapUsedSize").value / 1048576;
   const { wasm, buffers } = await page.evaluate(() => ({
