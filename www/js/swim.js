@@ -100,8 +100,15 @@ function pump() {
   }
 }
 
-async function decodeSound(item) {
-  return decodeMono(await (await fetch(`archive/${item.file}`)).arrayBuffer(), RATE);
+/** Each archive sound is fetched and decoded once, however often Start is pressed. */
+const decoded = new Map();
+function decodeSound(item) {
+  if (!decoded.has(item.id)) {
+    const samples = fetch(`archive/${item.file}`).then((r) => r.arrayBuffer()).then((b) => decodeMono(b, RATE));
+    // A failure is not kept: the next Start tries again.
+    decoded.set(item.id, samples.catch((e) => { decoded.delete(item.id); throw e; }));
+  }
+  return decoded.get(item.id);
 }
 
 async function start() {
