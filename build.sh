@@ -98,7 +98,8 @@ build_wasm() {
 }
 
 setup_test_deps() {
-  apt_install chromium chromium-driver mesa-vulkan-drivers
+  # Firefox ESR: the second engine of the browser tests (CPU path, WebDriver BiDi through npm's puppeteer-core).
+  apt_install chromium chromium-driver mesa-vulkan-drivers firefox-esr
 }
 
 run_tests() {
@@ -116,7 +117,7 @@ run_tests() {
   step "native tests (core, GPU parity on lavapipe)" cargo test --release
   step "wasm build" build_wasm
   if [[ " ${failed[*]} " != *" wasm build "* ]]; then
-    step "browser tests (front page, companion, kiosk, Dissolve, generation scenes, Sounds Like Music and Swim on WebGPU and CPU fallback, Archive page)" node --test --test-concurrency=1 tests/e2e/
+    step "browser tests (front page, companion, kiosk, Dissolve, generation scenes, Sounds Like Music and Swim on WebGPU and CPU fallback, Archive page; every page's CPU path in Firefox ESR)" node --test --test-concurrency=1 tests/e2e/
   fi
   echo
   echo "Summary: ${#passed[@]} steps passed, ${#failed[@]} failed${failed:+: ${failed[*]}}"

@@ -1,4 +1,4 @@
-// Test pictures made in the test itself, so every expected pixel is known.
+// Test pictures and sounds made in the test itself, so every expected pixel and sample is known.
 import { deflateSync } from "node:zlib";
 
 const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
@@ -99,4 +99,20 @@ export function animatedGif() {
     0x21, 0xff, 0x0b, ...Buffer.from("NETSCAPE2.0"), 3, 1, 0, 0, 0,
     ...frame(0), ...frame(1), 0x3b,
   ]);
+}
+
+/** A 16-bit PCM WAV of `seconds` of a 440 Hz tone, stereo at 44.1 kHz. */
+export function toneWav(seconds) {
+  const rate = 44100, channels = 2, n = Math.round(seconds * rate);
+  const data = Buffer.alloc(n * channels * 2);
+  for (let i = 0; i < n; i++) {
+    const v = Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / rate));
+    for (let c = 0; c < channels; c++) data.writeInt16LE(v, (i * channels + c) * 2);
+  }
+  const head = Buffer.alloc(44);
+  head.write("RIFF", 0); head.writeUInt32LE(36 + data.length, 4); head.write("WAVE", 8);
+  head.write("fmt ", 12); head.writeUInt32LE(16, 16); head.writeUInt16LE(1, 20); head.writeUInt16LE(channels, 22);
+  head.writeUInt32LE(rate, 24); head.writeUInt32LE(rate * channels * 2, 28); head.writeUInt16LE(channels * 2, 32); head.writeUInt16LE(16, 34);
+  head.write("data", 36); head.writeUInt32LE(data.length, 40);
+  return Buffer.concat([head, data]);
 }

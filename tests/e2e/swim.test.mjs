@@ -1,11 +1,13 @@
 // Swim in headless Chromium, on both paths: the background made by the
 // denoisers, the picture drawn; no sound until Start (a gesture); playing
 // moves the picture on; seeking moves the clock and the dissolution; pause
-// holds it. One minute long (#minutes=1) to keep the test short.
+// holds it; the sound stays queued when frames stop (a hidden tab); a
+// visitor's own sound. One minute long (#minutes=1) to keep the test short.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { CONFIGS, SHOTS, useBrowser } from "./harness.mjs";
+import { toneWav } from "./pictures.mjs";
 
 for (const config of CONFIGS) {
   describe(`Swim (${config.name})`, () => {
@@ -50,6 +52,31 @@ for (const config of CONFIGS) {
       assert.ok(Math.abs((await page.evaluate(() => window.__swim.position())) - held) < 0.05, "paused");
       await page.click("#pause");
       await page.waitForSelector("html[data-playing=true]");
+    });
+
+    test("the sound stays scheduled ahead when animation frames stop (a hidden tab)", async () => {
+      // A hidden tab gets no animation frames: stop them, then wait longer than the 1.5 s queued ahead.
+      await page.evaluate(() => { window.requestAnimationFrame = () => 0; });
+      await page.waitForTimeout(4000);
+      const { queued, now } = await page.evaluate(() => ({ queued: window.__swim.state.player.queuedUntil, now: window.__swim.state.audio.currentTime }));
+      assert.ok(queued > now + 0.2, `sound queued until ${queued.toFixed(2)} s at ${now.toFixed(2)} s`);
+    });
+
+    test("plays the visitor's own sound, and a file that is not a sound leaves the choice as it was", async () => {
+      page = await session.fresh();
+      await page.goto(`${origin}/swim.html${config.query}#minutes=1`);
+      await page.waitForSelector("html[data-ready=true]", { timeout: 120_000 });
+      await page.setInputFiles("#sound-file", { name: "not-a-sound.wav", mimeType: "audio/wav", buffer: Buffer.from("RIFF but nothing else") });
+      await page.waitForFunction(() => /could not be used as a sound/.test(document.getElementById("message").textContent));
+      assert.equal(await page.inputValue("#sound"), "maple-leaf-rag");
+      await page.setInputFiles("#sound-file", { name: "tone.wav", mimeType: "audio/wav", buffer: toneWav(3) });
+      await page.waitForFunction(() => document.getElementById("sound").value === "own");
+      assert.match(await page.textContent("#sound-credit"), /your “tone\.wav”, decoded in this browser, never uploaded/);
+      await page.click("#start");
+      await page.waitForSelector("html[data-playing=true]", { timeout: 60_000 });
+      assert.match(await page.textContent("#status"), /“tone\.wav” slowed 20× by Paulstretch/);
+      assert.doesNotMatch(page.url(), /sound=own/);
+      await page.click("#pause");
     });
   });
 }

@@ -7,7 +7,7 @@ import "./lib/site.js";
 import { renderRecogniser } from "./lib/recogniser.js";
 import { checkSettings, samplerSettings } from "./lib/limits.js";
 import { expose } from "./lib/test-hooks.js";
-import { byIds, messenger, shortCredit } from "./lib/page.js";
+import { byIds, messenger, shortCredit, startSound } from "./lib/page.js";
 import { parseAddress, writeAddressSoon } from "./lib/address.js";
 import { decodeMono } from "./lib/decode.js";
 import { showBackend } from "./lib/backend.js";
@@ -67,11 +67,11 @@ async function enableSound() {
     state.master = new GainNode(state.audio, { gain: Number(ui.volume.value) });
     state.master.connect(state.audio.destination);
   }
-  if (state.audio.state !== "running") await state.audio.resume();
-  const on = state.audio.state === "running";
+  const on = await startSound(state.audio);
   ui.enableSound.setAttribute("aria-pressed", String(on));
   ui.enableSound.textContent = on ? "Sound is on" : "Tap to enable sound";
-  ui.soundState.textContent = on ? "Levelled to −20 dBFS and limited; use the volume control to taste." : "The browser kept sound off; tap again.";
+  ui.soundState.textContent = on ? "Levelled to −20 dBFS and limited; use the volume control to taste."
+    : "The browser did not start sound (it may have no output device, or keeps sound off for this page); tap again, or save the WAV.";
   document.documentElement.dataset.audio = on ? "on" : "off";
   return on;
 }

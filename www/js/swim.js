@@ -5,13 +5,13 @@
 // it plays. The address keeps the state (#picture=…&sound=…&minutes=…&slow=…).
 import init, { Generator, SlowSound, SwimPictures, sniffImage, fitWithinMaxEdge, maxEdge } from "../pkg/hypothetical.js";
 import { decodePicture, loadBuiltin, InputError } from "./image-input.js";
-import { byIds, messenger, shortCredit } from "./lib/page.js";
+import { byIds, messenger, shortCredit, startSound } from "./lib/page.js";
 import { parseAddress, writeAddressSoon } from "./lib/address.js";
 import { expose } from "./lib/test-hooks.js";
 import { decodeMono } from "./lib/decode.js";
 import "./lib/site.js";
 
-const ui = byIds(["view", "credit", "seek", "clock", "start", "pause", "status", "message", "controls", "picture", "file", "sound", "minutes", "slow"]);
+const ui = byIds(["view", "credit", "sound-credit", "seek", "clock", "start", "pause", "status", "message", "controls", "picture", "file", "sound", "sound-file", "minutes", "slow"]);
 const showMessage = messenger(ui.message, "note");
 /** The sound's rate: the archive's (22,050 Hz). */
 const RATE = 22_050;
@@ -19,8 +19,12 @@ const RATE = 22_050;
 const AHEAD = 1.5;
 /** Frames drawn per second at most: the picture changes slowly. */
 const FPS = 10;
-/** The background: each denoiser asked twice for “static” (64 px, 20 steps). */
-const BACKGROUND = [["gaussian", 1], ["archive", 2], ["gaussian", 3], ["archive", 4]];
+/** The background: the three denoisers of “Ask for noise” asked for “static” (64 px, 20 steps). */
+const BACKGROUND = [["gaussian", 1], ["archive", 2], ["patch", 3], ["gaussian", 4], ["archive", 5], ["patch", 6]];
+/** The longest own sound Swim slows (seconds): its first three minutes; the piece is at most nine. */
+const OWN_SOUND_MAX_S = 180;
+/** The sound menu's value for the visitor's own sound. */
+const OWN = "own";
 const ADDRESS = {
   picture: { kind: "text" },
   sound: { kind: "text" },
@@ -32,7 +36,8 @@ const state = {
   pictures: null, // the SwimPictures, made once the wasm is loaded
   items: [],
   audio: null, // the AudioContext, made on Start (a gesture)
-  player: null, // { slow, gain, sources, queuedUntil, pieceStart, duration }
+  player: null, // { slow, gain, sources, queuedUntil, pieceStart, silent }
+  own: null, // the visitor's own sound: { name, samples }, decoded here and never uploaded
   playing: false,
   position: 0, // seconds into the piece while not playing
   lastDraw: 0,
@@ -42,9 +47,23 @@ const state = {
 const duration = () => Number(ui.minutes.value) * 60;
 const clock = (s) => `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, "0")}`;
 
+/**
+ * The piece's clock: the audio clock while sound plays (the picture follows
+ * what is heard), else a wall clock that pauses the same way, for a browser
+ * that could not start sound.
+ */
+const wall = {
+  offset: 0,
+  pausedAt: null,
+  get currentTime() { return this.pausedAt ?? performance.now() / 1000 - this.offset; },
+  suspend() { this.pausedAt = this.currentTime; },
+  resume() { if (this.pausedAt !== null) { this.offset = performance.now() / 1000 - this.pausedAt; this.pausedAt = null; } },
+};
+const timeSource = () => (state.player?.silent ? wall : state.audio);
+
 function position() {
   const p = state.player;
-  return p && state.audio ? Math.min(duration(), Math.max(0, state.audio.currentTime - p.pieceStart)) : state.position;
+  return p ? Math.min(duration(), Math.max(0, timeSource().currentTime - p.pieceStart)) : state.position;
 }
 
 function draw(seconds) {
@@ -75,7 +94,7 @@ function loop(now) {
 // ---- sound: blocks of the slowed sound scheduled just ahead of the playhead ----
 function pump() {
   const p = state.player;
-  if (!p || !state.playing) return;
+  if (!p || !state.playing || p.silent) return;
   while (p.queuedUntil < state.audio.currentTime + AHEAD) {
     const blocks = [];
     let n = 0;
@@ -95,7 +114,9 @@ function pump() {
     source.connect(p.gain);
     source.start(p.queuedUntil);
     p.sources.push(source);
-    source.onended = () => { p.sources = p.sources.filter((s) => s !== source); };
+    // Each block's end schedules the next: this keeps sound going in a hidden
+    // tab, where animation frames stop and timers are throttled.
+    source.onended = () => { p.sources = p.sources.filter((s) => s !== source); pump(); };
     p.queuedUntil += n / RATE;
   }
 }
@@ -111,27 +132,36 @@ function decodeSound(item) {
   return decoded.get(item.id);
 }
 
+/** The chosen sound: `{ title, samples }` (the visitor's own, or an archive item decoded once). */
+async function chosenSound() {
+  if (ui.sound.value === OWN && state.own) return { title: state.own.name, samples: state.own.samples };
+  const item = state.items.find((i) => i.id === ui.sound.value);
+  return { title: item.title, samples: await decodeSound(item) };
+}
+
 async function start() {
   showMessage("");
   state.audio ??= new AudioContext({ sampleRate: RATE });
-  await state.audio.resume();
-  const item = state.items.find((i) => i.id === ui.sound.value);
-  ui.status.textContent = `Slowing “${item.title}” to ${clock(duration())}…`;
-  const samples = await decodeSound(item);
+  const sound = await startSound(state.audio);
+  const { title, samples } = await chosenSound();
+  ui.status.textContent = `Slowing “${title}” to ${clock(duration())}…`;
   const slow = new SlowSound(samples, RATE, Math.round(duration() * RATE), 7, ui.slow.value === "tape");
   const gain = state.audio.createGain();
   // A quiet, fixed level (the kiosk's cap where there is one).
   gain.gain.value = Math.min(0.6, window.hypotheticalKiosk?.volume ?? 0.6);
   gain.connect(state.audio.destination);
   const from = slow.seek(Math.round(state.position * RATE));
-  const at = state.audio.currentTime + 0.1;
-  state.player = { slow, gain, sources: [], queuedUntil: at, pieceStart: at - from / RATE };
+  wall.resume();
+  const at = (sound ? state.audio : wall).currentTime + 0.1;
+  state.player = { slow, gain, sources: [], queuedUntil: at, pieceStart: at - from / RATE, silent: !sound };
   state.playing = true;
   document.documentElement.dataset.playing = "true";
+  document.documentElement.dataset.sound = sound ? "on" : "off";
   ui.start.textContent = "Start again";
   ui.pause.disabled = false;
   ui.seek.disabled = false;
-  ui.status.textContent = `Playing: “${item.title}” slowed ${(duration() / (samples.length / RATE)).toFixed(0)}× by ${ui.slow.value === "tape" ? "tape (the pitch falls)" : "Paulstretch"}.`;
+  const how = `“${title}” slowed ${(duration() / (samples.length / RATE)).toFixed(0)}× by ${ui.slow.value === "tape" ? "tape (the pitch falls)" : "Paulstretch"}`;
+  ui.status.textContent = sound ? `Playing: ${how}.` : `Playing without sound: the browser did not start sound (it may have no output device). The pictures go on; the sound would be ${how}.`;
   pump();
 }
 
@@ -148,15 +178,17 @@ function stop(words = "") {
 }
 
 async function pause() {
-  if (!state.audio) return;
-  if (state.audio.state === "running") {
-    await state.audio.suspend();
+  if (!state.player) return;
+  const clockNow = timeSource();
+  if (state.playing) {
+    await clockNow.suspend();
     state.playing = false;
     ui.pause.textContent = "Resume";
     ui.pause.setAttribute("aria-pressed", "true");
     document.documentElement.dataset.playing = "false";
   } else {
-    await state.audio.resume();
+    if (clockNow === wall) wall.resume();
+    else await startSound(state.audio);
     state.playing = true;
     ui.pause.textContent = "Pause";
     ui.pause.setAttribute("aria-pressed", "false");
@@ -171,7 +203,7 @@ function seek() {
     for (const s of p.sources) s.stop();
     p.sources = [];
     const from = p.slow.seek(Math.round(seconds * RATE));
-    const at = state.audio.currentTime + 0.05;
+    const at = timeSource().currentTime + 0.05;
     p.queuedUntil = at;
     p.pieceStart = at - from / RATE;
     pump();
@@ -214,8 +246,43 @@ async function chooseFile(file) {
   }
 }
 
+/** The visitor's own sound: decoded in this browser, at most its first three minutes, never uploaded. */
+async function chooseSoundFile(file) {
+  if (!file) return;
+  try {
+    let samples = await decodeMono(await file.arrayBuffer(), RATE);
+    if (samples.length < RATE / 10) throw new Error("it is shorter than a tenth of a second");
+    let note = "";
+    if (samples.length > OWN_SOUND_MAX_S * RATE) {
+      note = ` Only its first ${OWN_SOUND_MAX_S / 60} minutes are used (it is ${clock(samples.length / RATE)} long).`;
+      samples = samples.slice(0, OWN_SOUND_MAX_S * RATE);
+    }
+    state.own = { name: file.name, samples };
+    let own = [...ui.sound.options].find((o) => o.value === OWN);
+    if (!own) { own = new Option("", OWN); ui.sound.add(own, 0); }
+    own.text = `Your sound “${file.name}” (${clock(samples.length / RATE)})`;
+    ui.sound.value = OWN;
+    ui.soundCredit.textContent = `Sound: your “${file.name}”, decoded in this browser, never uploaded.`;
+    stop("Changed: press Start to hear it.");
+    state.position = 0;
+    draw(0);
+    if (note) showMessage(note.trim());
+  } catch (e) {
+    showMessage(`“${file.name}” could not be used as a sound (${e.message ?? e}); keeping ${ui.sound.selectedOptions[0]?.text ?? "the current sound"}.`, "error");
+  } finally {
+    ui.soundFile.value = "";
+  }
+}
+
+function soundCredit() {
+  if (ui.sound.value === OWN) return;
+  const item = state.items.find((i) => i.id === ui.sound.value);
+  ui.soundCredit.textContent = item ? `Sound: ${item.title}: ${shortCredit(item)}` : "";
+}
+
 function writeHash() {
-  writeAddressSoon(() => ({ picture: ui.picture.value || undefined, sound: ui.sound.value, minutes: ui.minutes.value, slow: ui.slow.value }));
+  const sound = ui.sound.value === OWN ? undefined : ui.sound.value;
+  writeAddressSoon(() => ({ picture: ui.picture.value || undefined, sound, minutes: ui.minutes.value, slow: ui.slow.value }));
 }
 
 async function makeBackground(manifestText) {
@@ -259,6 +326,9 @@ async function main() {
   ui.seek.addEventListener("input", seek);
   ui.picture.addEventListener("change", () => { if (ui.picture.value) chooseBuiltin(ui.picture.value); writeHash(); });
   ui.file.addEventListener("change", () => chooseFile(ui.file.files?.[0]));
+  ui.soundFile.addEventListener("change", () => chooseSoundFile(ui.soundFile.files?.[0]));
+  ui.sound.addEventListener("change", soundCredit);
+  soundCredit();
   for (const el of [ui.sound, ui.minutes, ui.slow]) {
     el.addEventListener("change", () => {
       const minutes = Number(ui.minutes.value);

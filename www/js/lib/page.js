@@ -25,3 +25,17 @@ export function fullCredit(item) {
 export function byIds(ids) {
   return Object.fromEntries(ids.map((id) => [id.replace(/-(\w)/g, (_, c) => c.toUpperCase()), document.getElementById(id)]));
 }
+
+/** How long a browser may take to start sound after a tap (ms) before the page says it did not. */
+const SOUND_START_MS = 2500;
+/**
+ * Resumes `audio` (an AudioContext) after a gesture and says whether it runs.
+ * A browser with no output device (or one that keeps sound off) may leave the
+ * promise pending for ever; the page must not wait with it.
+ */
+export async function startSound(audio) {
+  if (audio.state === "running") return true;
+  const resumed = audio.resume().then(() => true, () => false);
+  const late = new Promise((done) => setTimeout(() => done(false), SOUND_START_MS));
+  return (await Promise.race([resumed, late])) && audio.state === "running";
+}
