@@ -21,7 +21,19 @@ const TYPES = {
   ".webmanifest": "application/manifest+json",
 };
 
-export function serve(root, port = 8080, host = "127.0.0.1") {
+/**
+ * The Content Security Policy of every page: scripts only from the site (and
+ * WebAssembly compiled from them), no inline script or style, no connection
+ * anywhere but the site. Sent as a header here; every HTML page carries the
+ * same text in a <meta> tag for static hosts (a browser test checks they agree).
+ */
+export const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self'; connect-src 'self'; worker-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'";
+
+/**
+ * Serves `root`; `files` maps paths (e.g. "/embed.json") to contents served
+ * instead, and `csp` replaces the policy, for tests (a host page of its own).
+ */
+export function serve(root, port = 8080, host = "127.0.0.1", { files = {}, csp = CSP } = {}) {
   const base = resolve(root);
   const server = createServer(async (req, res) => {
     try {
@@ -31,12 +43,14 @@ export function serve(root, port = 8080, host = "127.0.0.1") {
         res.writeHead(403).end("forbidden");
         return;
       }
-      if ((await stat(file)).isDirectory()) file = join(file, "index.html");
-      const body = await readFile(file);
+      if (!Object.hasOwn(files, path) && (await stat(file)).isDirectory()) file = join(file, "index.html");
+      const body = Object.hasOwn(files, path) ? Buffer.from(files[path]) : await readFile(file);
       res.writeHead(200, {
         // Podcasting 2.0 chapters have their own type.
         "content-type": file.endsWith(`${sep}chapters.json`) ? "application/json+chapters" : TYPES[extname(file)] ?? "application/octet-stream",
         "cache-control": "no-cache",
+        "content-security-policy": csp,
+        "x-content-type-options": "nosniff",
       });
       res.end(body);
     } catch {

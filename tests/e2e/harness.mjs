@@ -24,14 +24,16 @@ export const CONFIGS = [
 /**
  * Registers hooks that serve www/ and open Chromium for the enclosing
  * `describe`, and returns an object whose `page`, `origin` and `problems`
- * are filled in before the first test; `fresh()` opens a new tab for a test
+ * are filled in before the first test (a CSP violation or a request to any
+ * origin not in `origins` is a problem; `files` overrides served files, see
+ * tools/serve.mjs); `fresh()` opens a new tab for a test
  * and `expect(pattern, why)` names a console error a test causes on purpose. `options` go to the browser context
  * (viewport, acceptDownloads …); `args` are extra Chromium flags.
  */
-export function useBrowser({ args = [], ...options } = {}) {
-  const session = { page: null, origin: "", problems: [], expected: [], browser: null, server: null, profile: null };
+export function useBrowser({ args = [], files = {}, ...options } = {}) {
+  const session = { page: null, origin: "", problems: [], expected: [], browser: null, server: null, profile: null, origins: new Set() };
   before(async () => {
-    session.server = await serve("www", 0);
+    session.server = await serve("www", 0, "127.0.0.1", { files });
     session.origin = `http://127.0.0.1:${session.server.address().port}`;
     session.profile = mkdtempSync(join(tmpdir(), "hypothetical-chromium-"));
     session.browser = await chromium.launchPersistentContext(session.profile, {
@@ -39,6 +41,19 @@ export function useBrowser({ args = [], ...options } = {}) {
       headless: true,
       args: [...BASE_ARGS, ...args],
       ...options,
+    });
+    session.origins.add(session.origin);
+    // Every test is also a test of the Content Security Policy (a violation is
+    // a console error, so a problem) and of privacy: a request that leaves the
+    // site (a visitor's file uploaded, a font or script from elsewhere) is one too.
+    await session.browser.addInitScript(() => {
+      document.addEventListener("securitypolicyviolation", (e) => console.error(`CSP violation: ${e.effectiveDirective} blocked ${e.blockedURI || "inline"} in ${e.sourceFile}:${e.lineNumber}`));
+    });
+    session.browser.on("request", (request) => {
+      const url = new URL(request.url());
+      if ((url.protocol === "http:" || url.protocol === "https:" || url.protocol === "ws:") && !session.origins.has(url.origin)) {
+        session.problems.push(`request left the site: ${request.method()} ${request.url()}`);
+      }
     });
     session.page = session.browser.pages()[0] ?? (await session.browser.newPage());
     watch(session.page);

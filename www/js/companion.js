@@ -60,6 +60,10 @@ function sceneName(url) {
   return { "dissolve.html": "Dissolve", "sound.html": "Sounds Like Music", "swim.html": "Swim", "archive.html": "the archive" }[page] ?? page;
 }
 
+// The embed snippet names this site's own address.
+const snippet = document.getElementById("embed-snippet");
+snippet.textContent = snippet.textContent.replace("https://SITE/", new URL(".", location.href).href);
+
 main().catch((e) => {
   console.error(e);
   note(`The chapters could not be shown: ${e?.message ?? e}`);

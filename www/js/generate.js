@@ -3,6 +3,7 @@
 // every state can be shared as a link.
 import { Generator, sourceColour, randomSeed } from "../pkg/hypothetical.js";
 import { markCurrent } from "./lib/site.js";
+import { embedControls } from "./lib/embed.js";
 import { renderRecogniser, recogniserSentence } from "./lib/recogniser.js";
 import { checkSettings, samplerSettings } from "./lib/limits.js";
 import { expose } from "./lib/test-hooks.js";
@@ -453,6 +454,11 @@ async function main() {
     state.running.cancelled = true;
   });
   addEventListener("keydown", (e) => { if (e.key === "Escape" && state.running) state.running.cancelled = true; });
+  // A host page's play and pause (lib/embed.js): Generate (Ask all three on “Ask for noise”) and Cancel.
+  embedControls({
+    play: () => { if (!state.running) (state.scene === "noise" ? askAll() : generate()); },
+    pause: () => { if (state.running) state.running.cancelled = true; },
+  });
   if (readAddress().values.seed === undefined) ui.seed.value = String(randomSeed());
 }
 

@@ -7,6 +7,7 @@ import { byIds, messenger, shortCredit, fullCredit } from "./lib/page.js";
 import { parseAddress, writeAddressSoon } from "./lib/address.js";
 import { showBackend } from "./lib/backend.js";
 import "./lib/site.js";
+import { embedControls } from "./lib/embed.js";
 import { startScene, runPage } from "./lib/scene.js";
 
 const ui = byIds([
@@ -308,6 +309,7 @@ function wireControls() {
     update();
   });
   ui.play.addEventListener("click", () => setPlaying(!state.playing));
+  embedControls({ play: () => setPlaying(true), pause: () => setPlaying(false) });
   ui.schedule.addEventListener("change", () => {
     state.schedule = ui.schedule.value;
     update();

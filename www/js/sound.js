@@ -4,6 +4,7 @@
 import { SoundScene, limiterCurve, soundConstants } from "../pkg/hypothetical.js";
 import { Mix, buffer, SAMPLE_RATE, useSampleRate, expectedMix, renderOffline } from "./audio-graph.js";
 import "./lib/site.js";
+import { embedControls } from "./lib/embed.js";
 import { renderRecogniser } from "./lib/recogniser.js";
 import { checkSettings, samplerSettings } from "./lib/limits.js";
 import { expose } from "./lib/test-hooks.js";
@@ -668,6 +669,8 @@ function wire() {
   ui.playStep.addEventListener("click", playStep);
   ui.playResult.addEventListener("click", playResult);
   ui.download.addEventListener("click", download);
+  // A host page's play and pause (lib/embed.js): the mix at the current t, and stop.
+  embedControls({ play: playMix, pause: stopAll });
   for (const [input, out, digits] of [[ui.guidance, ui.guidanceOut, 1], [ui.temperature, ui.temperatureOut, 1], [ui.mix, ui.mixOut, 2], [ui.rigidity, ui.rigidityOut, 1]]) {
     input.addEventListener("input", () => { out.textContent = Number(input.value).toFixed(digits); });
   }

@@ -10,6 +10,7 @@ import { parseAddress, writeAddressSoon } from "./lib/address.js";
 import { expose } from "./lib/test-hooks.js";
 import { decodeMono } from "./lib/decode.js";
 import "./lib/site.js";
+import { embedControls } from "./lib/embed.js";
 
 const ui = byIds(["view", "credit", "sound-credit", "seek", "clock", "start", "pause", "status", "message", "controls", "picture", "file", "sound", "sound-file", "minutes", "slow"]);
 const showMessage = messenger(ui.message, "note");
@@ -300,6 +301,20 @@ async function makeBackground(manifestText) {
   gen.free();
 }
 
+/** Sets the controls from the address (fields left out take their defaults), saying what it corrected. */
+function readAddress() {
+  const { values, corrections } = parseAddress(location.hash, ADDRESS);
+  const has = (kind, id) => state.items.some((i) => i.kind === kind && i.id === id);
+  const notes = [...corrections];
+  ui.picture.value = has("image", values.picture) ? values.picture : "astronaut";
+  if (values.picture && !has("image", values.picture)) notes.push(`There is no archive picture “${values.picture}”; using the astronaut.`);
+  ui.sound.value = has("sound", values.sound) ? values.sound : "maple-leaf-rag";
+  if (values.sound && !has("sound", values.sound)) notes.push(`There is no archive sound “${values.sound}”; using the Maple Leaf Rag.`);
+  ui.minutes.value = String(values.minutes ?? 9);
+  ui.slow.value = values.slow ?? "paul";
+  showMessage(notes.length ? `The address was corrected: ${notes.join(" ")}` : "");
+}
+
 async function main() {
   await init();
   state.pictures = new SwimPictures();
@@ -308,21 +323,27 @@ async function main() {
   const option = (i) => new Option(`${i.title} (${i.tags.slice(0, 2).join(", ")})`, i.id);
   ui.picture.replaceChildren(...state.items.filter((i) => i.kind === "image").map(option));
   ui.sound.replaceChildren(...state.items.filter((i) => i.kind === "sound").map(option));
-  const { values, corrections } = parseAddress(location.hash, ADDRESS);
-  const has = (kind, id) => state.items.some((i) => i.kind === kind && i.id === id);
-  const notes = [...corrections];
-  ui.picture.value = has("image", values.picture) ? values.picture : "astronaut";
-  if (values.picture && !has("image", values.picture)) notes.push(`There is no archive picture “${values.picture}”; using the astronaut.`);
-  ui.sound.value = has("sound", values.sound) ? values.sound : "maple-leaf-rag";
-  if (values.sound && !has("sound", values.sound)) notes.push(`There is no archive sound “${values.sound}”; using the Maple Leaf Rag.`);
-  if (values.minutes !== undefined) ui.minutes.value = String(values.minutes);
-  if (values.slow) ui.slow.value = values.slow;
-  if (notes.length) showMessage(`The address was corrected: ${notes.join(" ")}`);
+  readAddress();
   await makeBackground(manifestText);
   await chooseBuiltin(ui.picture.value);
+  // A link, a host page or Back changes only the hash: the piece starts over in that state.
+  addEventListener("hashchange", async () => {
+    const picture = ui.picture.value;
+    readAddress();
+    stop("Changed: press Start to hear it.");
+    state.position = 0;
+    soundCredit();
+    if (ui.picture.value !== picture) await chooseBuiltin(ui.picture.value);
+    else draw(0);
+  });
   ui.status.textContent = "Ready. Start plays the sound (after your tap) and the picture begins to go.";
   ui.start.addEventListener("click", () => { stop(); start().catch((e) => showMessage(`Swim could not start: ${e.message ?? e}`, "error")); });
   ui.pause.addEventListener("click", pause);
+  // A host page's play and pause (lib/embed.js): Start, or Resume when paused; Pause.
+  embedControls({
+    play: () => { if (!state.player) ui.start.click(); else if (!state.playing) pause(); },
+    pause: () => { if (state.playing) pause(); },
+  });
   ui.seek.addEventListener("input", seek);
   ui.picture.addEventListener("change", () => { if (ui.picture.value) chooseBuiltin(ui.picture.value); writeHash(); });
   ui.file.addEventListener("change", () => chooseFile(ui.file.files?.[0]));

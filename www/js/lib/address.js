@@ -45,6 +45,8 @@ export function writeAddress(values) {
   const p = new URLSearchParams();
   for (const [k, v] of Object.entries(values)) if (v !== undefined && v !== null && v !== "") p.set(k, String(v));
   history.replaceState(null, "", `#${p}`);
+  // replaceState fires no event: a host page (lib/embed.js) hears of the change by this one.
+  dispatchEvent(new Event("hypothetical:address"));
 }
 
 let pending = 0;

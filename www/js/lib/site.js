@@ -7,6 +7,8 @@ import { chooseBackend, keepPathInLinks, showChoice } from "./backend.js";
 import { defineTerms } from "./glossary.js";
 // In kiosk mode (?kiosk) the page becomes touch-first, with idle reset and an offline copy.
 import "./kiosk.js";
+// In a host's <iframe> the page takes the host's messages (set, play, pause) from allowed origins.
+import { startEmbedApi } from "./embed.js";
 
 /** Every page, in the order of the argument: `id` names it in `data-page`. */
 export const PAGES = [
@@ -68,3 +70,4 @@ export function markCurrent(id) {
 
 renderHeader();
 defineTerms();
+startEmbedApi(PAGES);
