@@ -103,3 +103,27 @@ fn a_flat_background_or_none_is_refused_in_words() {
         Some(SwimError::NoBackground)
     );
 }
+
+#[test]
+fn backgrounds_still_being_made_keep_the_whole_pieces_timing_and_the_last_ready_stands_in() {
+    let all: Vec<ImageField> = (0..4).map(|k| field(16, 10 + k, 0.3, 0.2)).collect();
+    let schedule = || Schedule::new(ScheduleKind::Cosine, 1000);
+    let whole = Swim::new(&picture(64), &all, schedule()).unwrap();
+    let early = Swim::new(&picture(64), &all[..2], schedule())
+        .unwrap()
+        .expecting(4);
+    // Before the second picture's slot ends (τ < 1/3) the frames are the whole piece's.
+    for tau in [0.0, 0.1, 0.2, 0.33] {
+        assert_eq!(early.frame(tau).data(), whole.frame(tau).data(), "τ = {tau}");
+    }
+    // After it, the last picture ready holds, at unit variance, with no blend of a picture with itself.
+    let held = early.background(0.8);
+    assert_eq!(held, early.background(0.5));
+    let var = held.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>() / held.len() as f64;
+    assert!((var - 1.0).abs() < 1e-3, "variance {var}");
+    // Given all, it is the whole piece.
+    let full = Swim::new(&picture(64), &all, schedule())
+        .unwrap()
+        .expecting(4);
+    assert_eq!(full.frame(0.7).data(), whole.frame(0.7).data());
+}

@@ -33,6 +33,10 @@ pub struct Swim {
     edge: u32,
     picture: Vec<f32>,
     fields: Vec<Vec<f32>>,
+    /// How many background pictures the piece is made of when all are
+    /// there; fewer may be ready (the page makes the slow ones while the
+    /// piece plays), and the last one ready stands in for those still to come.
+    slots: usize,
     schedule: Schedule,
 }
 
@@ -98,6 +102,7 @@ impl Swim {
         Ok(Self {
             edge,
             picture: picture.data().to_vec(),
+            slots: fields.len(),
             fields,
             schedule,
         })
@@ -118,14 +123,25 @@ impl Swim {
         a + (b - a) * f
     }
 
+    /// The same piece made of `slots` background pictures, of which those
+    /// given to `new` are the first (at least as many as were given): its
+    /// timing is that of the whole piece, and once all are given its frames
+    /// are those of the whole piece.
+    pub fn expecting(mut self, slots: usize) -> Self {
+        self.slots = slots.max(self.fields.len());
+        self
+    }
+
     /// The background's static at τ: picture j blending into j + 1 with
-    /// weights cos θ and sin θ (unit variance throughout).
+    /// weights cos θ and sin θ (unit variance throughout), over `slots`
+    /// pictures; a picture not yet given is the last one given.
     pub fn background(&self, tau: f64) -> Vec<f32> {
-        let last = self.fields.len() - 1;
+        let last = self.slots - 1;
+        let ready = self.fields.len() - 1;
         let u = tau.clamp(0.0, 1.0) * last as f64;
         let j = (u.floor() as usize).min(last.saturating_sub(1));
-        if last == 0 {
-            return self.fields[0].clone();
+        if last == 0 || j >= ready {
+            return self.fields[j.min(ready)].clone();
         }
         let theta = (u - j as f64).clamp(0.0, 1.0) * std::f64::consts::FRAC_PI_2;
         let (a, b) = (theta.cos() as f32, theta.sin() as f32);

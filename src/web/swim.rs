@@ -15,6 +15,8 @@ use crate::image::ImageField;
 pub struct SwimPictures {
     picture: Option<ImageField>,
     backgrounds: Vec<ImageField>,
+    /// How many backgrounds the whole piece has (0: those given).
+    expected: usize,
     swim: Option<Swim>,
 }
 
@@ -45,6 +47,20 @@ impl SwimPictures {
         Ok(())
     }
 
+    /// The whole piece will have `count` backgrounds: until they are all
+    /// added, the last one added stands in for the rest (`Swim::expecting`).
+    #[wasm_bindgen(js_name = expectBackgrounds)]
+    pub fn expect_backgrounds(&mut self, count: usize) {
+        self.expected = count;
+        self.swim = None;
+    }
+
+    /// How many backgrounds have been added.
+    #[wasm_bindgen(js_name = backgroundCount)]
+    pub fn background_count(&self) -> usize {
+        self.backgrounds.len()
+    }
+
     /// The frame at position τ ∈ [0, 1] of the piece, as RGBA.
     pub fn frame(&mut self, tau: f64) -> Result<Uint8ClampedArray, JsError> {
         if self.swim.is_none() {
@@ -57,7 +73,8 @@ impl SwimPictures {
                 &self.backgrounds,
                 Schedule::new(ScheduleKind::Cosine, 1000),
             )
-            .map_err(|e| JsError::new(&e.to_string()))?;
+            .map_err(|e| JsError::new(&e.to_string()))?
+            .expecting(self.expected);
             self.swim = Some(swim);
         }
         let swim = self.swim.as_ref().expect("made above");

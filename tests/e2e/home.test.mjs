@@ -1,7 +1,7 @@
 // The front page in headless Chromium, on both paths: the scenes in the order
 // of the argument, each card's miniature computed live (frames drawn and
 // changing, not blank), one still frame each with reduced motion, the shared
-// header on every page, and no sideways scrolling at the four screen sizes.
+// header on every page (the four screen sizes: tests/e2e/layout.test.mjs).
 // Screenshots go to target/screenshots/.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -9,12 +9,6 @@ import { join } from "node:path";
 import { CONFIGS, SHOTS, useBrowser } from "./harness.mjs";
 
 const ORDER = ["dissolve", "recognize", "noise", "average", "sound", "swim", "archive"];
-const SIZES = [
-  { name: "phone", width: 390, height: 844 },
-  { name: "laptop", width: 1366, height: 768 },
-  { name: "desktop", width: 1920, height: 1080 },
-  { name: "portrait-kiosk", width: 1080, height: 1920 },
-];
 
 /** Frames drawn so far by the card of scene `id`. */
 const frames = (page, id) => page.$eval(`.card[data-scene="${id}"]`, (c) => Number(c.dataset.frames ?? 0));
@@ -100,27 +94,6 @@ describe("Front page with reduced motion", () => {
     await page.waitForTimeout(1500);
     // A generation shows only its finished picture.
     for (const id of ids) assert.equal(await frames(page, id), 1, id);
-  });
-});
-
-describe("Front page at four screen sizes", () => {
-  const session = useBrowser({ viewport: { width: 1366, height: 768 } });
-  after(() => assert.deepEqual(session.problems, []));
-
-  test("has no sideways scrolling from a phone to a portrait kiosk screen", async () => {
-    const { page, origin } = session;
-    for (const size of SIZES) {
-      await page.setViewportSize({ width: size.width, height: size.height });
-      await page.goto(`${origin}/?test`);
-      await page.waitForSelector("html[data-ready=true]", { timeout: 60_000 });
-      await page.waitForFunction(() => Number(document.querySelector(".card[data-scene=dissolve]").dataset.frames ?? 0) >= 1, null, { timeout: 60_000 });
-      const wide = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-      assert.ok(wide <= 0, `${size.name}: ${wide} px of sideways scrolling`);
-      // The first card's miniature starts on the first screen.
-      const top = await page.$eval(".card[data-scene=dissolve] canvas", (c) => c.getBoundingClientRect().top);
-      assert.ok(top < size.height, `${size.name}: the first miniature starts at y = ${top}`);
-      await page.screenshot({ path: join(SHOTS, `home-${size.name}.png`) });
-    }
   });
 });
 

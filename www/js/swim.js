@@ -20,8 +20,16 @@ const RATE = 22_050;
 const AHEAD = 1.5;
 /** Frames drawn per second at most: the picture changes slowly. */
 const FPS = 10;
-/** The background: the three denoisers of “Ask for noise” asked for “static” (64 px, 20 steps). */
-const BACKGROUND = [["gaussian", 1], ["archive", 2], ["patch", 3], ["gaussian", 4], ["archive", 5], ["patch", 6]];
+/**
+ * The background: the three denoisers of “Ask for noise” asked for “static”
+ * (64 px, 20 steps each), blended in this order. The Gaussian's and the
+ * archive's take a moment and are made before the piece can start; the patch
+ * machine's take seconds each, come last in the piece, and are made while it
+ * plays (until they are ready the last one made stands in: Swim::expecting).
+ */
+const BACKGROUND = [["gaussian", 1], ["archive", 2], ["gaussian", 3], ["archive", 4], ["patch", 5], ["patch", 6]];
+/** How many of BACKGROUND are made before the piece can start. */
+const BACKGROUND_FIRST = 4;
 /** The longest own sound Swim slows (seconds): its first three minutes; the piece is at most nine. */
 const OWN_SOUND_MAX_S = 180;
 /** The sound menu's value for the visitor's own sound. */
@@ -31,6 +39,7 @@ const ADDRESS = {
   sound: { kind: "text" },
   minutes: { kind: "int", min: 1, max: 9 },
   slow: { kind: "choice", values: ["paul", "tape"] },
+  at: { kind: "int", min: 0, max: 540 }, // seconds into the piece: a link opens that moment
 };
 
 const state = {
@@ -186,6 +195,7 @@ async function pause() {
     state.playing = false;
     ui.pause.textContent = "Resume";
     ui.pause.setAttribute("aria-pressed", "true");
+    writeHash();
     document.documentElement.dataset.playing = "false";
   } else {
     if (clockNow === wall) wall.resume();
@@ -212,6 +222,7 @@ function seek() {
     state.position = seconds;
   }
   draw(seconds);
+  writeHash();
 }
 
 // ---- the picture ----
@@ -283,22 +294,38 @@ function soundCredit() {
 
 function writeHash() {
   const sound = ui.sound.value === OWN ? undefined : ui.sound.value;
-  writeAddressSoon(() => ({ picture: ui.picture.value || undefined, sound, minutes: ui.minutes.value, slow: ui.slow.value }));
+  const at = Math.round(position()) || undefined;
+  writeAddressSoon(() => ({ picture: ui.picture.value || undefined, sound, minutes: ui.minutes.value, slow: ui.slow.value, at }));
 }
 
-async function makeBackground(manifestText) {
+/**
+ * Makes the background pictures from `from` on (BACKGROUND), each added as
+ * it is made; `say` reports progress, `added` follows each one.
+ */
+async function makeBackground(gen, from, to, say, added = () => {}) {
+  for (let k = from; k < to; k++) {
+    const [denoiser, seed] = BACKGROUND[k];
+    say(k, denoiser);
+    gen.start({ denoiser, tag: "static", steps: 20, guidance: 1, temperature: 1, seed, method: "ddim", size: 64 });
+    // One step at a time, each in its own task, so that the page draws and answers between them.
+    for (;;) {
+      if ((await gen.step()).done) break;
+      await new Promise((next) => setTimeout(next, 0));
+    }
+    state.pictures.addBackground(new Uint8Array(gen.frame(0, "result").buffer), 64, 64);
+    ui.view.dataset.backgrounds = String(k + 1);
+    added();
+  }
+}
+
+async function backgroundGenerator(manifestText) {
   const gen = await Generator.create(false, manifestText);
   const images = state.items.filter((i) => i.kind === "image");
   await Promise.all(images.map(async (item) => {
     gen.addImage(item.id, new Uint8Array(await (await fetch(`archive/${item.file}`)).arrayBuffer()));
   }));
-  for (const [k, [denoiser, seed]] of BACKGROUND.entries()) {
-    ui.status.textContent = `Asking the denoisers for static: ${k + 1} of ${BACKGROUND.length} (${denoiser})…`;
-    gen.start({ denoiser, tag: "static", steps: 20, guidance: 1, temperature: 1, seed, method: "ddim", size: 64 });
-    for (;;) if ((await gen.step()).done) break;
-    state.pictures.addBackground(new Uint8Array(gen.frame(0, "result").buffer), 64, 64);
-  }
-  gen.free();
+  state.pictures.expectBackgrounds(BACKGROUND.length);
+  return gen;
 }
 
 /** Sets the controls from the address (fields left out take their defaults), saying what it corrected. */
@@ -312,6 +339,7 @@ function readAddress() {
   if (values.sound && !has("sound", values.sound)) notes.push(`There is no archive sound “${values.sound}”; using the Maple Leaf Rag.`);
   ui.minutes.value = String(values.minutes ?? 9);
   ui.slow.value = values.slow ?? "paul";
+  state.position = Math.min(values.at ?? 0, duration());
   showMessage(notes.length ? `The address was corrected: ${notes.join(" ")}` : "");
 }
 
@@ -324,17 +352,19 @@ async function main() {
   ui.picture.replaceChildren(...state.items.filter((i) => i.kind === "image").map(option));
   ui.sound.replaceChildren(...state.items.filter((i) => i.kind === "sound").map(option));
   readAddress();
-  await makeBackground(manifestText);
+  const gen = await backgroundGenerator(manifestText);
+  await makeBackground(gen, 0, BACKGROUND_FIRST, (k, denoiser) => {
+    ui.status.textContent = `Asking the denoisers for static: ${k + 1} of ${BACKGROUND.length} (${denoiser})…`;
+  });
   await chooseBuiltin(ui.picture.value);
   // A link, a host page or Back changes only the hash: the piece starts over in that state.
   addEventListener("hashchange", async () => {
     const picture = ui.picture.value;
-    readAddress();
     stop("Changed: press Start to hear it.");
-    state.position = 0;
+    readAddress();
     soundCredit();
     if (ui.picture.value !== picture) await chooseBuiltin(ui.picture.value);
-    else draw(0);
+    else draw(state.position);
   });
   ui.status.textContent = "Ready. Start plays the sound (after your tap) and the picture begins to go.";
   ui.start.addEventListener("click", () => { stop(); start().catch((e) => showMessage(`Swim could not start: ${e.message ?? e}`, "error")); });
@@ -370,6 +400,10 @@ async function main() {
   requestAnimationFrame(loop);
   expose("__swim", { state, position });
   document.documentElement.dataset.ready = "true";
+  // The patch machine's static, made while the piece may already play; the status line is the piece's.
+  makeBackground(gen, BACKGROUND_FIRST, BACKGROUND.length, () => {}, () => { if (!state.playing) draw(position()); })
+    .catch((e) => showMessage(`The patch machine's part of the background could not be made (${e.message ?? e}); the piece keeps the Gaussian's and the archive's.`))
+    .finally(() => gen.free());
 }
 
 main().catch((e) => {

@@ -1,0 +1,77 @@
+// A link reproduces what it shows: on each path, the same address opened in
+// two fresh tabs gives the same pixels (compared as screenshots of the
+// canvases, so a WebGPU canvas counts as a 2D one does): Dissolve's frame, a
+// generation's result, Sounds Like Music's noised spectrogram and its
+// generated track's spectrogram, and the moment of Swim that a link names.
+// A different address gives different pixels (the comparison can fail).
+import { describe, test, after } from "node:test";
+import assert from "node:assert/strict";
+import { CONFIGS, useBrowser } from "./harness.mjs";
+
+for (const config of CONFIGS) {
+  describe(`Links reproduce their frame (${config.name})`, () => {
+    const session = useBrowser({ args: config.args, viewport: { width: 1366, height: 900 } });
+    after(() => assert.deepEqual(session.problems, []));
+
+    /** Opens `path` in a fresh tab, waits for the page, runs `act`, and returns screenshots of `canvases`. */
+    async function shoot(path, canvases, act = async () => {}) {
+      const page = await session.fresh();
+      const [file, hash = ""] = path.split("#");
+      await page.goto(`${session.origin}/${file}${config.query}#${hash}`);
+      await page.waitForSelector("html[data-ready=true]", { timeout: 120_000 });
+      await act(page);
+      const shots = [];
+      for (const c of canvases) shots.push(await page.locator(c).screenshot());
+      return shots;
+    }
+    const same = (a, b, what) => a.forEach((shot, i) => assert.ok(shot.equals(b[i]), `${what}: canvas ${i} differs`));
+
+    test("Dissolve: the zone plate at t = 600, seed 7", async () => {
+      const settle = (page) => page.waitForFunction(() => document.getElementById("view").dataset.rendered === "zone-plate|600|cosine|7");
+      const a = await shoot("dissolve.html#image=zone-plate&t=600&schedule=cosine&seed=7", ["#view"], settle);
+      const b = await shoot("dissolve.html#image=zone-plate&t=600&schedule=cosine&seed=7", ["#view"], settle);
+      same(a, b, "Dissolve");
+      const other = await shoot("dissolve.html#image=zone-plate&t=600&schedule=cosine&seed=8", ["#view"],
+        (page) => page.waitForFunction(() => document.getElementById("view").dataset.rendered === "zone-plate|600|cosine|8"));
+      assert.ok(!a[0].equals(other[0]), "another seed gives another frame");
+    });
+
+    // The patch denoiser on the CPU path (its steps shared by Web Workers, merged in a fixed order); on
+    // SwiftShader a patch step takes about 9 s, so the WebGPU path checks the archive denoiser's kernels.
+    const denoiser = config.backend === "cpu" ? "patch" : "archive";
+    test(`Recognize: a flower, 10 steps, seed 7, the ${denoiser} denoiser, then Generate`, async () => {
+      const run = async (page) => {
+        await page.click("#generate");
+        await page.waitForSelector("html[data-generated]", { state: "attached", timeout: 300_000 });
+      };
+      const link = `generate.html#scene=recognize&tag=flower&denoiser=${denoiser}&steps=10&size=32&seed=7`;
+      const a = await shoot(link, ["#xt", "#x0"], run);
+      const b = await shoot(link, ["#xt", "#x0"], run);
+      same(a, b, "Recognize");
+    });
+
+    test("Sounds Like Music: the techno clip at t = 300, and a generated track of seed 3", async () => {
+      const link = "sound.html#clip=techno-128-acid&t=300&tag=techno&denoiser=archive&seconds=6&steps=10&seed=3";
+      const run = async (page) => {
+        await page.waitForFunction(() => document.getElementById("spec").dataset.t === "300");
+        await page.click("#generate");
+        await page.waitForSelector("html[data-generated]", { state: "attached", timeout: 300_000 });
+      };
+      const a = await shoot(link, ["#spec", "#gen-spec"], run);
+      const b = await shoot(link, ["#spec", "#gen-spec"], run);
+      same(a, b, "Sounds Like Music");
+    });
+
+    test("Swim: half a minute into a one-minute piece on the zone plate", async () => {
+      const link = "swim.html#picture=zone-plate&minutes=1&at=30";
+      // Half way the static blends the third and fourth background pictures, made before the page is
+      // ready; the patch machine's two, made while it is open, come in after 80 % (Swim::expecting).
+      const settle = (page) => page.waitForFunction(() => /^0:30 of 1:00/.test(document.getElementById("clock").textContent));
+      const a = await shoot(link, ["#view"], settle);
+      const b = await shoot(link, ["#view"], settle);
+      same(a, b, "Swim");
+      const start = await shoot("swim.html#picture=zone-plate&minutes=1", ["#view"]);
+      assert.ok(!a[0].equals(start[0]), "another moment gives another frame");
+    });
+  });
+}
