@@ -3,8 +3,9 @@ import { licenceName, licenceUrl } from "./licences.js";
 import { parseAddress } from "./lib/address.js";
 import "./lib/site.js";
 import { byIds } from "./lib/page.js";
+import { roving } from "./lib/roving.js";
 
-const ui = byIds(["about", "tags", "count", "message", "items"]);
+const ui = byIds(["about", "tags", "more-tags", "count", "message", "items"]);
 /** Everything this page keeps between events. */
 const state = {
   kind: "", // the kind filter ("" for both)
@@ -113,7 +114,8 @@ function card(item) {
     el("dt", { textContent: "Licence" }), el("dd", {}, licence),
     el("dt", { textContent: "Credit" }), el("dd", { textContent: item.attribution }));
   const tags = el("ul", { className: "item-tags" }, ...item.tags.map((t) => el("li", {}, tagButton(t))));
-  tags.setAttribute("aria-label", "Tags");
+  tags.setAttribute("aria-label", "Tags (arrow keys move between them)");
+  roving(tags, "button.tag");
   const article = el("article", { className: `item ${item.kind}`, tabIndex: -1 }, media, heading, el("p", { className: "caption", textContent: item.caption }), tags, details);
   article.setAttribute("aria-labelledby", (heading.id = `title-${item.id}`));
   const li = el("li", {}, article);
@@ -131,6 +133,7 @@ function apply(fromUser = false) {
   }
   for (const b of document.querySelectorAll("button.kind")) b.setAttribute("aria-pressed", String(b.dataset.kind === state.kind));
   for (const b of document.querySelectorAll("button.tag")) b.setAttribute("aria-pressed", String(b.dataset.tag === state.tag));
+  state.resetTags?.();
   const pool = state.kind ? state.items.filter((i) => i.kind === state.kind).length : state.items.length;
   const what = state.kind === "image" ? "images" : state.kind === "sound" ? "sounds" : "items";
   ui.count.textContent = `Showing ${shown} of ${pool} ${what}${state.tag ? ` tagged “${state.tag}”` : ""}.`;
@@ -158,6 +161,18 @@ async function main() {
   for (const item of state.items) for (const t of item.tags) counts.set(t, (counts.get(t) ?? 0) + 1);
   const tagNames = [...counts.keys()].sort((a, b) => counts.get(b) - counts.get(a) || a.localeCompare(b));
   ui.tags.append(...tagNames.map((t) => tagButton(t, counts.get(t))));
+  state.resetTags = roving(ui.tags, "button.tag");
+  // The tag box shows its first rows; a button says how many there are and shows them all.
+  ui.moreTags.textContent = `Show all ${tagNames.length} tags`;
+  ui.moreTags.hidden = false;
+  const showAll = (all) => {
+    ui.tags.classList.toggle("all", all);
+    ui.moreTags.setAttribute("aria-expanded", String(all));
+    ui.moreTags.textContent = all ? "Show fewer tags" : `Show all ${tagNames.length} tags`;
+  };
+  ui.moreTags.addEventListener("click", () => showAll(!ui.tags.classList.contains("all")));
+  // A tag reached by the arrow keys below the fold opens the box, so that focus is never out of sight.
+  ui.tags.addEventListener("focusin", (e) => { if (e.target.offsetTop + e.target.offsetHeight > ui.tags.offsetTop + ui.tags.clientHeight) showAll(true); });
   for (const item of state.items) {
     const li = card(item);
     state.cards.set(item.id, li);

@@ -4,6 +4,7 @@
 import { Generator, sourceColour, randomSeed } from "../pkg/hypothetical.js";
 import { markCurrent } from "./lib/site.js";
 import { embedControls } from "./lib/embed.js";
+import { announce } from "./lib/announce.js";
 import { renderRecogniser, recogniserSentence } from "./lib/recogniser.js";
 import { checkSettings, samplerSettings } from "./lib/limits.js";
 import { expose } from "./lib/test-hooks.js";
@@ -239,8 +240,13 @@ function showStep(k) {
   const done = state.running === null && k === state.steps && ui.scrub.max == state.steps && state.lastInfo?.done;
   draw(ui.xt, done ? state.gen.frame(0, "result") : state.gen.frame(k, "xt"), edge);
   draw(ui.x0, state.gen.frame(k, "x0"), edge);
-  ui.xt.setAttribute("aria-label", done ? "The finished sample" : `x_t at step ${k}`);
-  ui.x0.setAttribute("aria-label", `The denoiser's guess at step ${k}`);
+  const bars = state.gen.recogniser(k, 3);
+  const reads = bars.map(({ tag, p }) => `“${tag}” ${p.toFixed(2)}`).join(", ");
+  const total = state.lastInfo?.total ?? state.steps;
+  ui.xt.setAttribute("aria-label", done
+    ? `The finished ${state.gen.edge} px picture for “${state.runSettings.tag}”; the recogniser reads ${reads}`
+    : `The sample x_t at step ${k} of ${total}, still part noise; the recogniser reads ${reads}`);
+  ui.x0.setAttribute("aria-label", `The denoiser's guess of the clean picture at step ${k} of ${total}`);
   ui.scrub.value = k;
   ui.stepOut.textContent = `${k} of ${state.lastInfo?.total ?? state.steps}${done ? " (finished)" : ""}`;
   const tag = state.runSettings.tag;
@@ -248,6 +254,7 @@ function showStep(k) {
   const history = state.gen.tagHistory(tag);
   ui.recogniserSentence.textContent = recogniserSentence(k, tag, history[k - 1] ?? 0, state.gen.tagPrior(tag));
   showProvenance(k);
+  announce(`Step ${k} of ${total}${done ? ", finished" : ""}. ${ui.recogniserSentence.textContent}`);
 }
 
 /**
@@ -331,8 +338,11 @@ async function generate(override = {}) {
   state.running = running;
   state.steps = 0;
   state.lastInfo = null;
+  // Generate disables itself: focus moves to Cancel (the next thing to do) rather than falling to the page.
+  const hadFocus = document.activeElement === ui.generate;
   ui.generate.disabled = true;
   ui.cancel.disabled = false;
+  if (hadFocus) ui.cancel.focus();
   ui.download.disabled = true;
   ui.scrub.disabled = true;
   ui.progress.max = info.steps;
@@ -386,6 +396,8 @@ async function generate(override = {}) {
   ui.progressText.textContent = cancelled ? `Cancelled after step ${state.steps}; scrub through what was made.`
     : failed ? `Stopped after step ${state.steps}.` : `Finished: ${state.steps} steps.`;
   ui.generate.disabled = false;
+  // Focus was on Cancel (moved there when the run began): it goes back to Generate, not to the page.
+  if (document.activeElement === ui.cancel) ui.generate.focus();
   ui.cancel.disabled = true;
   ui.download.disabled = state.steps === 0;
   ui.scrub.disabled = state.steps === 0;

@@ -8,6 +8,7 @@ import { parseAddress, writeAddressSoon } from "./lib/address.js";
 import { showBackend } from "./lib/backend.js";
 import "./lib/site.js";
 import { embedControls } from "./lib/embed.js";
+import { announce } from "./lib/announce.js";
 import { startScene, runPage } from "./lib/scene.js";
 
 const ui = byIds([
@@ -173,6 +174,7 @@ function updateReadout() {
   ui.spectrumSentence.textContent = state.scene.spectrumSentence(schedule, t);
   drawSpectrum(ui.spectrum, state.spectrum, mix, crossing);
   ui.view.setAttribute("aria-label", `${state.imageLabel} at timestep ${t}: ${ui.sentence.textContent}`);
+  announce(`t = ${t}. ${ui.sentence.textContent} ${ui.spectrumSentence.textContent}`);
 }
 
 function update() {

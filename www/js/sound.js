@@ -5,6 +5,7 @@ import { SoundScene, limiterCurve, soundConstants } from "../pkg/hypothetical.js
 import { Mix, buffer, SAMPLE_RATE, useSampleRate, expectedMix, renderOffline } from "./audio-graph.js";
 import "./lib/site.js";
 import { embedControls } from "./lib/embed.js";
+import { announce } from "./lib/announce.js";
 import { renderRecogniser } from "./lib/recogniser.js";
 import { checkSettings, samplerSettings } from "./lib/limits.js";
 import { expose } from "./lib/test-hooks.js";
@@ -211,10 +212,12 @@ function updateForward() {
   const t = currentT();
   const levels = state.scene.levels(t);
   ui.tOut.textContent = `t = ${t} · ᾱ = ${levels.alphaBar.toFixed(3)} · music ${(100 * levels.alphaBar).toFixed(0)}% of the power, noise ${(100 * (1 - levels.alphaBar)).toFixed(0)}%`;
+  ui.t.setAttribute("aria-valuetext", `t = ${t} of 1000: music ${(100 * levels.alphaBar).toFixed(0)}% of the power, noise ${(100 * (1 - levels.alphaBar)).toFixed(0)}%`);
   if (state.mix) state.mix.set(levels);
   const info = state.scene.spectrum(t);
   drawPower(info);
   ui.powerSentence.textContent = info.sentence;
+  announce(`t = ${t}: music ${(100 * levels.alphaBar).toFixed(0)}% of the power, noise ${(100 * (1 - levels.alphaBar)).toFixed(0)}%. ${info.sentence}`);
   // The picture costs a few ms: draw it at most once per frame.
   cancelAnimationFrame(state.tTimer);
   state.tTimer = requestAnimationFrame(() => {
@@ -493,8 +496,11 @@ async function generate() {
   state.rendered = new Map();
   state.resultSamples = null;
   state.steps = 0;
+  // Generate disables itself: focus moves to Cancel (the next thing to do) rather than falling to the page.
+  const hadFocus = document.activeElement === ui.generate;
   for (const b of [ui.generate, ui.playStep, ui.playResult, ui.download]) b.disabled = true;
   ui.cancel.disabled = false;
+  if (hadFocus) ui.cancel.focus();
   ui.scrub.disabled = true;
   ui.progress.max = info.steps;
   ui.progress.value = 0;
@@ -538,8 +544,11 @@ async function generate() {
   const estimate = state.run.estimate ? `; estimated at the start: about ${Math.max(1, Math.round(state.run.estimate))} s` : "";
   ui.perf.textContent = `${describeStepTimes(state.timings.steps.slice(-state.steps), performance.now() - started)}${workers}${estimate}.`;
   ui.generate.disabled = false;
+  // Focus was on Cancel (moved there when the run began): it goes back to Generate, not to the page.
+  if (document.activeElement === ui.cancel) ui.generate.focus();
   ui.cancel.disabled = true;
   ui.scrub.disabled = state.steps === 0;
+  announce(ui.progressText.textContent, { now: true });
   ui.playStep.disabled = state.steps === 0;
   if (!cancelled && state.steps > 0) {
     try {

@@ -10,6 +10,10 @@
 //   { kind: "text" }                 any string (the page checks it against its own lists)
 
 const PLAIN_NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+/** The longest text value an address may carry (characters); no name of ours comes close. */
+const MAX_TEXT = 200;
+/** A value as a correction quotes it: at most 40 characters (a 100 KB value is not echoed back). */
+const quote = (raw) => (raw.length > 40 ? `${raw.slice(0, 40)}…` : raw);
 
 /** Reads `hash` (with or without "#") against `schema`: `{ values, corrections }`. */
 export function parseAddress(hash, schema) {
@@ -19,21 +23,25 @@ export function parseAddress(hash, schema) {
   for (const [key, raw] of params.entries()) {
     if (!Object.hasOwn(schema, key)) continue;
     const field = schema[key];
-    if (field.kind === "text") { values[key] = raw; continue; }
+    if (field.kind === "text") {
+      if (raw.length <= MAX_TEXT) values[key] = raw;
+      else corrections.push(`“${key}=${quote(raw)}” is longer than ${MAX_TEXT} characters; it was ignored.`);
+      continue;
+    }
     if (field.kind === "choice") {
       if (field.values.includes(raw)) values[key] = raw;
-      else corrections.push(`“${key}=${raw}” is not one of ${field.values.join(", ")}; it was ignored.`);
+      else corrections.push(`“${key}=${quote(raw)}” is not one of ${field.values.join(", ")}; it was ignored.`);
       continue;
     }
     const n = PLAIN_NUMBER.test(raw.trim()) ? Number(raw) : Number.NaN;
     if (!Number.isFinite(n)) {
-      corrections.push(`“${key}=${raw}” is not a finite number; it was ignored.`);
+      corrections.push(`“${key}=${quote(raw)}” is not a finite number; it was ignored.`);
       continue;
     }
     let v = field.kind === "int" ? Math.round(n) : n;
-    if (v !== n) corrections.push(`“${key}=${raw}” is not a whole number; ${v} is used.`);
+    if (v !== n) corrections.push(`“${key}=${quote(raw)}” is not a whole number; ${v} is used.`);
     const clamped = Math.min(Math.max(v, field.min), field.max);
-    if (clamped !== v) corrections.push(`“${key}=${raw}” is outside ${field.min}…${field.max}; ${clamped} is used.`);
+    if (clamped !== v) corrections.push(`“${key}=${quote(raw)}” is outside ${field.min}…${field.max}; ${clamped} is used.`);
     v = clamped;
     values[key] = v;
   }

@@ -39,11 +39,22 @@ export async function chooseBackend(search = location.search) {
 /** Shows the backend in the page header: `scene.backend` ("gpu"/"cpu") and its detail. */
 export function showBackend(element, scene, choice) {
   const kind = scene.backend === "gpu" ? "gpu" : "cpu";
+  say(element, kind, kind === "cpu" && choice && !choice.preferGpu
+    ? `CPU (WebAssembly): ${choice.why}`
+    : scene.backendDetail);
+}
+
+/**
+ * Writes the status line, only when its words change: it is a polite live
+ * region, and rewriting it with the same words at every frame made a screen
+ * reader announce it again each time (60 announcements for 20 key presses).
+ */
+function say(element, kind, text) {
   element.dataset.kind = kind;
   document.documentElement.dataset.backend = kind;
-  element.textContent = kind === "cpu" && choice && !choice.preferGpu
-    ? `CPU (WebAssembly): ${choice.why}`
-    : scene.backendDetail;
+  if (element.dataset.said === text) return;
+  element.dataset.said = text;
+  element.textContent = text;
   markTerm(element, "adapter", "adapter");
 }
 
@@ -52,13 +63,9 @@ export function showBackend(element, scene, choice) {
  * says which path the scenes will take on this device, and why.
  */
 export function showChoice(element, choice) {
-  const kind = choice.preferGpu ? "gpu" : "cpu";
-  element.dataset.kind = kind;
-  document.documentElement.dataset.backend = kind;
-  element.textContent = choice.preferGpu
+  say(element, choice.preferGpu ? "gpu" : "cpu", choice.preferGpu
     ? "WebGPU: the scenes compute on this device's graphics processor where they can"
-    : `CPU (WebAssembly): ${choice.why}`;
-  markTerm(element, "adapter", "adapter");
+    : `CPU (WebAssembly): ${choice.why}`);
 }
 
 /** Keeps the address's query (?cpu, ?gpu, ?test) on the links between the project's pages. */

@@ -1,0 +1,159 @@
+// Accessibility: axe-core (npm, served from the site's own origin so that the
+// pages' Content Security Policy stays on) on every page, in every mode (the
+// public site, the kiosk, a host's frame), and in the states that matter
+// (after a generation, with a result playing, Swim under way): no violation
+// of the WCAG 2.0, 2.1 and 2.2 A and AA rules.
+import { describe, test, after } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { useBrowser } from "./harness.mjs";
+
+const AXE = readFileSync("node_modules/axe-core/axe.min.js", "utf8");
+const TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"];
+
+/** The pages, each with what to do before the check (a state that matters). */
+const CASES = [
+  { name: "front page", path: "" },
+  { name: "Dissolve, playing", path: "dissolve.html#image=zone-plate&t=300", act: (p) => p.click("#play") },
+  { name: "Recognize after a generation", path: "generate.html#scene=recognize&tag=flower&steps=10&size=32&seed=7", act: async (p) => {
+    await p.click("#generate");
+    await p.waitForSelector("html[data-generated]", { state: "attached", timeout: 300_000 });
+  } },
+  { name: "Ask for noise after asking all three", path: "generate.html#scene=noise&steps=10&size=32", act: async (p) => {
+    await p.click("#ask-all");
+    await p.waitForSelector("#answers figure[data-denoiser=patch][data-done=true]", { state: "attached", timeout: 600_000 });
+  } },
+  { name: "The average", path: "generate.html#scene=average" },
+  { name: "Sounds Like Music with the mix playing and a track generated", path: "sound.html#seconds=6&steps=10&denoiser=archive", act: async (p) => {
+    await p.click("#play-mix");
+    await p.waitForSelector("html[data-playing=mix]", { timeout: 60_000 });
+    await p.click("#generate");
+    await p.waitForSelector("html[data-generated]", { state: "attached", timeout: 300_000 });
+  } },
+  { name: "Swim under way", path: "swim.html#minutes=1", act: async (p) => {
+    await p.click("#start");
+    await p.waitForSelector("html[data-playing=true]", { timeout: 60_000 });
+  } },
+  { name: "Archive", path: "archive.html" },
+  { name: "companion", path: "companion.html" },
+];
+const MODES = [
+  { name: "site", query: "?cpu&test" },
+  { name: "kiosk", query: "?cpu&test&kiosk", only: ["front page", "Dissolve, playing", "Recognize after a generation", "Swim under way"] },
+  { name: "embed", query: "?cpu&test&embed", only: ["Dissolve, playing", "Sounds Like Music with the mix playing and a track generated", "Swim under way"] },
+];
+
+describe("Accessibility (axe-core, WCAG 2.2 A and AA)", () => {
+  const session = useBrowser({ viewport: { width: 1366, height: 768 }, args: ["--autoplay-policy=no-user-gesture-required"], files: { "/axe.min.js": AXE } });
+  after(() => assert.deepEqual(session.problems, []));
+
+  for (const mode of MODES) {
+    for (const c of CASES.filter((k) => !mode.only || mode.only.includes(k.name))) {
+      test(`${c.name} (${mode.name}) has no violation`, async () => {
+        const page = await session.fresh();
+        const [file, hash] = c.path.split("#");
+        await page.goto(`${session.origin}/${file}${mode.query}${hash ? `#${hash}` : ""}`);
+        await page.waitForSelector("html[data-ready=true]", { timeout: 120_000 });
+        if (c.act) await c.act(page);
+        await page.addScriptTag({ url: "/axe.min.js" });
+        const result = await page.evaluate((tags) => window.axe.run(document, { runOnly: { type: "tag", values: tags } }), TAGS);
+        const found = result.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}${v.nodes.length > 3 ? ` and ${v.nodes.length - 3} more` : ""}`);
+        assert.deepEqual(found, []);
+        assert.ok(result.passes.length > 10, "axe ran its rules");
+      });
+    }
+  }
+});
+
+// What axe cannot see, found with a keyboard and a log of the live regions.
+describe("Keyboard and live regions", () => {
+  const session = useBrowser({ viewport: { width: 1366, height: 768 } });
+  after(() => assert.deepEqual(session.problems, []));
+
+  /** Counts the changes of every live region on the page from now on (window.liveChanges). */
+  const logLiveRegions = (page) => page.evaluate(() => {
+    window.liveChanges = [];
+    // Every change inside a live region (one made later included), once per region per batch of changes.
+    const watch = new MutationObserver((records) => {
+      const regions = new Set();
+      for (const r of records) {
+        const region = (r.target.nodeType === 1 ? r.target : r.target.parentElement)?.closest("[aria-live], [role=status], [role=alert]");
+        if (region && region.getAttribute("aria-live") !== "off") regions.add(region);
+      }
+      for (const region of regions) window.liveChanges.push(`${region.id}: ${region.textContent.slice(0, 60)}`);
+    });
+    watch.observe(document.body, { childList: true, characterData: true, subtree: true });
+  });
+
+  test("20 arrow presses on Dissolve's slider make at most two announcements, and the status line is not rewritten", async () => {
+    const page = await session.fresh();
+    await page.goto(`${session.origin}/dissolve.html?cpu&test#image=zone-plate`);
+    await page.waitForSelector("html[data-ready=true]", { timeout: 120_000 });
+    await page.waitForTimeout(1000);
+    await logLiveRegions(page);
+    await page.focus("#t");
+    for (let i = 0; i < 20; i++) { await page.keyboard.press("ArrowRight"); await page.waitForTimeout(50); }
+    await page.waitForTimeout(1500);
+    const changes = await page.evaluate(() => window.liveChanges);
+    assert.ok(changes.length >= 1 && changes.length <= 2, changes.join("\n"));
+    assert.ok(changes.every((c) => c.startsWith("announce:")), changes.join("\n"));
+    const said = await page.textContent("#announce");
+    assert.match(said, /^t = 20\. /);
+    assert.equal(await page.getAttribute("#t", "aria-valuetext"), await page.$eval("#t", (t) => t.getAttribute("aria-valuetext")));
+    assert.match(await page.getAttribute("#t", "aria-valuetext"), /^t = 20 of 1000: picture \d+% of the power/);
+  });
+
+  test("Generate keeps focus in the form (Cancel while it runs, Generate after) and a 20-step run is announced a few times, the end included", async () => {
+    const page = await session.fresh();
+    await page.goto(`${session.origin}/generate.html?cpu&test#scene=recognize&tag=flower&denoiser=archive&steps=20&size=32&seed=7`);
+    await page.waitForSelector("html[data-ready=true]", { timeout: 120_000 });
+    await page.waitForTimeout(1000);
+    await logLiveRegions(page);
+    await page.focus("#generate");
+    const started = Date.now();
+    await page.keyboard.press("Enter");
+    await page.waitForFunction(() => document.activeElement?.id === "cancel" || document.documentElement.dataset.generated !== undefined);
+    await page.waitForSelector("html[data-generated]", { state: "attached", timeout: 300_000 });
+    await page.waitForTimeout(1500);
+    const seconds = (Date.now() - started) / 1000;
+    assert.equal(await page.evaluate(() => document.activeElement?.id), "generate", "focus is back on Generate, not on the page");
+    const changes = (await page.evaluate(() => window.liveChanges)).filter((c) => c.startsWith("announce:"));
+    assert.ok(changes.length >= 1 && changes.length <= 2 + seconds / 3, `${changes.length} announcements in ${seconds.toFixed(1)} s:\n${changes.join("\n")}`);
+    assert.match(await page.textContent("#announce"), /^Step 20 of 20, finished\. /);
+    assert.match(await page.getAttribute("#xt", "aria-label"), /^The finished 32 px picture for “flower”; the recogniser reads “/);
+  });
+
+  test("the archive's tag box is one tab stop (arrow keys move inside it), says how many tags it holds, and the first item comes soon", async () => {
+    const page = await session.fresh();
+    await page.goto(`${session.origin}/archive.html?cpu&test`);
+    await page.waitForSelector("html[data-ready=true]", { timeout: 120_000 });
+    const stops = await page.evaluate(() => {
+      const focusable = [...document.querySelectorAll("a[href], button, input, select, textarea, summary, [tabindex]")]
+        .filter((e) => e.tabIndex >= 0 && !e.disabled && e.getClientRects().length > 0);
+      const first = document.querySelector("#items > li");
+      return { total: focusable.length, before: focusable.filter((e) => first.compareDocumentPosition(e) & Node.DOCUMENT_POSITION_PRECEDING).length };
+    });
+    assert.ok(stops.before <= 15, `${stops.before} tab stops before the first item`);
+    assert.ok(stops.total <= 320, `${stops.total} tab stops in all`);
+    assert.match(await page.textContent("#more-tags"), /^Show all \d+ tags$/);
+    const first = await page.$eval("#tags button.tag", (b) => b.dataset.tag);
+    await page.focus(`#tags button.tag[data-tag="${first}"]`);
+    await page.keyboard.press("ArrowRight");
+    const second = await page.evaluate(() => document.activeElement.dataset.tag);
+    assert.notEqual(second, first);
+    await page.keyboard.press("End");
+    assert.equal(await page.getAttribute("#more-tags", "aria-expanded"), "true", "the last tag, out of sight, opened the box");
+    await page.keyboard.press("Enter");
+    await page.waitForFunction(() => /tagged/.test(document.getElementById("count").textContent));
+  });
+
+  test("Sounds Like Music's t slider says its value in words", async () => {
+    const page = await session.fresh();
+    await page.goto(`${session.origin}/sound.html?cpu&test#t=250`);
+    await page.waitForSelector("html[data-ready=true]", { timeout: 120_000 });
+    await page.waitForFunction(() => /^t = 250 of 1000: music \d+% of the power, noise \d+%$/.test(document.getElementById("t").getAttribute("aria-valuetext") ?? ""));
+    await page.focus("#t");
+    await page.keyboard.press("ArrowRight");
+    await page.waitForFunction(() => /^t = 251 of 1000/.test(document.getElementById("t").getAttribute("aria-valuetext")));
+  });
+});
