@@ -101,18 +101,21 @@ export function animatedGif() {
   ]);
 }
 
-/** A 16-bit PCM WAV of `seconds` of a 440 Hz tone, stereo at 44.1 kHz. */
-export function toneWav(seconds) {
+/**
+ * A 16-bit PCM WAV of `seconds` of a 440 Hz tone, stereo at 44.1 kHz, at
+ * `amplitude` (0: silence); its header may state another length (`statedSeconds`).
+ */
+export function toneWav(seconds, { amplitude = 8000, statedSeconds = seconds } = {}) {
   const rate = 44100, channels = 2, n = Math.round(seconds * rate);
   const data = Buffer.alloc(n * channels * 2);
   for (let i = 0; i < n; i++) {
-    const v = Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / rate));
+    const v = Math.round(amplitude * Math.sin((2 * Math.PI * 440 * i) / rate));
     for (let c = 0; c < channels; c++) data.writeInt16LE(v, (i * channels + c) * 2);
   }
   const head = Buffer.alloc(44);
   head.write("RIFF", 0); head.writeUInt32LE(36 + data.length, 4); head.write("WAVE", 8);
   head.write("fmt ", 12); head.writeUInt32LE(16, 16); head.writeUInt16LE(1, 20); head.writeUInt16LE(channels, 22);
   head.writeUInt32LE(rate, 24); head.writeUInt32LE(rate * channels * 2, 28); head.writeUInt16LE(channels * 2, 32); head.writeUInt16LE(16, 34);
-  head.write("data", 36); head.writeUInt32LE(data.length, 40);
+  head.write("data", 36); head.writeUInt32LE(Math.min(2 ** 32 - 1, Math.round(statedSeconds * rate) * channels * 2), 40);
   return Buffer.concat([head, data]);
 }

@@ -58,7 +58,10 @@ for (const config of CONFIGS) {
       const before = await page.textContent("#source-info");
       await page.evaluate(() => { document.getElementById("message").textContent = ""; });
       await page.setInputFiles("#file", { name, mimeType: type, buffer });
-      await page.waitForFunction((before) => document.getElementById("message").textContent !== "" || document.getElementById("source-info").textContent !== before, before, { timeout: 60_000 });
+      await page.waitForFunction((before) => {
+        const info = document.getElementById("source-info").textContent;
+        return !info.startsWith("Decoding") && (document.getElementById("message").textContent !== "" || info !== before);
+      }, before, { timeout: 60_000 });
       return { message: await page.textContent("#message"), info: await page.textContent("#source-info") };
     }
     async function generateAndWait() {
@@ -298,6 +301,13 @@ for (const config of CONFIGS) {
       assert.equal(r.info, label);
       r = await upload("empty.wav", "audio/wav", Buffer.alloc(0));
       assert.match(r.message, /“empty\.wav” is empty/);
+      assert.equal(r.info, label);
+      r = await upload("silence.wav", "audio/wav", toneWav(3, { amplitude: 0 }));
+      assert.match(r.message, /“silence\.wav” is silent \(no sample above −80 dBFS\): there is nothing to dissolve; keeping the current sound\./);
+      assert.equal(r.info, label);
+      // A header that says three hours is refused before anything is decoded.
+      r = await upload("three-hours.wav", "audio/wav", toneWav(1, { statedSeconds: 3 * 3600 }));
+      assert.match(r.message, /“three-hours\.wav” is 3:00:00 long; sounds up to an hour are read \(their first 10 minutes used\)\. Keeping the current sound\./);
       assert.equal(r.info, label);
       r = await upload("short.wav", "audio/wav", toneWav(1));
       assert.match(r.info, /short\.wav: 1\.0 s; shorter than the 5\.9 s window, so it was padded with 4\.9 s of silence\./);

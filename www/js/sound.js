@@ -11,7 +11,7 @@ import { checkSettings, samplerSettings } from "./lib/limits.js";
 import { expose } from "./lib/test-hooks.js";
 import { byIds, messenger, shortCredit, startSound } from "./lib/page.js";
 import { parseAddress, writeAddressSoon } from "./lib/address.js";
-import { decodeMono } from "./lib/decode.js";
+import { decodeMono, peak, statedDuration } from "./lib/decode.js";
 import { showBackend } from "./lib/backend.js";
 import { startScene, runPage } from "./lib/scene.js";
 import { sampleSteps, describeStepTimes } from "./lib/sampling.js";
@@ -110,7 +110,6 @@ async function playSamples(kind, samples, loop = false) {
 }
 
 const rms = (x) => Math.sqrt(x.reduce((a, v) => a + v * v, 0) / Math.max(1, x.length));
-const peak = (x) => x.reduce((a, v) => Math.max(a, Math.abs(v)), 0);
 
 // ---- drawing ----
 const PAD = { left: 52, top: 8, bottom: 40 };
@@ -228,11 +227,19 @@ function updateForward() {
   writeHash();
 }
 
-function sourceChanged(info) {
+/** The line that says what dissolves: its name, length, and the window or padding. */
+function updateSourceInfo() {
+  const info = state.sourceInfo;
+  if (!info) return;
   const bits = [`${info.label}: ${info.seconds.toFixed(1)} s`];
   if (info.padded > 0) bits.push(`shorter than the ${(state.sound.window / SAMPLE_RATE).toFixed(1)} s window, so it was padded with ${(info.padded / SAMPLE_RATE).toFixed(1)} s of silence`);
   else if (info.seconds > state.sound.window / SAMPLE_RATE + 0.05) bits.push(`the window starts at ${(info.start / SAMPLE_RATE).toFixed(1)} s`);
   ui.sourceInfo.textContent = bits.join("; ") + ".";
+}
+
+function sourceChanged(info) {
+  state.sourceInfo = info;
+  updateSourceInfo();
   if (state.mix) { state.mix.stop(); state.mix = null; }
   if (state.playing?.kind === "mix") stopAll();
   document.documentElement.dataset.source = info.label;
@@ -254,20 +261,46 @@ function useClip(id) {
   }
 }
 
+/** Below this peak (−80 dBFS) a window is silence: there is nothing to dissolve. */
+const SILENT_PEAK = 1e-4;
+/** The longest sound kept (seconds): its first ten minutes; the scene hears a 5.9 s window of it. */
+const MAX_SOURCE_SECONDS = 600;
+/** The longest file decoded at all (seconds, as its header states): the browser decodes a file whole. */
+const MAX_STATED_SECONDS = 3600;
+
+/**
+ * Makes the window of the decoded sound from `startSeconds` the one that
+ * dissolves. Only the window is copied into the core (not the whole sound,
+ * at every move of the start slider). A silent window is refused in words;
+ * the previous one stays. Returns whether the window was taken.
+ */
 function useDecoded(startSeconds = 0) {
-  const info = state.scene.setSource(state.decoded.samples, Math.round(startSeconds * SAMPLE_RATE), state.decoded.label);
-  const longer = state.decoded.samples.length > state.sound.window;
+  const { samples, label } = state.decoded;
+  const win = state.sound.window;
+  const start = Math.max(0, Math.min(Math.round(startSeconds * SAMPLE_RATE), samples.length - win));
+  const window = samples.subarray(start, start + win);
+  if (peak(window) < SILENT_PEAK) {
+    showMessage(samples.length > win
+      ? `The window of “${label}” from ${(start / SAMPLE_RATE).toFixed(1)} s is silent (no sample above −80 dBFS): there is nothing to dissolve there; choose another start.`
+      : `“${label}” is silent (no sample above −80 dBFS): there is nothing to dissolve; keeping the current sound.`);
+    return false;
+  }
+  const info = state.scene.setSource(window, 0, label);
+  Object.assign(info, { start, seconds: samples.length / SAMPLE_RATE });
+  const longer = samples.length > win;
   ui.startRow.hidden = !longer;
   if (longer) {
-    ui.start.max = ((state.decoded.samples.length - state.sound.window) / SAMPLE_RATE).toFixed(1);
-    ui.startOut.textContent = `${(info.start / SAMPLE_RATE).toFixed(1)} s`;
+    ui.start.max = ((samples.length - win) / SAMPLE_RATE).toFixed(1);
+    ui.startOut.textContent = `${(start / SAMPLE_RATE).toFixed(1)} s`;
   }
   ui.clip.value = "";
   sourceChanged(info);
+  return true;
 }
 
 // Any format the browser reads, decoded at 22,050 Hz and mixed to mono.
 const decode = (bytes) => decodeMono(bytes, SAMPLE_RATE);
+const hms = (s) => `${Math.floor(s / 3600)}:${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}:${String(Math.floor(s % 60)).padStart(2, "0")}`;
 
 async function loadFile(file) {
   if (!file) return;
@@ -275,18 +308,45 @@ async function loadFile(file) {
   showMessage("");
   if (file.size === 0) { showMessage(`“${file.name}” is empty; keeping the current sound.`); return; }
   if (file.size > MAX_FILE_BYTES) { showMessage(`“${file.name}” is ${(file.size / 1e6).toFixed(0)} MB; files up to 200 MB are read. Keeping the current sound.`); return; }
+  const bytes = await file.arrayBuffer();
+  const stated = statedDuration(bytes);
+  if (stated !== null && stated > MAX_STATED_SECONDS) {
+    showMessage(`“${file.name}” is ${hms(stated)} long; sounds up to an hour are read (their first ${MAX_SOURCE_SECONDS / 60} minutes used). Keeping the current sound.`);
+    return;
+  }
+  // Decoding has no progress of its own: say what is happening, and for how long.
+  const began = performance.now();
+  const saying = () => { ui.sourceInfo.textContent = `Decoding “${file.name}” (${(file.size / 1e6).toFixed(1)} MB)… ${((performance.now() - began) / 1000).toFixed(0)} s`; };
+  saying();
+  const ticking = setInterval(saying, 1000);
   let samples;
   try {
-    samples = await decode(await file.arrayBuffer());
+    samples = await decode(bytes);
   } catch {
     if (ticket !== state.sourceTicket) return;
-    showMessage(`“${file.name}” could not be decoded as sound by this browser; keeping the current sound.`);
+    showMessage(stated !== null && stated > 600
+      ? `“${file.name}” (${hms(stated)}) is too long for this browser's decoder; keeping the current sound.`
+      : `“${file.name}” could not be decoded as sound by this browser; keeping the current sound.`);
     return;
+  } finally {
+    clearInterval(ticking);
+    if (state.scene.sourceLabel && ticket === state.sourceTicket) updateSourceInfo();
   }
   if (ticket !== state.sourceTicket) return;
   if (samples.length === 0) { showMessage(`“${file.name}” holds no samples; keeping the current sound.`); return; }
+  let note = "";
+  if (samples.length > MAX_SOURCE_SECONDS * SAMPLE_RATE) {
+    note = `Only the first ${MAX_SOURCE_SECONDS / 60} minutes of “${file.name}” (${hms(samples.length / SAMPLE_RATE)}) are kept.`;
+    samples = samples.slice(0, MAX_SOURCE_SECONDS * SAMPLE_RATE);
+  }
+  const previous = state.decoded;
   state.decoded = { samples, label: file.name };
-  try { useDecoded(0); } catch (e) { showMessage(`“${file.name}”: ${e.message ?? e}; keeping the current sound.`); }
+  try {
+    if (useDecoded(0)) { if (note) showMessage(note, "note"); } else state.decoded = previous;
+  } catch (e) {
+    state.decoded = previous;
+    showMessage(`“${file.name}”: ${e.message ?? e}; keeping the current sound.`);
+  }
 }
 
 async function record() {
@@ -318,8 +378,9 @@ async function record() {
   ui.mic.disabled = false;
   try {
     const samples = await decode(await new Blob(chunks).arrayBuffer());
+    const previous = state.decoded;
     state.decoded = { samples, label: "your recording" };
-    useDecoded(0);
+    if (!useDecoded(0)) state.decoded = previous;
   } catch (e) {
     showMessage(`The recording could not be decoded (${e?.message ?? e}); keeping the current sound.`);
   }
@@ -666,7 +727,11 @@ function wire() {
   ui.clip.addEventListener("change", () => { if (ui.clip.value) useClip(ui.clip.value); });
   ui.file.addEventListener("change", () => loadFile(ui.file.files[0]));
   ui.mic.addEventListener("click", record);
-  ui.start.addEventListener("input", () => { if (state.decoded) useDecoded(Number(ui.start.value)); });
+  ui.start.addEventListener("input", () => {
+    if (!state.decoded) return;
+    showMessage("");
+    useDecoded(Number(ui.start.value));
+  });
   ui.t.addEventListener("input", updateForward);
   ui.playMix.addEventListener("click", playMix);
   ui.hearPicture.addEventListener("click", hearPicture);
