@@ -174,6 +174,26 @@ case "${1:-}" in
     say "browser timings (ms per frame at 512 × 512; ms per sampling step)"
     HYPOTHETICAL_BENCH=1 node --test --test-concurrency=1 --test-name-pattern='timing' tests/e2e/
     ;;
+  fuzz)
+    # cargo-fuzz (libFuzzer) on the Rust parsers, FUZZ_SECONDS each (default 600), seeded from the
+    # archive; then the shared address parser (JavaScript) for as long. A crash stops the run and
+    # leaves its input in fuzz/artifacts/TARGET/: fix it, then copy the input to fuzz/regressions/TARGET/.
+    setup_rust
+    command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+    seconds=${FUZZ_SECONDS:-600}
+    mkdir -p fuzz/corpus/manifest fuzz/corpus/wav fuzz/corpus/png
+    cp www/archive/manifest.json fuzz/corpus/manifest/
+    cp www/archive/images/128/*.png fuzz/corpus/png/
+    node -e "import('./tests/e2e/pictures.mjs').then((m) => { for (const s of [0.1, 1]) require('fs').writeFileSync('fuzz/corpus/wav/tone-' + s + '.wav', m.toneWav(s)); })"
+    for target in manifest wav png; do
+      say "fuzzing $target for $seconds s"
+      # Stable Rust: cargo-fuzz's nightly flags are allowed by RUSTC_BOOTSTRAP; no sanitizer (coverage only).
+      (cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run --release --sanitizer none "$target" -- \
+        -max_total_time="$seconds" -rss_limit_mb=2048 -max_len=1048576 -print_final_stats=1 2>&1 | tail -n 25)
+    done
+    say "fuzzing the address parser for $seconds s"
+    node tools/fuzz-address.mjs "$seconds"
+    ;;
   soak)
     setup_test_deps
     build_wasm
@@ -181,7 +201,7 @@ case "${1:-}" in
     node tools/soak.mjs "${2:-2000}" cpu
     ;;
   *)
-    echo "usage: ./build.sh serve | build | test | bench | soak [N] | archive" >&2
+    echo "usage: ./build.sh serve | build | test | bench | soak [N] | fuzz | archive" >&2
     exit 2
     ;;
 esac

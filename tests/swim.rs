@@ -114,7 +114,11 @@ fn backgrounds_still_being_made_keep_the_whole_pieces_timing_and_the_last_ready_
         .expecting(4);
     // Before the second picture's slot ends (τ < 1/3) the frames are the whole piece's.
     for tau in [0.0, 0.1, 0.2, 0.33] {
-        assert_eq!(early.frame(tau).data(), whole.frame(tau).data(), "τ = {tau}");
+        assert_eq!(
+            early.frame(tau).data(),
+            whole.frame(tau).data(),
+            "τ = {tau}"
+        );
     }
     // After it, the last picture ready holds, at unit variance, with no blend of a picture with itself.
     let held = early.background(0.8);

@@ -17,6 +17,10 @@ pub enum WavError {
     Unsupported { format: u16, bits: u16 },
     #[error("the WAV file is truncated")]
     Truncated,
+    #[error("the WAV file says its sample rate is 0 Hz")]
+    NoRate,
+    #[error("the WAV file holds samples that are not numbers (NaN or infinite)")]
+    NotFinite,
 }
 
 /// Mono samples in [−1, 1] and their rate.
@@ -50,19 +54,23 @@ pub fn read_wav(bytes: &[u8]) -> Result<Audio, WavError> {
         let id = &bytes[at..at + 4];
         let len = u32_at(bytes, at + 4)? as usize;
         let body = at + 8;
-        let end = (body + len).min(bytes.len());
+        let end = body.saturating_add(len).min(bytes.len());
         match id {
             b"fmt " => fmt = Some(&bytes[body..end]),
             b"data" => data = Some(&bytes[body..end]),
             _ => {}
         }
-        at = body + len + (len & 1);
+        // A length past the end (even one near 4 GiB on a 32-bit target) ends the walk.
+        at = body.saturating_add(len).saturating_add(len & 1);
     }
     let fmt = fmt.ok_or(WavError::Missing("fmt"))?;
     let data = data.ok_or(WavError::Missing("data"))?;
     let mut format = u16_at(fmt, 0)?;
     let channels = u16_at(fmt, 2)?.max(1) as usize;
     let sample_rate = u32_at(fmt, 4)?;
+    if sample_rate == 0 {
+        return Err(WavError::NoRate);
+    }
     let bits = u16_at(fmt, 14)?;
     if format == 0xFFFE {
         // WAVE_FORMAT_EXTENSIBLE: the sub-format GUID starts with the format code.
@@ -77,10 +85,13 @@ pub fn read_wav(bytes: &[u8]) -> Result<Audio, WavError> {
         _ => return Err(WavError::Unsupported { format, bits }),
     };
     let frame = width * channels;
-    let samples = data
+    let samples: Vec<f32> = data
         .chunks_exact(frame)
         .map(|f| f.chunks_exact(width).map(decode).sum::<f32>() / channels as f32)
         .collect();
+    if samples.iter().any(|v| !v.is_finite()) {
+        return Err(WavError::NotFinite);
+    }
     Ok(Audio {
         sample_rate,
         samples,
