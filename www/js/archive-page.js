@@ -142,6 +142,14 @@ function apply(fromUser = false) {
   if (fromUser) writeHash();
 }
 
+/** Whether an item of the manifest has what a card shows, in sensible sizes. */
+function usable(item) {
+  const text = (v, max) => typeof v === "string" && v.length > 0 && v.length <= max;
+  return item !== null && typeof item === "object"
+    && text(item.id, 100) && text(item.title, 300) && text(item.file, 300) && ["image", "sound"].includes(item.kind)
+    && Array.isArray(item.tags) && item.tags.length <= 30 && item.tags.every((t) => text(t, 60));
+}
+
 async function main() {
   const focusId = readHash();
   let manifest;
@@ -149,12 +157,16 @@ async function main() {
     const response = await fetch("archive/manifest.json");
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     manifest = await response.json();
+    if (!Array.isArray(manifest?.items)) throw new Error("it holds no list of items");
   } catch (err) {
     ui.count.textContent = "";
     ui.message.textContent = `The archive's list could not be loaded (${err?.message ?? err}). Reload the page to try again.`;
     return;
   }
-  state.items = manifest.items;
+  // An item the page cannot show whole (a field missing, mistyped or absurdly long) is left out, and said.
+  state.items = manifest.items.filter(usable);
+  const left = manifest.items.length - state.items.length;
+  if (left) state.itemNote = `${left} item${left === 1 ? "" : "s"} of the archive's list ${left === 1 ? "is" : "are"} incomplete or malformed and ${left === 1 ? "is" : "are"} not shown.`;
   const images = state.items.filter((i) => i.kind === "image").length;
   ui.about.textContent = `These ${images} images and ${state.items.length - images} sounds are the only examples the samplers know.`;
   const counts = new Map();
@@ -185,7 +197,7 @@ async function main() {
     });
   }
   const fromAddress = (focusId) => {
-    const notes = [...state.addressNotes];
+    const notes = [...(state.itemNote ? [state.itemNote] : []), ...state.addressNotes];
     if (state.tag && !counts.has(state.tag)) {
       notes.push(`No item is tagged “${state.tag}”; showing everything.`);
       state.tag = "";

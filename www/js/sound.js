@@ -279,6 +279,10 @@ function useDecoded(startSeconds = 0) {
   const win = state.sound.window;
   const start = Math.max(0, Math.min(Math.round(startSeconds * SAMPLE_RATE), samples.length - win));
   const window = samples.subarray(start, start + win);
+  if (!window.every(Number.isFinite)) {
+    showMessage(`“${label}” holds samples that are not numbers (NaN or infinite) where the scene would listen; keeping the current sound.`);
+    return false;
+  }
   if (peak(window) < SILENT_PEAK) {
     showMessage(samples.length > win
       ? `The window of “${label}” from ${(start / SAMPLE_RATE).toFixed(1)} s is silent (no sample above −80 dBFS): there is nothing to dissolve there; choose another start.`

@@ -15,7 +15,7 @@ import { applyLimits } from "./limits.js";
 export async function startScene({ ui, kind = null, create, timesKernels = kind !== null }) {
   await init();
   const manifestText = kind ? await (await fetch("archive/manifest.json")).text() : null;
-  const items = manifestText ? JSON.parse(manifestText).items.filter((i) => i.kind === kind) : [];
+  const items = manifestText ? manifestItems(manifestText).filter((i) => i.kind === kind) : [];
   // ?cpu and ?gpu force a path; otherwise a software adapter is not used.
   const choice = await chooseBackend();
   const limits = samplerLimits();
@@ -27,13 +27,22 @@ export async function startScene({ ui, kind = null, create, timesKernels = kind 
   return { engine, choice, items, manifestText, limits };
 }
 
+/** The archive's items from its list, or an error that says what is wrong with the list. */
+function manifestItems(text) {
+  let parsed;
+  try { parsed = JSON.parse(text); } catch (e) { throw new Error(`the archive's list (archive/manifest.json) is not valid JSON (${e.message})`); }
+  if (!Array.isArray(parsed?.items)) throw new Error("the archive's list (archive/manifest.json) holds no list of items");
+  return parsed.items;
+}
+
 /** Runs a page's `main`; on failure says so where the visitor looks, then marks the page ready. */
 export function runPage(main, { ui, showMessage }) {
   main()
     .then(() => { document.documentElement.dataset.ready = "true"; })
     .catch((e) => {
       console.error(e);
-      showMessage(`This scene could not start: ${e?.message ?? e}`, "error");
+      const why = String(e?.message ?? e);
+      showMessage(`This scene could not start: ${why.length > 300 ? `${why.slice(0, 300)}…` : why}. Reload the page to try again.`, "error");
       if (ui.backend) ui.backend.textContent = "Not running";
     });
 }
