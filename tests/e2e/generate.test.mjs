@@ -310,6 +310,18 @@ for (const config of CONFIGS) {
         await page.evaluate(() => { window.__generator.calibrate = false; });
       });
 
+      test("a GPU device lost in the middle of a run: the run finishes on the CPU, the same picture as a CPU run", async () => {
+        await open("scene=recognize&tag=flower&denoiser=archive&steps=20&seed=7&size=32");
+        await page.evaluate(() => { delete document.documentElement.dataset.generated; });
+        await page.click("#generate");
+        await page.waitForFunction(() => Number(document.getElementById("progress").value) >= 3, null, { timeout: 120_000 });
+        await page.evaluate(() => window.__generator.loseDevice());
+        await page.waitForSelector("html[data-generated]", { state: "attached", timeout: 300_000 });
+        assert.equal(await page.getAttribute("html", "data-generated"), "done", await page.textContent("#message"));
+        assert.equal(await page.getAttribute("#backend", "data-kind"), "cpu");
+        assert.match(await page.textContent("#progress-text"), /Finished: 20 steps/);
+      });
+
       test("after the GPU device is lost the header says the CPU", async () => {
         await open("scene=recognize&tag=flower&denoiser=archive&steps=10&seed=7&size=32");
         assert.equal(await page.getAttribute("#backend", "data-kind"), "gpu");

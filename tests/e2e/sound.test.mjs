@@ -335,6 +335,24 @@ for (const config of CONFIGS) {
       assert.match(await page.textContent("#source-info"), /^Chorale BWV 66\.6/);
     });
 
+    test("sound comes back after the system suspends or closes the audio context", async () => {
+      await open("clip=drums-breakbeat&t=100");
+      await page.click("#play-mix");
+      await page.waitForSelector("html[data-playing=mix]");
+      // Suspended from outside (another app took the device): the next play resumes it.
+      await page.evaluate(() => window.__sound.audio().suspend());
+      await page.click("#play-mix");
+      await page.click("#play-mix");
+      await page.waitForSelector("html[data-playing=mix]");
+      assert.equal(await page.evaluate(() => window.__sound.audio().state), "running");
+      // Closed (the audio service went away): the next play makes a new context.
+      const first = await page.evaluate(() => { window.__firstAudio = window.__sound.audio(); return window.__firstAudio.close().then(() => window.__firstAudio.state); });
+      assert.equal(first, "closed");
+      await page.click("#play-mix");
+      await page.waitForFunction(() => window.__sound.audio() !== window.__firstAudio && window.__sound.audio().state === "running" && document.documentElement.dataset.playing === "mix", null, { timeout: 30_000 });
+      await page.click("#stop");
+    });
+
     test("the microphone: a refusal gets clear words; a recording becomes the sound", async () => {
       await open("clip=drums-breakbeat&t=0");
       await page.evaluate(() => {
@@ -402,6 +420,17 @@ for (const config of CONFIGS) {
     });
 
     if (config.backend === "gpu") {
+      test("a GPU device lost in the middle of a run: the track is finished on the CPU", async () => {
+        await open("clip=techno-128-acid&tag=techno&denoiser=archive&steps=10&seed=2&seconds=6");
+        await page.evaluate(() => { delete document.documentElement.dataset.generated; });
+        await page.click("#generate");
+        await page.waitForFunction(() => Number(document.getElementById("progress").value) >= 2, null, { timeout: 120_000 });
+        await page.evaluate(() => window.__sound.scene.loseDevice());
+        await page.waitForSelector("html[data-generated]", { state: "attached", timeout: 300_000 });
+        assert.equal(await page.getAttribute("html", "data-generated"), "done", await page.textContent("#message"));
+        assert.equal(await page.getAttribute("#backend", "data-kind"), "cpu");
+      });
+
       test("after the GPU device is lost the header says the CPU", async () => {
         await open("clip=techno-128-acid&tag=techno&denoiser=archive&steps=10&seed=2");
         assert.equal(await page.getAttribute("#backend", "data-kind"), "gpu");

@@ -62,6 +62,15 @@ for (const config of CONFIGS) {
       assert.ok(queued > now + 0.2, `sound queued until ${queued.toFixed(2)} s at ${now.toFixed(2)} s`);
     });
 
+    test("a closed audio context stops the piece where it was, and Start begins again with a new one", async () => {
+      await page.evaluate(() => window.__swim.state.audio.close());
+      await page.waitForSelector("html[data-playing=false]");
+      assert.match(await page.textContent("#status"), /The browser closed its sound/);
+      await page.click("#start");
+      await page.waitForSelector("html[data-playing=true]", { timeout: 60_000 });
+      assert.equal(await page.evaluate(() => window.__swim.state.audio.state), "running");
+    });
+
     test("plays the visitor's own sound, and a file that is not a sound leaves the choice as it was", async () => {
       page = await session.fresh();
       await page.goto(`${origin}/swim.html${config.query}#minutes=1`);

@@ -64,8 +64,23 @@ const showMessage = messenger(ui.message, "error");
 
 // ---- sound only after a gesture ----
 async function enableSound() {
+  // A context the browser or the system closed (a device change, a crash of the audio service) is made anew.
+  if (state.audio?.state === "closed") {
+    stopAll();
+    state.mix = null;
+    state.audio = null;
+  }
   if (!state.audio) {
     state.audio = new AudioContext();
+    const audio = state.audio;
+    audio.addEventListener("statechange", () => {
+      if (audio.state !== "closed" || state.audio !== audio) return;
+      stopAll();
+      ui.enableSound.setAttribute("aria-pressed", "false");
+      ui.enableSound.textContent = "Tap to enable sound";
+      ui.soundState.textContent = "The browser closed its sound; a tap on any play button starts it again.";
+      document.documentElement.dataset.audio = "off";
+    });
     state.master = new GainNode(state.audio, { gain: Number(ui.volume.value) });
     state.master.connect(state.audio.destination);
   }
@@ -91,7 +106,7 @@ function setPlaying(kind, node) {
 }
 
 function stopAll() {
-  if (state.mix) state.mix.stop();
+  try { state.mix?.stop(); } catch { /* its context is gone */ }
   if (state.playing?.node && state.playing.kind !== "mix") {
     try { state.playing.node.stop(); } catch { /* already stopped */ }
   }
@@ -777,6 +792,7 @@ async function main() {
   state.noise = state.scene.noise(SEED);
   expose("__sound", {
     scene: state.scene, items: state.items, lastPlayed: null, timings: state.timings,
+    audio: () => state.audio,
     offline: async (t, seconds) => {
       const levels = state.scene.levels(t);
       const clip = state.scene.sourceSamples();

@@ -151,7 +151,14 @@ async function chosenSound() {
 
 async function start() {
   showMessage("");
-  state.audio ??= new AudioContext({ sampleRate: RATE });
+  // A context the browser or the system closed is made anew.
+  if (!state.audio || state.audio.state === "closed") {
+    const audio = new AudioContext({ sampleRate: RATE });
+    audio.addEventListener("statechange", () => {
+      if (audio.state === "closed" && state.audio === audio && state.player) stop("The browser closed its sound; Start begins again from here.");
+    });
+    state.audio = audio;
+  }
   const sound = await startSound(state.audio);
   const { title, samples } = await chosenSound();
   ui.status.textContent = `Slowing “${title}” to ${clock(duration())}…`;
