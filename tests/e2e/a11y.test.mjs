@@ -147,6 +147,26 @@ describe("Keyboard and live regions", () => {
     await page.waitForFunction(() => /tagged/.test(document.getElementById("count").textContent));
   });
 
+  test("the keys each scene documents do what it says: Space plays and pauses Dissolve, Escape cancels a sound run", async () => {
+    const page = await session.fresh();
+    await page.goto(`${session.origin}/dissolve.html?cpu&test#image=zone-plate`);
+    await page.waitForSelector("html[data-ready=true]", { timeout: 120_000 });
+    assert.match(await page.textContent("footer .keys"), /Space plays and pauses/);
+    await page.evaluate(() => document.activeElement?.blur());
+    await page.keyboard.press("Space");
+    assert.equal(await page.getAttribute("#play", "aria-pressed"), "true");
+    await page.keyboard.press("Space");
+    assert.equal(await page.getAttribute("#play", "aria-pressed"), "false");
+    await page.goto(`${session.origin}/sound.html?cpu&test#tag=techno&denoiser=patch&seconds=12&steps=40`);
+    await page.waitForSelector("html[data-ready=true]", { timeout: 120_000 });
+    assert.match(await page.textContent("footer .keys"), /Escape cancels a run/);
+    await page.click("#generate");
+    await page.waitForFunction(() => Number(document.getElementById("progress").value) >= 1, null, { timeout: 120_000 });
+    await page.keyboard.press("Escape");
+    await page.waitForSelector("html[data-generated]", { state: "attached", timeout: 300_000 });
+    assert.match(await page.textContent("#progress-text"), /^Cancelled after step \d+ of 40\./);
+  });
+
   test("Sounds Like Music's t slider says its value in words", async () => {
     const page = await session.fresh();
     await page.goto(`${session.origin}/sound.html?cpu&test#t=250`);

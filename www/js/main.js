@@ -312,6 +312,10 @@ function wireControls() {
   });
   ui.play.addEventListener("click", () => setPlaying(!state.playing));
   embedControls({ play: () => setPlaying(true), pause: () => setPlaying(false) });
+  // Space plays and pauses when no control has the focus (a focused control keeps its own Space).
+  addEventListener("keydown", (e) => {
+    if (e.key === " " && e.target === document.body) { e.preventDefault(); setPlaying(!state.playing); }
+  });
   ui.schedule.addEventListener("change", () => {
     state.schedule = ui.schedule.value;
     update();

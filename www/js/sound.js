@@ -764,6 +764,11 @@ function wire() {
   ui.download.addEventListener("click", download);
   // A host page's play and pause (lib/embed.js): the mix at the current t, and stop.
   embedControls({ play: playMix, pause: stopAll });
+  // Escape cancels a run; Space plays and stops the mix when no control has the focus.
+  addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && state.run && !state.run.cancelled) state.run.cancelled = true;
+    else if (e.key === " " && e.target === document.body) { e.preventDefault(); playMix(); }
+  });
   for (const [input, out, digits] of [[ui.guidance, ui.guidanceOut, 1], [ui.temperature, ui.temperatureOut, 1], [ui.mix, ui.mixOut, 2], [ui.rigidity, ui.rigidityOut, 1]]) {
     input.addEventListener("input", () => { out.textContent = Number(input.value).toFixed(digits); });
   }
