@@ -167,6 +167,89 @@ describe("Keyboard and live regions", () => {
     assert.match(await page.textContent("#progress-text"), /^Cancelled after step \d+ of 40\./);
   });
 
+  test("forced colours keep the meters and bars filled and the controls edged; more contrast brightens the muted text", async () => {
+    const page = await session.fresh();
+    await page.emulateMedia({ forcedColors: "active" });
+    await page.goto(`${session.origin}/dissolve.html?cpu&test#image=zone-plate&t=400`);
+    await page.waitForSelector("html[data-ready=true]", { timeout: 120_000 });
+    const look = await page.evaluate(() => ({
+      fill: getComputedStyle(document.querySelector(".fill.signal")).backgroundColor,
+      play: getComputedStyle(document.getElementById("play")).borderTopStyle,
+    }));
+    assert.notEqual(look.fill, "rgba(0, 0, 0, 0)", "the meter keeps its fill");
+    assert.equal(look.play, "solid");
+    await page.emulateMedia({ forcedColors: "none", contrast: "more" });
+    assert.equal(await page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue("--muted").trim()), "#e4e2dc");
+  });
+
+  /**
+   * Counts flashes (WCAG 2.3.1's general flash: a pair of opposing changes in
+   * relative luminance of 0.1 or more) in the most crowded second of what
+   * `canvas` showed at every animation frame while `act` ran: the mean
+   * relative luminance of the whole canvas, sampled in the page.
+   */
+  async function flashesPerSecond(page, canvas, act) {
+    await page.evaluate((sel) => {
+      window.luma = [];
+      const lin = (c) => (c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
+      const probe = document.createElement("canvas");
+      const g = probe.getContext("2d", { willReadFrequently: true });
+      const tick = (t) => {
+        const c = document.querySelector(sel);
+        probe.width = 32; probe.height = 32;
+        g.drawImage(c, 0, 0, 32, 32);
+        const d = g.getImageData(0, 0, 32, 32).data;
+        let y = 0;
+        for (let i = 0; i < d.length; i += 4) y += 0.2126 * lin(d[i] / 255) + 0.7152 * lin(d[i + 1] / 255) + 0.0722 * lin(d[i + 2] / 255);
+        window.luma.push([t, y / 1024]);
+        window.lumaFrame = requestAnimationFrame(tick);
+      };
+      window.lumaFrame = requestAnimationFrame(tick);
+    }, canvas);
+    await act();
+    const series = await page.evaluate(() => { cancelAnimationFrame(window.lumaFrame); return window.luma; });
+    // Turning points that differ by 0.1 or more from the last one, in alternating directions.
+    const changes = [];
+    let ref = series[0]?.[1] ?? 0, dir = 0;
+    for (const [t, y] of series) {
+      const d = y - ref;
+      if (Math.abs(d) >= 0.1 && Math.sign(d) !== dir) { changes.push(t); dir = Math.sign(d); ref = y; }
+      else if (Math.sign(d) === dir && Math.abs(y - ref) > 0) ref = dir > 0 ? Math.max(ref, y) : Math.min(ref, y);
+    }
+    let most = 0;
+    for (let i = 0; i < changes.length; i++) most = Math.max(most, changes.filter((t) => t >= changes[i] && t < changes[i] + 1000).length / 2);
+    return { most, frames: series.length };
+  }
+
+  test("nothing flashes more than three times a second: a DDPM run shown step by step, Dissolve playing (and the count can fail)", async () => {
+    const page = await session.fresh();
+    // The counter's own check: a canvas that alternates black and white at every frame flashes far more than 3 times.
+    await page.goto(`${session.origin}/dissolve.html?cpu&test`);
+    await page.waitForSelector("html[data-ready=true]", { timeout: 120_000 });
+    await page.evaluate(() => {
+      const c = Object.assign(document.createElement("canvas"), { id: "strobe", width: 8, height: 8 });
+      document.body.append(c);
+      let k = 0;
+      const g = c.getContext("2d");
+      window.strobe = setInterval(() => { g.fillStyle = k++ % 2 ? "#fff" : "#000"; g.fillRect(0, 0, 8, 8); }, 50);
+    });
+    const strobe = await flashesPerSecond(page, "#strobe", () => page.waitForTimeout(1500));
+    await page.evaluate(() => clearInterval(window.strobe));
+    assert.ok(strobe.most > 3, `a strobe counted ${strobe.most}`);
+    await page.goto(`${session.origin}/generate.html?cpu&test#scene=recognize&tag=flower&denoiser=gaussian&method=ddpm&steps=60&size=32&seed=3`);
+    await page.waitForSelector("html[data-ready=true]", { timeout: 120_000 });
+    const ddpm = await flashesPerSecond(page, "#xt", async () => {
+      await page.click("#generate");
+      await page.waitForSelector("html[data-generated]", { state: "attached", timeout: 300_000 });
+    });
+    assert.ok(ddpm.frames > 10 && ddpm.most <= 3, `DDPM: ${JSON.stringify(ddpm)}`);
+    await page.goto(`${session.origin}/dissolve.html?cpu&test#image=zone-plate`);
+    await page.waitForSelector("html[data-ready=true]", { timeout: 120_000 });
+    const play = await flashesPerSecond(page, "#view", async () => { await page.click("#play"); await page.waitForTimeout(5000); await page.click("#play"); });
+    assert.ok(play.frames > 10 && play.most <= 3, `Dissolve: ${JSON.stringify(play)}`);
+    console.log(`flashes in the most crowded second: DDPM run ${ddpm.most} (${ddpm.frames} frames), Dissolve playing ${play.most} (${play.frames} frames)`);
+  });
+
   test("Sounds Like Music's t slider says its value in words", async () => {
     const page = await session.fresh();
     await page.goto(`${session.origin}/sound.html?cpu&test#t=250`);
