@@ -9,6 +9,7 @@ import { describe, test, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { CONFIGS, useBrowser } from "./harness.mjs";
+import { testPicture, toneWav } from "./pictures.mjs";
 
 const { cases } = JSON.parse(readFileSync("tests/corpus/index.json", "utf8"));
 const of = (kind) => cases.filter((c) => c.kind === kind);
@@ -127,3 +128,56 @@ for (const config of CONFIGS) {
     });
   });
 }
+
+// Memory when a visitor uploads 100 pictures, then 100 sounds, in a row (CPU
+// path): the JS heap after a collection and the WebAssembly memory at the 10th
+// and the 100th upload. Bounded means the 100th is no larger than the 10th by
+// more than a little: nothing of the earlier uploads is kept.
+describe("Memory over 100 uploads (cpu-fallback)", () => {
+  const session = useBrowser({ viewport: { width: 1280, height: 900 } });
+  after(() => assert.deepEqual(session.problems, []));
+
+  async function meter(page) {
+    await page.addInitScript(() => {
+      window.__memories = [];
+      const instantiate = WebAssembly.instantiateStreaming;
+      WebAssembly.instantiateStreaming = async (...a) => {
+        const r = await instantiate(...a);
+        if (r.instance.exports.memory) window.__memories.push(r.instance.exports.memory);
+        return r;
+      };
+    });
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send("Performance.enable");
+    return async () => {
+      await cdp.send("HeapProfiler.collectGarbage");
+      const { metrics } = await cdp.send("Performance.getMetrics");
+      const heap = metrics.find((m) => m.name === "JSHeapUsedSize").value / 1048576;
+      const wasm = await page.evaluate(() => window.__memories.reduce((s, m) => s + m.buffer.byteLength, 0) / 1048576);
+      return { heap: +heap.toFixed(1), wasm: +wasm.toFixed(1) };
+    };
+  }
+
+  for (const [kind, path, input, make, done] of [
+    ["pictures", "dissolve.html?cpu&test#image=zone-plate", "#file", (k) => ({ name: `picture-${k}.png`, mimeType: "image/png", buffer: testPicture(640, 480).png }),
+      (page, k) => page.waitForFunction((n) => document.getElementById("credit").textContent.includes(`picture-${n}.png`), k, { timeout: 60_000 })],
+    ["sounds", "sound.html?cpu&test#clip=drums-breakbeat", "#file", (k) => ({ name: `sound-${k}.wav`, mimeType: "audio/wav", buffer: toneWav(20) }),
+      (page, k) => page.waitForFunction((n) => document.getElementById("source-info").textContent.startsWith(`sound-${n}.wav:`), k, { timeout: 60_000 })],
+  ]) {
+    test(`100 ${kind} in a row keep the JS heap and the WebAssembly memory bounded`, async () => {
+      const page = await session.fresh();
+      const read = await meter(page);
+      await page.goto(`${session.origin}/${path}`);
+      await page.waitForSelector("html[data-ready=true]", { timeout: 120_000 });
+      const at = {};
+      for (let k = 1; k <= 100; k++) {
+        await page.setInputFiles(input, make(k));
+        await done(page, k);
+        if (k === 10 || k === 100) at[k] = await read();
+      }
+      console.log(`100 ${kind}: JS heap ${at[10].heap} → ${at[100].heap} MiB, WebAssembly memory ${at[10].wasm} → ${at[100].wasm} MiB (10th → 100th upload)`);
+      assert.ok(at[100].heap <= at[10].heap * 1.25 + 2, `heap ${at[10].heap} → ${at[100].heap} MiB`);
+      assert.ok(at[100].wasm <= at[10].wasm + 2, `wasm ${at[10].wasm} → ${at[100].wasm} MiB`);
+    });
+  }
+});
