@@ -25,6 +25,13 @@ for (const config of CONFIGS) {
       assert.match(await page.textContent("#clock"), /^0:00 of 1:00/);
       assert.match(await page.getAttribute("#view", "aria-label"), /100% of the power is still the picture/);
       assert.match(await page.textContent("#credit"), /Eileen Collins/);
+      // The piece in words: a line for each tenth, the picture's share of the power falling to none.
+      const lines = await page.$$eval("#transcript li", (ls) => ls.map((l) => l.textContent));
+      assert.equal(lines.length, 11);
+      assert.match(lines[0], /^0:00: Eileen Collins, whole; Maple Leaf Rag \(opening\) begins, slowed by Paulstretch/);
+      const shares = lines.slice(1, 10).map((l) => Number(l.match(/: (\d+)% of the power is still the picture/)[1]));
+      assert.ok(shares.every((v, i) => i === 0 || v <= shares[i - 1]) && shares[0] > shares[8], shares.join(", "));
+      assert.match(lines[10], /^1:00: only static is left/);
     });
 
     test("Start plays the slowed sound and the picture goes under; seek and pause work", async () => {

@@ -12,7 +12,7 @@ import { decodeMono } from "./lib/decode.js";
 import "./lib/site.js";
 import { embedControls } from "./lib/embed.js";
 
-const ui = byIds(["view", "credit", "sound-credit", "seek", "clock", "start", "pause", "status", "message", "controls", "picture", "file", "sound", "sound-file", "minutes", "slow"]);
+const ui = byIds(["view", "transcript", "credit", "sound-credit", "seek", "clock", "start", "pause", "status", "message", "controls", "picture", "file", "sound", "sound-file", "minutes", "slow"]);
 const showMessage = messenger(ui.message, "note");
 /** The sound's rate: the archive's (22,050 Hz). */
 const RATE = 22_050;
@@ -55,6 +55,8 @@ const state = {
 };
 
 const duration = () => Number(ui.minutes.value) * 60;
+/** What the words of the piece depend on: they are written again when it changes. */
+const describeKey = () => [ui.picture.value, ui.sound.value, state.own?.name, ui.minutes.value, ui.slow.value, state.pictures?.backgroundCount()].join("|");
 const clock = (s) => `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, "0")}`;
 
 /**
@@ -79,6 +81,8 @@ function position() {
 function draw(seconds) {
   const tau = Math.min(1, seconds / duration());
   const rgba = state.pictures.frame(tau);
+  // The words follow the piece (after the frame: the piece is made on the first one).
+  if (ui.transcript.dataset.for !== describeKey()) { ui.transcript.dataset.for = describeKey(); describePiece(); }
   ui.view.getContext("2d").putImageData(new ImageData(rgba, 512, 512), 0, 0);
   const left = state.pictures.alphaBar(tau);
   ui.view.setAttribute("aria-label", `Swim at ${clock(seconds)}: ${Math.round(100 * left)}% of the power is still the picture, the rest the background's static`);
@@ -333,6 +337,37 @@ async function backgroundGenerator(manifestText) {
   }));
   state.pictures.expectBackgrounds(BACKGROUND.length);
   return gen;
+}
+
+const DENOISER_NAMES = { gaussian: "the Gaussian denoiser's", archive: "the archive denoiser's", patch: "the patch machine's" };
+
+/**
+ * The piece in words, a line for each tenth of it: the time, how much of the
+ * power is still the picture (the cosine schedule's ᾱ), whose static it is
+ * going into, and which moment of the sound is heard. For visitors who cannot
+ * see the picture, and for anyone who wants to know where it goes.
+ */
+function describePiece() {
+  if (!state.pictures || !state.items.length) return;
+  const picture = ui.picture.selectedOptions[0]?.text.replace(/ \(.*\)$/, "") ?? "your picture";
+  const item = state.items.find((i) => i.id === ui.sound.value);
+  const soundName = ui.sound.value === OWN ? state.own?.name ?? "your sound" : item?.title ?? "the sound";
+  const sourceSeconds = ui.sound.value === OWN ? (state.own?.samples.length ?? 0) / RATE : (item?.samples ?? 0) / (item?.sampleRate ?? RATE);
+  const how = ui.slow.value === "tape" ? "slowed as tape (every pitch lower by the same factor)" : "slowed by Paulstretch (its pitches kept, its time smeared)";
+  const rows = [];
+  for (let k = 0; k <= 10; k++) {
+    const tau = k / 10;
+    const left = Math.round(100 * state.pictures.alphaBar(tau));
+    const u = tau * (BACKGROUND.length - 1);
+    const j = Math.min(BACKGROUND.length - 2, Math.floor(u));
+    const into = u - j < 0.5 ? BACKGROUND[j][0] : BACKGROUND[j + 1][0];
+    const heard = sourceSeconds ? `, and the sound is at its ${(tau * sourceSeconds).toFixed(1)} s` : "";
+    const what = k === 0 ? `${picture}, whole; ${soundName} begins, ${how}`
+      : k === 10 ? `only static is left: ${DENOISER_NAMES[into]}; the sound ends`
+      : `${left}% of the power is still the picture, the rest ${DENOISER_NAMES[into]} static${heard}`;
+    rows.push(`${clock(tau * duration())}: ${what}.`);
+  }
+  ui.transcript.replaceChildren(...rows.map((r) => Object.assign(document.createElement("li"), { textContent: r })));
 }
 
 /** Sets the controls from the address (fields left out take their defaults), saying what it corrected. */
