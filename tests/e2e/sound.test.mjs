@@ -134,6 +134,7 @@ for (const config of CONFIGS) {
       await page.click("#play-mix");
       await page.waitForSelector("html[data-audio=on]");
       await page.waitForSelector("html[data-playing=mix]");
+      assert.match(await page.textContent("#sound-state"), /^Playing the waveform mix at t = \d+: levelled to −20 dBFS RMS and limited below 0\.95 of full scale/);
       assert.equal(await page.getAttribute("#play-mix", "aria-pressed"), "true");
       for (const t of [100, 400, 800, 300]) await setT(t);
       assert.equal(await page.getAttribute("html", "data-playing"), "mix");
@@ -192,6 +193,7 @@ for (const config of CONFIGS) {
       await page.uncheck("#loop");
       await page.click("#play-result");
       await page.waitForSelector("html[data-playing=result]");
+      assert.match(await page.textContent("#sound-state"), /^Playing the generated track: −?\d+\.\d dBFS RMS, peaks at −?\d+\.\d dBFS, at the volume control's \d+%\.$/);
       await page.click("#stop-gen");
       await shot("generated-techno");
 
@@ -273,6 +275,7 @@ for (const config of CONFIGS) {
       assert.ok(colours > 3, `${colours} colours in the strip`);
       await page.click("#play-result");
       await page.waitForSelector("html[data-playing=result]");
+      assert.match(await page.textContent("#sound-state"), /^Playing the generated track: −?\d+\.\d dBFS RMS, peaks at −?\d+\.\d dBFS, at the volume control's \d+%\.$/);
       const played = await page.evaluate(() => window.__sound.lastPlayed);
       assert.equal(played.length, Math.round(6 * 22050 / 256) * 256);
       assert.ok(played.rms > 0.05 && played.peak <= 0.95, JSON.stringify(played));

@@ -121,7 +121,21 @@ async function playSamples(kind, samples, loop = false) {
   node.connect(state.master);
   setPlaying(kind, node);
   node.start();
-  if (window.__sound) window.__sound.lastPlayed = { kind, length: samples.length, rms: rms(samples), peak: peak(samples) };
+  const level = { rms: rms(samples), peak: peak(samples) };
+  if (window.__sound) window.__sound.lastPlayed = { kind, length: samples.length, ...level };
+  sayPlaying(kind, level);
+}
+
+const dBFS = (v) => (v > 0 ? `${(20 * Math.log10(v)).toFixed(1).replace("-", "−")} dBFS` : "silence");
+const PLAYING = { picture: "the noised picture, turned back into sound", step: "this step's guess x̂0", result: "the generated track", mix: "the waveform mix" };
+/** Says what plays and how loud: measured on the samples played (the mix: its graph's fixed level). */
+function sayPlaying(kind, level) {
+  const what = PLAYING[kind.split("-")[0]] ?? kind;
+  const volume = `at the volume control's ${Math.round(100 * Number(ui.volume.value))}%`;
+  ui.soundState.textContent = level
+    ? `Playing ${what}: ${dBFS(level.rms)} RMS, peaks at ${dBFS(level.peak)}, ${volume}.`
+    : `Playing ${what} at t = ${currentT()}: levelled to −20 dBFS RMS and limited below 0.95 of full scale (−0.45 dBFS), ${volume}.`;
+  announce(ui.soundState.textContent, { now: true });
 }
 
 const rms = (x) => Math.sqrt(x.reduce((a, v) => a + v * v, 0) / Math.max(1, x.length));
@@ -413,6 +427,7 @@ async function playMix() {
   state.mix.set(state.scene.levels(currentT()), { glide: false });
   setPlaying("mix", null);
   state.mix.start({ loop: true });
+  sayPlaying("mix");
 }
 
 async function withRender(words, work) {
