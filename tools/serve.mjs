@@ -31,7 +31,8 @@ export const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; st
 
 /**
  * Serves `root`; `files` maps paths (e.g. "/embed.json") to contents served
- * instead, and `csp` replaces the policy, for tests (a host page of its own).
+ * instead (null: not found), and `csp` replaces the policy, for tests (a host
+ * page of its own).
  */
 export function serve(root, port = 8080, host = "127.0.0.1", { files = {}, csp = CSP } = {}) {
   const base = resolve(root);
@@ -43,6 +44,8 @@ export function serve(root, port = 8080, host = "127.0.0.1", { files = {}, csp =
         res.writeHead(403).end("forbidden");
         return;
       }
+      // A test's override of null stands for a file the server has lost (404).
+      if (Object.hasOwn(files, path) && files[path] === null) throw new Error("gone");
       if (!Object.hasOwn(files, path) && (await stat(file)).isDirectory()) file = join(file, "index.html");
       const body = Object.hasOwn(files, path) ? Buffer.from(files[path]) : await readFile(file);
       res.writeHead(200, {

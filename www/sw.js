@@ -18,6 +18,8 @@ self.addEventListener("install", (event) => {
     if (list.version !== VERSION) throw new Error(`precache.json is version ${list.version}, not ${VERSION}`);
     const cache = await caches.open(CACHE);
     await cache.addAll(list.files.map((f) => new Request(f, { cache: "reload" })));
+    // The list itself, so that the copy can be checked offline.
+    await cache.put("precache.json", new Response(JSON.stringify(list), { headers: { "content-type": "application/json" } }));
     await self.skipWaiting();
   })());
 });
@@ -56,6 +58,38 @@ self.addEventListener("fetch", (event) => {
     if (networkFirst) {
       try { return await fetch(request, { cache: "no-store" }); } catch { return (await cached()) ?? Response.error(); }
     }
-    return (await cached()) ?? fetch(request);
+    const hit = await cached();
+    if (hit) return hit;
+    // A file the copy has lost (storage pressure, a damaged profile): fetched, and put back.
+    const response = await fetch(request);
+    if (response.ok) await cache.put(new URL(request.url).pathname, response.clone());
+    return response;
+  })());
+});
+
+/**
+ * “check” from a kiosk page: lists the files of precache.json missing from
+ * the copy, fetches them again where the network allows, and answers with
+ * what is still missing, so that the kiosk can tell staff.
+ */
+self.addEventListener("message", (event) => {
+  if (event.data?.type !== "check") return;
+  event.waitUntil((async () => {
+    const cache = await caches.open(CACHE);
+    let files = [];
+    try { files = (await (await fetch("precache.json", { cache: "no-store" })).json()).files; } catch {
+      // Offline: the copy holds the list too.
+      files = (await (await cache.match("precache.json"))?.json())?.files ?? [];
+    }
+    const missing = [];
+    let repaired = 0;
+    for (const f of files) {
+      if (await cache.match(f, { ignoreSearch: true })) continue;
+      try {
+        await cache.add(new Request(f, { cache: "reload" }));
+        repaired += 1;
+      } catch { missing.push(f); }
+    }
+    event.source?.postMessage({ type: "checked", missing, repaired, files: files.length });
   })());
 });

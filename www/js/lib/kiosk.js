@@ -89,6 +89,8 @@ function heartbeat() {
  */
 async function registerOffline() {
   if (!("serviceWorker" in navigator)) return;
+  // Whatever worker is in charge (offline, the one already installed) checks the copy.
+  checkCopy();
   try {
     const { version } = await (await fetch("precache.json", { cache: "no-store" })).json();
     const registration = await navigator.serviceWorker.register(`sw.js?v=${version}`);
@@ -103,6 +105,29 @@ async function registerOffline() {
   } catch (e) {
     console.warn(`Hypothetical: the offline copy could not be set up (${e.message ?? e})`);
   }
+}
+
+/**
+ * Asks the worker whether the offline copy lacks any file (it fetches them
+ * again when it can) and, if some are still missing, tells staff on screen:
+ * offline, the scenes that need them would not start.
+ */
+async function checkCopy() {
+  const worker = (await navigator.serviceWorker.ready).active;
+  if (!worker) return;
+  navigator.serviceWorker.addEventListener("message", (event) => {
+    if (event.data?.type !== "checked") return;
+    const { missing, repaired } = event.data;
+    document.documentElement.dataset.kioskCopy = missing.length ? "incomplete" : "complete";
+    document.documentElement.dataset.kioskRepaired = String(repaired);
+    let note = document.getElementById("kiosk-copy");
+    if (!missing.length) { note?.remove(); return; }
+    note ??= Object.assign(document.createElement("p"), { id: "kiosk-copy", className: "kiosk-copy" });
+    note.setAttribute("role", "status");
+    note.textContent = `For staff: the offline copy lacks ${missing.length} file${missing.length === 1 ? "" : "s"} (${missing.slice(0, 3).join(", ")}${missing.length > 3 ? ", …" : ""}). Connect the kiosk to the network once and it repairs itself.`;
+    document.body.append(note);
+  });
+  worker.postMessage({ type: "check" });
 }
 
 function overlay() {
