@@ -185,14 +185,21 @@ case "${1:-}" in
     cp www/archive/manifest.json fuzz/corpus/manifest/
     cp www/archive/images/128/*.png fuzz/corpus/png/
     node -e "import('./tests/e2e/pictures.mjs').then((m) => { for (const s of [0.1, 1]) require('fs').writeFileSync('fuzz/corpus/wav/tone-' + s + '.wav', m.toneWav(s)); })"
-    for target in manifest wav png; do
+    crashed=()
+    for target in ${FUZZ_TARGETS:-manifest wav png}; do
       say "fuzzing $target for $seconds s"
       # Stable Rust: cargo-fuzz's nightly flags are allowed by RUSTC_BOOTSTRAP; no sanitizer (coverage only).
-      (cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run --release --sanitizer none "$target" -- \
-        -max_total_time="$seconds" -rss_limit_mb=2048 -max_len=1048576 -print_final_stats=1 2>&1 | tail -n 25)
+      # The log keeps the panic message; the summary shows the figures.
+      if (cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run --release --sanitizer none "$target" -- \
+        -max_total_time="$seconds" -rss_limit_mb=2048 -max_len=1048576 -print_final_stats=1 > "../target/fuzz-$target.log" 2>&1); then
+        grep -E '^Done|^stat::(number_of_executed_units|new_units_added|peak_rss_mb)' "target/fuzz-$target.log"
+      else
+        crashed+=("$target"); grep -E 'panicked|memory allocation|ERROR|Test unit written' "target/fuzz-$target.log" | head -n 5
+      fi
     done
     say "fuzzing the address parser for $seconds s"
-    node tools/fuzz-address.mjs "$seconds"
+    node tools/fuzz-address.mjs "$seconds" || crashed+=(address)
+    if [ ${#crashed[@]} -gt 0 ]; then echo "crashed: ${crashed[*]} (inputs in fuzz/artifacts/)"; exit 1; fi
     ;;
   soak)
     setup_test_deps

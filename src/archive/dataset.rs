@@ -34,17 +34,31 @@ pub enum DatasetError {
 }
 
 /// A decoded PNG in RGBA8.
+#[derive(Debug)]
 pub struct Rgba {
     pub width: u32,
     pub height: u32,
     pub bytes: Vec<u8>,
 }
 
+/// The most pixels a PNG may have (64 M, 8192 × 8192): the archive's largest
+/// has 512 × 512. Checked before the output buffer is allocated, because a
+/// header is free to claim 128 × 4,294,967,059 pixels (found by `./build.sh
+/// fuzz`: a 1.6 TB allocation, which aborts the process where memory is not
+/// overcommitted).
+pub const MAX_PNG_PIXELS: u64 = 1 << 26;
+
 /// Decodes an 8-bit PNG (grey, grey+alpha, RGB, RGBA or palette) to RGBA8.
 pub fn decode_png(bytes: &[u8]) -> Result<Rgba, String> {
     let mut decoder = png::Decoder::new(std::io::Cursor::new(bytes));
     decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
     let mut reader = decoder.read_info().map_err(|e| e.to_string())?;
+    let (w, h) = (reader.info().width, reader.info().height);
+    if u64::from(w) * u64::from(h) > MAX_PNG_PIXELS {
+        return Err(format!(
+            "the PNG claims {w} × {h} pixels, more than the {MAX_PNG_PIXELS} read"
+        ));
+    }
     let mut buf = vec![0; reader.output_buffer_size().ok_or("image too large")?];
     let info = reader.next_frame(&mut buf).map_err(|e| e.to_string())?;
     let (w, h) = (info.width, info.height);
