@@ -46,6 +46,17 @@ describe("Firefox ESR, CPU path", { skip: existsSync(FIREFOX) ? false : `${FIREF
     await page.goto(`${origin}/${path}`);
     return page;
   }
+  /**
+   * Waits until `fn(arg)`, evaluated in the page, is true: polled from here,
+   * because Puppeteer's waitForFunction needs eval in the page, which the
+   * site's Content Security Policy refuses in Firefox.
+   */
+  const until = async (page, fn, arg, timeout = 60_000) => {
+    for (const end = Date.now() + timeout; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) {
+      if (await page.evaluate(fn, arg)) return;
+    }
+    throw new Error(`waited ${timeout} ms for ${fn}`);
+  };
   const ready = (page, timeout = 120_000) => page.waitForSelector("html[data-ready=true]", { timeout });
   const finish = async (page, name) => {
     await page.screenshot({ path: `${SHOTS}/firefox-${name}.png` });
@@ -64,12 +75,12 @@ describe("Firefox ESR, CPU path", { skip: existsSync(FIREFOX) ? false : `${FIREF
   it("the front page says it computes on the CPU and every miniature draws frames", async () => {
     const page = await open("front", "?test");
     await ready(page);
-    await page.waitForFunction(() => /CPU/.test(document.getElementById("backend").textContent), { timeout: 60_000 });
+    await until(page, () => /CPU/.test(document.getElementById("backend").textContent), undefined, 60_000);
     const ids = await page.$$eval(".card[data-scene]", (cards) => cards.map((c) => c.dataset.scene));
     assert.ok(ids.length >= 7, `cards: ${ids}`);
     for (const id of ids) {
       await page.$eval(`.card[data-scene="${id}"]`, (c) => c.scrollIntoView());
-      await page.waitForFunction((i) => Number(document.querySelector(`.card[data-scene="${i}"]`).dataset.frames ?? 0) >= 1, { timeout: 60_000 }, id);
+      await until(page, (i) => Number(document.querySelector(`.card[data-scene="${i}"]`).dataset.frames ?? 0) >= 1, id, 60_000);
     }
     await finish(page, "front");
   });
@@ -78,10 +89,10 @@ describe("Firefox ESR, CPU path", { skip: existsSync(FIREFOX) ? false : `${FIREF
     const page = await open("dissolve", "dissolve.html?test#image=zone-plate&t=700");
     await ready(page);
     assert.equal(await page.$eval("#t", (s) => s.value), "700");
-    await page.waitForFunction(() => /CPU/.test(document.getElementById("backend").textContent));
+    await until(page, () => /CPU/.test(document.getElementById("backend").textContent));
     const noisy = await lumaStats(page, "canvas#view");
     await page.evaluate(() => { location.hash = "image=zone-plate&t=0"; });
-    await page.waitForFunction(() => document.getElementById("t").value === "0");
+    await until(page, () => document.getElementById("t").value === "0");
     await new Promise((r) => setTimeout(r, 500));
     const clean = await lumaStats(page, "canvas#view");
     assert.ok(Math.abs(noisy.mean - clean.mean) > 0.5 || Math.abs(noisy.sd - clean.sd) > 0.5, `t=700 ${JSON.stringify(noisy)} against t=0 ${JSON.stringify(clean)}`);
@@ -105,7 +116,7 @@ describe("Firefox ESR, CPU path", { skip: existsSync(FIREFOX) ? false : `${FIREF
     // Headless Firefox here has no sound output: its AudioContext never starts.
     // The page must say so and keep working; where sound starts, it plays.
     await page.click("#play-result");
-    await page.waitForFunction(() => document.documentElement.dataset.playing === "result" || document.documentElement.dataset.audio === "off", { timeout: 60_000 });
+    await until(page, () => document.documentElement.dataset.playing === "result" || document.documentElement.dataset.audio === "off", undefined, 60_000);
     if (await page.$eval("html", (h) => h.dataset.audio === "off")) {
       assert.match(await page.$eval("#sound-state", (e) => e.textContent), /did not start sound/);
     }
@@ -119,7 +130,7 @@ describe("Firefox ESR, CPU path", { skip: existsSync(FIREFOX) ? false : `${FIREF
     await page.click("#start");
     await page.waitForSelector("html[data-playing=true]", { timeout: 60_000 });
     const frames = await page.$eval("#view", (v) => Number(v.dataset.frames));
-    await page.waitForFunction((n) => Number(document.getElementById("view").dataset.frames) > n + 3, { timeout: 30_000 }, frames);
+    await until(page, (n) => Number(document.getElementById("view").dataset.frames) > n + 3, frames, 30_000);
     if (await page.$eval("html", (h) => h.dataset.sound === "off")) {
       assert.match(await page.$eval("#status", (e) => e.textContent), /Playing without sound: the browser did not start sound/);
     }
@@ -129,10 +140,10 @@ describe("Firefox ESR, CPU path", { skip: existsSync(FIREFOX) ? false : `${FIREF
 
   it("the Archive lists its credited items and the companion page its eight chapters", async () => {
     const archive = await open("archive", "archive.html?test");
-    await archive.waitForFunction(() => document.querySelectorAll("#items > li").length >= 50, { timeout: 60_000 });
+    await until(archive, () => document.querySelectorAll("#items > li").length >= 50, undefined, 60_000);
     await finish(archive, "archive");
     const companion = await open("companion", "companion.html?test");
-    await companion.waitForFunction(() => document.querySelectorAll("#chapters > li").length === 8, { timeout: 60_000 });
+    await until(companion, () => document.querySelectorAll("#chapters > li").length === 8, undefined, 60_000);
     await finish(companion, "companion");
   });
 
