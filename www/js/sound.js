@@ -349,7 +349,11 @@ async function loadFile(file) {
   }
   // Decoding has no progress of its own: say what is happening, and for how long.
   const began = performance.now();
-  const saying = () => { ui.sourceInfo.textContent = `Decoding “${file.name}” (${(file.size / 1e6).toFixed(1)} MB)… ${((performance.now() - began) / 1000).toFixed(0)} s`; };
+  const saying = () => {
+    // A later choice (a clip, another file) owns the line now.
+    if (ticket !== state.sourceTicket) { clearInterval(ticking); return; }
+    ui.sourceInfo.textContent = `Decoding “${file.name}” (${(file.size / 1e6).toFixed(1)} MB)… ${((performance.now() - began) / 1000).toFixed(0)} s`;
+  };
   saying();
   const ticking = setInterval(saying, 1000);
   let samples;
