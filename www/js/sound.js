@@ -342,6 +342,7 @@ async function loadFile(file) {
   if (file.size === 0) { showMessage(`“${file.name}” is empty; keeping the current sound.`); return; }
   if (file.size > MAX_FILE_BYTES) { showMessage(`“${file.name}” is ${(file.size / 1e6).toFixed(0)} MB; files up to 200 MB are read. Keeping the current sound.`); return; }
   const bytes = await file.arrayBuffer();
+  if (ticket !== state.sourceTicket) return;
   const stated = statedDuration(bytes);
   if (stated !== null && stated > MAX_STATED_SECONDS) {
     showMessage(`“${file.name}” is ${hms(stated)} long; sounds up to an hour are read (their first ${MAX_SOURCE_SECONDS / 60} minutes used). Keeping the current sound.`);
@@ -349,13 +350,14 @@ async function loadFile(file) {
   }
   // Decoding has no progress of its own: say what is happening, and for how long.
   const began = performance.now();
+  let ticking = 0;
   const saying = () => {
     // A later choice (a clip, another file) owns the line now.
     if (ticket !== state.sourceTicket) { clearInterval(ticking); return; }
     ui.sourceInfo.textContent = `Decoding “${file.name}” (${(file.size / 1e6).toFixed(1)} MB)… ${((performance.now() - began) / 1000).toFixed(0)} s`;
   };
+  ticking = setInterval(saying, 1000);
   saying();
-  const ticking = setInterval(saying, 1000);
   let samples;
   try {
     samples = await decode(bytes);
