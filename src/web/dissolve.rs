@@ -178,6 +178,7 @@ impl Dissolve {
                 if e.image.is_none() {
                     return Err(JsError::new("no image has been chosen yet").into());
                 }
+                super::checkpoint("a Dissolve frame");
                 if let Some(fresh) = e.recovered.take() {
                     e.detail = format!(
                         "{} (re-created after the device was lost)",

@@ -98,6 +98,7 @@ fn slot_of<S: Scene>(s: &mut S) -> &mut RunSlot {
 pub(crate) fn step_run<S: Scene>(inner: Rc<RefCell<S>>, slice_ms: f64) -> Promise {
     future_to_promise(async move {
         let mut run = TakenRun::take(&inner, slot_of::<S>).map_err(err)?;
+        checkpoint("a run's step");
         let mut report = run.step(&now_ms, slice_ms).await.map_err(err)?;
         if let Some(timing) = report.timing.take() {
             let decided = inner
@@ -121,6 +122,41 @@ pub(crate) fn step_run<S: Scene>(inner: Rc<RefCell<S>>, slice_ms: f64) -> Promis
 #[wasm_bindgen(start)]
 pub fn start() {
     console_error_panic_hook::set_once();
+}
+
+thread_local! {
+    /// Fault injection: how many more checkpoints pass before one panics
+    /// (`None`: never). Set only by [`inject_panic`].
+    static PANIC_AFTER: std::cell::Cell<Option<u32>> = const { std::cell::Cell::new(None) };
+}
+
+/// Fault injection for the browser tests (issue 14): the `after`-th next
+/// checkpoint panics, as a bug in the engine would. The checkpoints sit inside
+/// the scenes' work (a run's step, a Dissolve frame, a Swim frame), where a
+/// real panic would leave the engine mid-task; the panic traps (the wasm
+/// target aborts), and the page sees a `WebAssembly.RuntimeError`. A page calls
+/// this only from a test; it harms nothing but the page that calls it.
+#[wasm_bindgen(js_name = injectPanic)]
+pub fn inject_panic(after: u32) {
+    PANIC_AFTER.with(|c| c.set(Some(after)));
+}
+
+/// A place where an injected panic may happen (see [`inject_panic`]).
+pub(crate) fn checkpoint(place: &str) {
+    let fire = PANIC_AFTER.with(|c| match c.get() {
+        Some(0) => {
+            c.set(None);
+            true
+        }
+        Some(n) => {
+            c.set(Some(n - 1));
+            false
+        }
+        None => false,
+    });
+    if fire {
+        panic!("injected fault in {place} (a test of the page's recovery)");
+    }
 }
 
 pub(crate) fn err(msg: impl std::fmt::Display) -> JsError {

@@ -63,6 +63,7 @@ impl SwimPictures {
 
     /// The frame at position τ ∈ [0, 1] of the piece, as RGBA.
     pub fn frame(&mut self, tau: f64) -> Result<Uint8ClampedArray, JsError> {
+        super::checkpoint("a Swim frame");
         if self.swim.is_none() {
             let picture = self
                 .picture

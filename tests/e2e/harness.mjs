@@ -64,7 +64,9 @@ export function useBrowser({ args = [], files = {}, ...options } = {}) {
       const text = m.text();
       if (!session.expected.some(({ pattern }) => pattern.test(text))) session.problems.push(`console: ${text}`);
     });
-    page.on("pageerror", (e) => session.problems.push(`page error: ${e.message}`));
+    page.on("pageerror", (e) => {
+      if (!session.expected.some(({ pattern }) => pattern.test(e.message))) session.problems.push(`page error: ${e.message}`);
+    });
   };
   /**
    * A new tab for the next test, the previous one closed, so that a test that
@@ -78,8 +80,8 @@ export function useBrowser({ args = [], files = {}, ...options } = {}) {
     return session.page;
   };
   /**
-   * Declares a console error that a test causes on purpose, and why; it is
-   * not counted as a problem. Everything else is.
+   * Declares a console error or page error that a test causes on purpose,
+   * and why; it is not counted as a problem. Everything else is.
    */
   session.expect = (pattern, why) => { session.expected.push({ pattern, why }); };
   after(async () => {

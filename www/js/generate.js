@@ -13,6 +13,7 @@ import { parseAddress, writeAddress, own } from "./lib/address.js";
 import { showBackend } from "./lib/backend.js";
 import { startScene, runPage } from "./lib/scene.js";
 import { sampleSteps, describeStepTimes } from "./lib/sampling.js";
+import { FAULT_WORDS, recovered } from "./lib/fault.js";
 import { saveBytes } from "./lib/download.js";
 import { WorkerPool } from "./workers.js";
 
@@ -383,7 +384,16 @@ async function generate(override = {}) {
     });
   } catch (e) {
     failed = true;
-    showMessage(`Sampling stopped: ${e.message ?? e}`);
+    if (recovered(e)) {
+      // The run's pictures were in the engine that stopped: a new one takes the next run.
+      const gen = await state.remake();
+      await loadArchive(gen);
+      state.gen = gen;
+      state.steps = 0;
+      showMessage(`Sampling stopped: ${FAULT_WORDS}. A new engine has started: Generate again.`);
+    } else {
+      showMessage(`Sampling stopped: ${e.message ?? e}`);
+    }
   }
   const cancelled = state.running?.cancelled;
   const workers = running.workers;
@@ -434,18 +444,23 @@ function download() {
   saveBytes(state.gen.png(8), "image/png", `hypothetical-${s.denoiser}-${s.tag || "all"}-seed${s.seed}.png`);
 }
 
+/** Gives `gen` the archive's pictures. */
+async function loadArchive(gen) {
+  await Promise.all(state.items.map(async (item) => {
+    gen.addImage(item.id, new Uint8Array(await (await fetch(`archive/${item.file}`)).arrayBuffer()));
+  }));
+}
+
 async function main() {
   const started = await startScene({ ui, kind: "image", create: Generator.create });
   state.gen = started.engine;
+  state.remake = started.remake;
   state.choice = started.choice;
   state.limits = started.limits;
   state.items = started.items;
   expose("__generator", state.gen);
   expose("__workers", pool);
-  await Promise.all(state.items.map(async (item) => {
-    const bytes = new Uint8Array(await (await fetch(`archive/${item.file}`)).arrayBuffer());
-    state.gen.addImage(item.id, bytes);
-  }));
+  await loadArchive(state.gen);
   for (const { tag, count } of state.gen.tags()) {
     const o = document.createElement("option");
     o.value = tag;

@@ -14,6 +14,7 @@ import init, { Dissolve, Generator, SoundScene, SwimPictures, randomSeed, soundC
 import { loadBuiltin } from "./image-input.js";
 import { decodeMono } from "./lib/decode.js";
 import { messenger } from "./lib/page.js";
+import { onUnhandled } from "./lib/fault.js";
 import "./lib/site.js";
 
 const reducedMotion = matchMedia("(prefers-reduced-motion: reduce)");
@@ -201,6 +202,7 @@ function archiveThumbs(manifestText) {
 }
 
 async function main() {
+  onUnhandled((text) => note(text, "error"), document.getElementById("mini-note"), "The miniatures");
   await init();
   const manifestText = await (await fetch("archive/manifest.json")).text();
   archiveThumbs(manifestText);

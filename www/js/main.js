@@ -10,6 +10,7 @@ import "./lib/site.js";
 import { embedControls } from "./lib/embed.js";
 import { announce } from "./lib/announce.js";
 import { startScene, runPage } from "./lib/scene.js";
+import { FAULT_WORDS, race, recovered } from "./lib/fault.js";
 
 const ui = byIds([
   "view", "credit", "t", "t-out", "play", "schedule", "seed", "reseed", "backend", "signal", "noise",
@@ -26,6 +27,8 @@ const state = {
   // What is shown (kept in the address, but for the picture's label):
   t: 0, schedule: "cosine", seed: 7, image: null, imageLabel: "",
   scene: null, // the wasm Dissolve
+  remake: null, // makes a new one (after an engine fault)
+  picture: null, // the picture's pixels, to give a new one
   choice: null, // which path, and why (lib/backend.js)
   items: [], // the built-in pictures (manifest entries)
   spectrum: null, // the current picture's spectrum: fixed per picture, fetched once
@@ -104,7 +107,7 @@ async function pump() {
     const start = performance.now();
     const number = state.pictureNumber;
     try {
-      const rgba = await state.scene.render(t, schedule, seed);
+      const rgba = await race(state.scene.render(t, schedule, seed));
       // A new picture arrived while this frame was in flight: the loop draws it next.
       if (number !== state.pictureNumber) continue;
       const { width, height } = ui.view;
@@ -113,6 +116,11 @@ async function pump() {
       if (state.timings.length > 240) state.timings.shift();
       ui.view.dataset.rendered = `${image}|${t}|${schedule}|${seed}`;
     } catch (err) {
+      if (recovered(err)) {
+        await restartEngine();
+        showMessage(`A frame stopped: ${FAULT_WORDS}. A new engine has started with the same picture.`, "error");
+        continue;
+      }
       showMessage(`This frame could not be drawn: ${err?.message ?? err}`, "error");
     }
     updateBackend();
@@ -187,7 +195,18 @@ function update() {
 // Every picture choice takes a ticket; a slower, earlier choice that finishes
 // decoding after a later one is dropped, so the latest choice wins.
 
+/** After an engine fault (lib/fault.js): a new Dissolve with the picture it had, asked for the frame again. */
+async function restartEngine() {
+  state.scene = await state.remake();
+  if (state.picture) {
+    const { rgba, width, height } = state.picture;
+    state.scene.setImage(new Uint8Array(rgba.buffer, rgba.byteOffset, rgba.byteLength), width, height);
+  }
+  state.wanted = true;
+}
+
 function useImage({ rgba, width, height }, id, label, credit) {
+  state.picture = { rgba, width, height };
   state.scene.setImage(new Uint8Array(rgba.buffer, rgba.byteOffset, rgba.byteLength), width, height);
   state.spectrum = state.scene.spectrum();
   state.pictureNumber += 1;
@@ -360,6 +379,7 @@ function wireControls() {
 async function main() {
   const started = await startScene({ ui, create: Dissolve.create });
   state.scene = started.engine;
+  state.remake = started.remake;
   state.choice = started.choice;
   ui.t.max = state.scene.steps;
   const fromHash = readHash();

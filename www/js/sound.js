@@ -15,6 +15,7 @@ import { decodeMono, peak, statedDuration } from "./lib/decode.js";
 import { showBackend } from "./lib/backend.js";
 import { startScene, runPage } from "./lib/scene.js";
 import { sampleSteps, describeStepTimes } from "./lib/sampling.js";
+import { FAULT_WORDS, recovered } from "./lib/fault.js";
 import { saveBytes } from "./lib/download.js";
 import { WorkerPool } from "./workers.js";
 
@@ -581,6 +582,20 @@ function timeLeft(report, elapsedMs) {
   return left >= 1 ? ` · about ${left.toFixed(0)} s left on this device` : "";
 }
 
+/**
+ * After an engine fault (lib/fault.js): a new SoundScene with the same sound
+ * (the window of the visitor's file, or the clip). The steps of the run that
+ * stopped were in the old one.
+ */
+async function restartEngine() {
+  const scene = await state.remake();
+  await loadClips(scene, state.items);
+  state.scene = scene;
+  state.steps = 0;
+  if (state.decoded) useDecoded(Number(ui.start.value) || 0);
+  else useClip(ui.clip.value || state.items[0]?.id);
+}
+
 // ---- generation ----
 async function generate() {
   const track = isTrack();
@@ -635,7 +650,12 @@ async function generate() {
       },
     });
   } catch (e) {
-    showMessage(`Sampling stopped: ${e.message ?? e}`);
+    if (recovered(e)) {
+      await restartEngine();
+      showMessage(`Sampling stopped: ${FAULT_WORDS}. A new engine has started with the same sound: Generate again.`);
+    } else {
+      showMessage(`Sampling stopped: ${e.message ?? e}`);
+    }
   }
   const cancelled = state.run.cancelled;
   ui.progressText.textContent = cancelled
@@ -748,13 +768,13 @@ const ADDRESS = {
 };
 
 // ---- start ----
-async function loadClips(manifestItems) {
+/** Gives `scene` the archive's clips; `progress(done, of)` as they come. */
+async function loadClips(scene, manifestItems, progress = () => {}) {
   let done = 0;
   const decodeOne = async (item) => {
     const bytes = await (await fetch(`archive/${item.file}`)).arrayBuffer();
-    state.scene.addClip(item.id, await decode(bytes));
-    done++;
-    ui.clip.options[0].textContent = `Loading the archive… ${done} of ${manifestItems.length}`;
+    scene.addClip(item.id, await decode(bytes));
+    progress(++done, manifestItems.length);
   };
   // A few at a time: decoding is the browser's, the pictures are ours.
   const queue = [...manifestItems];
@@ -809,6 +829,7 @@ function wire() {
 async function main() {
   const started = await startScene({ ui, kind: "sound", create: SoundScene.create });
   state.scene = started.engine;
+  state.remake = started.remake;
   state.choice = started.choice;
   state.limits = started.limits;
   state.items = started.items;
@@ -834,7 +855,7 @@ async function main() {
   drawSpectrogram(ui.genSpec, null);
   drawStrip(null);
   syncMode();
-  await loadClips(state.items);
+  await loadClips(state.scene, state.items, (done, of) => { ui.clip.options[0].textContent = `Loading the archive… ${done} of ${of}`; });
   ui.clip.replaceChildren(...state.items.map((i) => new Option(`${i.title} (${i.tags.slice(0, 3).join(", ")})`, i.id)));
   const tags = state.scene.tags();
   ui.tag.replaceChildren(...tags.map(({ tag, count }) => new Option(`${tag} (${count} clips)`, tag)));

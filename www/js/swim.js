@@ -11,6 +11,7 @@ import { expose } from "./lib/test-hooks.js";
 import { decodeMono } from "./lib/decode.js";
 import "./lib/site.js";
 import { embedControls } from "./lib/embed.js";
+import { FAULT_WORDS, onUnhandled, race, recovered } from "./lib/fault.js";
 
 const ui = byIds(["view", "transcript", "credit", "sound-credit", "seek", "clock", "start", "pause", "status", "message", "controls", "picture", "file", "sound", "sound-file", "minutes", "slow"]);
 const showMessage = messenger(ui.message, "note");
@@ -44,6 +45,7 @@ const ADDRESS = {
 
 const state = {
   pictures: null, // the SwimPictures, made once the wasm is loaded
+  square: null, backgrounds: [], // what they hold, to make them again after an engine fault
   items: [],
   audio: null, // the AudioContext, made on Start (a gesture)
   player: null, // { slow, gain, sources, queuedUntil, pieceStart, silent }
@@ -78,9 +80,32 @@ function position() {
   return p ? Math.min(duration(), Math.max(0, timeSource().currentTime - p.pieceStart)) : state.position;
 }
 
+/**
+ * After an engine fault in a frame (lib/fault.js): new SwimPictures with the
+ * same picture and background; the sound plays on.
+ */
+function restartPictures() {
+  const pictures = new SwimPictures();
+  pictures.expectBackgrounds(BACKGROUND.length);
+  for (const b of state.backgrounds) pictures.addBackground(b, 64, 64);
+  if (state.square) pictures.setPicture(state.square, 512, 512);
+  state.pictures = pictures;
+}
+
+function frameAt(tau) {
+  try {
+    return state.pictures.frame(tau);
+  } catch (e) {
+    if (!recovered(e)) throw e;
+    restartPictures();
+    showMessage(`A frame stopped: ${FAULT_WORDS}. The pictures have started again; the sound plays on.`, "error");
+    return state.pictures.frame(tau);
+  }
+}
+
 function draw(seconds) {
   const tau = Math.min(1, seconds / duration());
-  const rgba = state.pictures.frame(tau);
+  const rgba = frameAt(tau);
   // The words follow the piece (after the frame: the piece is made on the first one).
   if (ui.transcript.dataset.for !== describeKey()) { ui.transcript.dataset.for = describeKey(); describePiece(); }
   ui.view.getContext("2d").putImageData(new ImageData(rgba, 512, 512), 0, 0);
@@ -247,7 +272,8 @@ async function usePicture(rgba, width, height, credit) {
   g.imageSmoothingQuality = "high";
   g.drawImage(src, (width - side) / 2, (height - side) / 2, side, side, 0, 0, 512, 512);
   const square = g.getImageData(0, 0, 512, 512).data;
-  state.pictures.setPicture(new Uint8Array(square.buffer), 512, 512);
+  state.square = new Uint8Array(square.buffer);
+  state.pictures.setPicture(state.square, 512, 512);
   ui.credit.textContent = credit;
   draw(position());
 }
@@ -320,10 +346,12 @@ async function makeBackground(gen, from, to, say, added = () => {}) {
     gen.start({ denoiser, tag: "static", steps: 20, guidance: 1, temperature: 1, seed, method: "ddim", size: 64 });
     // One step at a time, each in its own task, so that the page draws and answers between them.
     for (;;) {
-      if ((await gen.step()).done) break;
+      if ((await race(gen.step())).done) break;
       await new Promise((next) => setTimeout(next, 0));
     }
-    state.pictures.addBackground(new Uint8Array(gen.frame(0, "result").buffer), 64, 64);
+    const background = new Uint8Array(gen.frame(0, "result").buffer);
+    state.backgrounds.push(background);
+    state.pictures.addBackground(background, 64, 64);
     ui.view.dataset.backgrounds = String(k + 1);
     added();
   }
@@ -386,6 +414,7 @@ function readAddress() {
 }
 
 async function main() {
+  onUnhandled((text) => showMessage(text, "error"), ui.message);
   await init();
   state.pictures = new SwimPictures();
   const manifestText = await (await fetch("archive/manifest.json")).text();
@@ -444,7 +473,10 @@ async function main() {
   document.documentElement.dataset.ready = "true";
   // The patch machine's static, made while the piece may already play; the status line is the piece's.
   makeBackground(gen, BACKGROUND_FIRST, BACKGROUND.length, () => {}, () => { if (!state.playing) draw(position()); })
-    .catch((e) => showMessage(`The patch machine's part of the background could not be made (${e.message ?? e}); the piece keeps the Gaussian's and the archive's.`))
+    .catch((e) => {
+      recovered(e); // an engine fault here is answered by these words
+      showMessage(`The patch machine's part of the background could not be made (${e.message ?? e}); the piece keeps the Gaussian's and the archive's.`);
+    })
     .finally(() => gen.free());
 }
 

@@ -1,5 +1,6 @@
 // Stepping a scene's run (the core's `Run`, through Generator or SoundScene)
 // with the browser kept responsive, and the timing line shown after a run.
+import { race } from "./fault.js";
 
 /** Resolves after the browser has had a turn (input, painting). */
 export const nextTask = () => new Promise((r) => setTimeout(r, 0));
@@ -8,13 +9,14 @@ export const nextTask = () => new Promise((r) => setTimeout(r, 0));
  * Steps `engine` until its run is done or `run.cancelled` is set. Each
  * finished step goes to `onStep(report, ms)`; a CPU patch step still in
  * progress goes to `onPartial(report)`. Returns the last finished report
- * (null if none); errors propagate.
+ * (null if none); errors propagate, an engine fault as an EngineFault
+ * (lib/fault.js) rather than a wait that never ends.
  */
 export async function sampleSteps(engine, run, { onStep, onPartial = () => {} }) {
   let last = null;
   let t0 = performance.now();
   while (!run.cancelled) {
-    const report = await engine.step();
+    const report = await race(engine.step());
     if (report.partial) {
       onPartial(report);
       await nextTask();

@@ -5,12 +5,14 @@
 import init, { samplerLimits } from "../../pkg/hypothetical.js";
 import { chooseBackend, showBackend } from "./backend.js";
 import { applyLimits } from "./limits.js";
+import { onUnhandled } from "./fault.js";
 
 /**
  * Starts a scene. `kind` ("image", "sound", or null) filters the manifest;
  * `create(preferGpu, manifestText)` makes the engine (a wasm scene object);
  * `timesKernels`: the engine has a `calibrate` switch for its run's kernels.
- * Returns `{ engine, choice, items, manifestText, limits }`.
+ * Returns `{ engine, choice, items, manifestText, limits, remake }`;
+ * `remake()` makes a new engine the same way (after an engine fault, lib/fault.js).
  */
 export async function startScene({ ui, kind = null, create, timesKernels = kind !== null }) {
   await init();
@@ -20,11 +22,15 @@ export async function startScene({ ui, kind = null, create, timesKernels = kind 
   const choice = await chooseBackend();
   const limits = samplerLimits();
   applyLimits(ui, limits);
-  const engine = await create(choice.preferGpu, manifestText);
-  // A forced path is not second-guessed by timing it (src/backend/calibration.rs).
-  if (timesKernels) engine.calibrate = !choice.forced;
-  showBackend(ui.backend, engine, choice);
-  return { engine, choice, items, manifestText, limits };
+  const remake = async () => {
+    const engine = await create(choice.preferGpu, manifestText);
+    // A forced path is not second-guessed by timing it (src/backend/calibration.rs).
+    if (timesKernels) engine.calibrate = !choice.forced;
+    showBackend(ui.backend, engine, choice);
+    return engine;
+  };
+  const engine = await remake();
+  return { engine, choice, items, manifestText, limits, remake };
 }
 
 /** The archive's items from its list, or an error that says what is wrong with the list. */
@@ -37,6 +43,8 @@ function manifestItems(text) {
 
 /** Runs a page's `main`; on failure says so where the visitor looks, then marks the page ready. */
 export function runPage(main, { ui, showMessage }) {
+  // An engine fault no scene recovers from is said in the message line, with a Reload button.
+  onUnhandled((text) => showMessage(text, "error"), ui.message);
   main()
     .then(() => { document.documentElement.dataset.ready = "true"; })
     .catch((e) => {
