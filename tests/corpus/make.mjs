@@ -45,6 +45,13 @@ file("image", "grey.png", png({ width: 8, height: 8, colorType: 0, rows: Array.f
 file("image", "grey-alpha.png", png({ width: 8, height: 8, colorType: 4, rows: Array.from({ length: 8 }, (_, y) => Buffer.from(Array.from({ length: 16 }, (_, i) => (i % 2 ? y * 30 : 128)))) }), { type: "image/png", expect: "accepted" });
 file("image", "alpha.png", png({ width: 8, height: 8, colorType: 6, rows: Array.from({ length: 8 }, (_, y) => Buffer.from(Array.from({ length: 32 }, (_, i) => (i % 4 === 3 ? y * 30 : 200)))) }), { type: "image/png", expect: "accepted" });
 file("image", "animated.gif", animatedGif(), { type: "image/gif", expect: "accepted" });
+// A CMYK JPEG with Adobe's APP14 marker (two colour halves, 16 × 12). Node has
+// no JPEG encoder: these 383 bytes were written once by Pillow 13
+// (Image.new("CMYK", (16, 12), (0, 160, 255, 0)), the left half (200, 0, 40, 30),
+// saved as JPEG at quality 90).
+const CMYK_JPEG = Buffer.from("/9j/7gAOQWRvYmUAZAAAAAAA/9sAQwADAgIDAgIDAwMDBAMDBAUIBQUEBAUKBwcGCAwKDAwLCgsLDQ4SEA0OEQ4LCxAWEBETFBUVFQwPFxgWFBgSFBUU/8AAFAgADAAQBEMRAE0RAFkRAEsRAP/EAB8AAAEFAQEBAQEBAAAAAAAAAAABAgMEBQYHCAkKC//EALUQAAIBAwMCBAMFBQQEAAABfQECAwAEEQUSITFBBhNRYQcicRQygZGhCCNCscEVUtHwJDNicoIJChYXGBkaJSYnKCkqNDU2Nzg5OkNERUZHSElKU1RVVldYWVpjZGVmZ2hpanN0dXZ3eHl6g4SFhoeIiYqSk5SVlpeYmZqio6Slpqeoqaqys7S1tre4ubrCw8TFxsfIycrS09TV1tfY2drh4uPk5ebn6Onq8fLz9PX29/j5+v/aAA4EQwBNAFkASwAAPwD48r9U6+6K/QOv6Fq/FSv5wq9Qr+emv2rr+j2vL6/oWr8VK/nCr1Cv/9k=", "base64");
+file("image", "cmyk.jpg", CMYK_JPEG, { type: "image/jpeg", expect: "accepted" });
+file("image", "cmyk-truncated.jpg", CMYK_JPEG.subarray(0, 300), { type: "image/jpeg", expect: "either" });
 // A decompression bomb: 16,000 × 16,000 grey pixels (256 MB decoded) in a small file.
 file("image", "bomb-16000.png", hugeGreyPng(16_000, 16_000), { type: "image/png", expect: "either" });
 {

@@ -37,17 +37,27 @@ const CASES = [
   { name: "Archive", path: "archive.html" },
   { name: "companion", path: "companion.html" },
 ];
-const MODES = [
-  { name: "site", query: "?cpu&test" },
-  { name: "kiosk", query: "?cpu&test&kiosk", only: ["front page", "Dissolve, playing", "Recognize after a generation", "Swim under way"] },
-  { name: "embed", query: "?cpu&test&embed", only: ["Dissolve, playing", "Sounds Like Music with the mix playing and a track generated", "Swim under way"] },
+/**
+ * The modes, each in one browser: the CPU path in every mode, and the WebGPU
+ * path (whose pages say other words: the adapter, kernel timings, the GPU's
+ * steps) on the public site.
+ */
+const BROWSERS = [
+  { name: "CPU path", args: [], modes: [
+    { name: "site", query: "?cpu&test" },
+    { name: "kiosk", query: "?cpu&test&kiosk", only: ["front page", "Dissolve, playing", "Recognize after a generation", "Swim under way"] },
+    { name: "embed", query: "?cpu&test&embed", only: ["Dissolve, playing", "Sounds Like Music with the mix playing and a track generated", "Swim under way"] },
+  ] },
+  { name: "WebGPU", args: ["--enable-unsafe-webgpu"], modes: [
+    { name: "site, WebGPU", query: "?gpu&test" },
+  ] },
 ];
 
-describe("Accessibility (axe-core, WCAG 2.2 A and AA)", () => {
-  const session = useBrowser({ viewport: { width: 1366, height: 768 }, args: ["--autoplay-policy=no-user-gesture-required"], files: { "/axe.min.js": AXE } });
+for (const { name, args, modes } of BROWSERS) describe(`Accessibility (axe-core, WCAG 2.2 A and AA), ${name}`, () => {
+  const session = useBrowser({ viewport: { width: 1366, height: 768 }, args: ["--autoplay-policy=no-user-gesture-required", ...args], files: { "/axe.min.js": AXE } });
   after(() => assert.deepEqual(session.problems, []));
 
-  for (const mode of MODES) {
+  for (const mode of modes) {
     for (const c of CASES.filter((k) => !mode.only || mode.only.includes(k.name))) {
       test(`${c.name} (${mode.name}) has no violation`, async () => {
         const page = await session.fresh();

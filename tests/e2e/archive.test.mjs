@@ -89,7 +89,7 @@ describe("Archive page", () => {
     assert.match(await page.textContent("#message"), /No item is tagged “no-such-tag”/);
   });
 
-  test("a sound plays after a click and stops on the second", async () => {
+  test("a sound plays after a click, says how loud, and stops on the second", async () => {
     await page.goto(`${origin}/archive.html#kind=sound&tag=techno`);
     await page.waitForSelector("html[data-ready=true]");
     const id = tagged("techno")[0].id;
@@ -97,10 +97,18 @@ describe("Archive page", () => {
     await page.click(button);
     assert.equal(await page.getAttribute(button, "aria-pressed"), "true");
     await page.waitForSelector(`html[data-playing="${id}"]`, { state: "attached", timeout: 20_000 });
+    // What plays and how loud, measured on the clip at the player's volume.
+    await page.waitForFunction(() => /dBFS/.test(document.getElementById("now-playing").textContent));
+    const words = await page.textContent("#now-playing");
+    assert.ok(words.startsWith(`Playing “${tagged("techno")[0].title}” (`), words);
+    assert.match(words, /\(\d+\.\d s\): −\d+ dBFS RMS, peaks at −\d+ dBFS, as played\.$/);
+    const [rms, top] = words.match(/−\d+/g).map((v) => -Number(v.slice(1)));
+    assert.ok(rms < top && top <= 0, words);
     await shot("playing");
     await page.click(button);
     assert.equal(await page.getAttribute(button, "aria-pressed"), "false");
     assert.equal(await page.getAttribute("html", "data-playing"), null);
+    assert.equal(await page.textContent("#now-playing"), "");
     assert.equal((await page.textContent("#message")).trim(), "");
   });
 

@@ -22,6 +22,7 @@ for (const config of CONFIGS) {
 
     test("makes its background and shows the picture, with no sound before Start", async () => {
       assert.equal(await page.evaluate(() => window.__swim.state.audio), null);
+      assert.match(await page.textContent("#level"), /^Level: nothing plays/);
       assert.match(await page.textContent("#clock"), /^0:00 of 1:00/);
       assert.match(await page.getAttribute("#view", "aria-label"), /100% of the power is still the picture/);
       assert.match(await page.textContent("#credit"), /Eileen Collins/);
@@ -41,6 +42,10 @@ for (const config of CONFIGS) {
       assert.match(await page.textContent("#status"), /slowed \d+× by Paulstretch/);
       const before = Number(await page.getAttribute("#view", "data-frames"));
       await page.waitForFunction((n) => Number(document.getElementById("view").dataset.frames) > n + 5, before, { timeout: 30_000 });
+      // How loud, in words: the second now playing, measured after the page's gain.
+      await page.waitForFunction(() => /^Level: −\d+ dBFS RMS/.test(document.getElementById("level").textContent));
+      const [rms, top] = (await page.textContent("#level")).match(/−\d+/g).map((v) => -Number(v.slice(1)));
+      assert.ok(rms <= top && top <= -4 && rms >= -60, `a quiet, fixed level: ${rms} dBFS RMS, peaks ${top} dBFS`);
       // Seek to half way: the clock and the dissolution follow.
       await page.evaluate(() => {
         const s = document.getElementById("seek");

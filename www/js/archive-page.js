@@ -4,8 +4,9 @@ import { parseAddress } from "./lib/address.js";
 import "./lib/site.js";
 import { byIds } from "./lib/page.js";
 import { roving } from "./lib/roving.js";
+import { decodeMono, peak } from "./lib/decode.js";
 
-const ui = byIds(["about", "tags", "more-tags", "count", "message", "items"]);
+const ui = byIds(["about", "tags", "more-tags", "count", "now-playing", "message", "items"]);
 /** Everything this page keeps between events. */
 const state = {
   kind: "", // the kind filter ("" for both)
@@ -14,7 +15,7 @@ const state = {
   cards: new Map(), // id -> li
   player: Object.assign(new Audio(), {
     preload: "none",
-    volume: 0.8, // clips are at −23 LUFS: comfortable, never painful
+    volume: 0.8, // the clips' own level, a little lower (what plays is measured and said: sayLevel)
   }),
   playing: null, // the button of the clip that is playing
   addressNotes: [],
@@ -49,8 +50,26 @@ function writeHash() {
   history.replaceState(null, "", p.size ? `#${p}` : location.pathname);
 }
 
+const dBFS = (v) => (v > 1e-6 ? `${(20 * Math.log10(v)).toFixed(0).replace("-", "−")} dBFS` : "silence");
+
+/** Says what plays and how loud, measured on the clip's samples at the player's volume. */
+async function sayLevel(button, item) {
+  const what = `Playing “${item.title}” (${(item.samples / item.sampleRate).toFixed(1)} s)`;
+  ui.nowPlaying.textContent = `${what}.`;
+  try {
+    const x = await decodeMono(await (await fetch(`archive/${item.file}`)).arrayBuffer(), item.sampleRate);
+    if (state.playing !== button) return;
+    const rms = Math.sqrt(x.reduce((a, v) => a + v * v, 0) / Math.max(1, x.length));
+    const v = state.player.volume;
+    ui.nowPlaying.textContent = `${what}: ${dBFS(v * rms)} RMS, peaks at ${dBFS(v * peak(x))}, as played.`;
+  } catch {
+    // The words without the level: the clip plays all the same.
+  }
+}
+
 function stop() {
   state.player.pause();
+  ui.nowPlaying.textContent = "";
   delete document.documentElement.dataset.playing;
   if (state.playing) {
     state.playing.setAttribute("aria-pressed", "false");
@@ -69,6 +88,7 @@ async function toggle(button, item) {
   try {
     await state.player.play(); // after a click: the browsers' autoplay rule is met
     ui.message.textContent = "";
+    sayLevel(button, item);
   } catch (err) {
     stop();
     ui.message.textContent = `“${item.title}” could not be played: ${err?.message ?? err}`;

@@ -13,7 +13,7 @@ import "./lib/site.js";
 import { embedControls } from "./lib/embed.js";
 import { FAULT_WORDS, onUnhandled, race, recovered } from "./lib/fault.js";
 
-const ui = byIds(["view", "transcript", "credit", "sound-credit", "seek", "clock", "start", "pause", "status", "message", "controls", "picture", "file", "sound", "sound-file", "minutes", "slow"]);
+const ui = byIds(["view", "transcript", "credit", "sound-credit", "seek", "clock", "start", "pause", "status", "level", "message", "controls", "picture", "file", "sound", "sound-file", "minutes", "slow"]);
 const showMessage = messenger(ui.message, "note");
 /** The sound's rate: the archive's (22,050 Hz). */
 const RATE = 22_050;
@@ -119,12 +119,26 @@ function draw(seconds) {
   ui.seek.setAttribute("aria-valuetext", `${clock(seconds)} of ${clock(duration())}`);
 }
 
+const dBFS = (v) => (v > 1e-6 ? `${(20 * Math.log10(v)).toFixed(0).replace("-", "−")} dBFS` : "silence");
+
+/** “Level: −31 dBFS RMS, peaks at −22 dBFS” for the second of sound now playing (not a live region: read on demand). */
+function sayLevel() {
+  const p = state.player;
+  const now = p && !p.silent ? state.audio.currentTime : -1;
+  while (p?.levels.length > 1 && p.levels[0].to <= now) p.levels.shift();
+  const block = p?.levels.find((b) => b.from <= now && now < b.to);
+  const words = !p ? "Level: nothing plays." : p.silent ? "Level: no sound (the browser did not start it)."
+    : block ? `Level: ${dBFS(block.rms)} RMS, peaks at ${dBFS(block.peak)} (this second of the sound, as played).` : ui.level.textContent;
+  if (ui.level.textContent !== words) ui.level.textContent = words;
+}
+
 function loop(now) {
   if (state.playing && now - state.lastDraw > 1000 / FPS) {
     state.lastDraw = now;
     const s = position();
     draw(s);
     pump();
+    sayLevel();
     if (s >= duration()) stop("The piece is over.");
   }
   requestAnimationFrame(loop);
@@ -153,6 +167,11 @@ function pump() {
     source.connect(p.gain);
     source.start(p.queuedUntil);
     p.sources.push(source);
+    // Its level as heard (after the page's fixed gain), said while it plays.
+    let sum = 0;
+    let top = 0;
+    for (let i = 0; i < n; i++) { sum += data[i] * data[i]; top = Math.max(top, Math.abs(data[i])); }
+    p.levels.push({ from: p.queuedUntil, to: p.queuedUntil + n / RATE, rms: p.gain.gain.value * Math.sqrt(sum / n), peak: p.gain.gain.value * top });
     // Each block's end schedules the next: this keeps sound going in a hidden
     // tab, where animation frames stop and timers are throttled.
     source.onended = () => { p.sources = p.sources.filter((s) => s !== source); pump(); };
@@ -199,7 +218,7 @@ async function start() {
   const from = slow.seek(Math.round(state.position * RATE));
   wall.resume();
   const at = (sound ? state.audio : wall).currentTime + 0.1;
-  state.player = { slow, gain, sources: [], queuedUntil: at, pieceStart: at - from / RATE, silent: !sound };
+  state.player = { slow, gain, sources: [], levels: [], queuedUntil: at, pieceStart: at - from / RATE, silent: !sound };
   state.playing = true;
   document.documentElement.dataset.playing = "true";
   document.documentElement.dataset.sound = sound ? "on" : "off";
@@ -220,6 +239,7 @@ function stop(words = "") {
   state.playing = false;
   document.documentElement.dataset.playing = "false";
   ui.pause.disabled = true;
+  sayLevel();
   if (words) ui.status.textContent = words;
 }
 
