@@ -35,6 +35,7 @@ for (const config of CONFIGS) {
       await page.waitForSelector("html[data-generated=failed]", { state: "attached", timeout: 120_000 });
       assert.match(await message(page), /^Sampling stopped: the engine stopped on an internal error .*A new engine has started: Generate again\.$/);
       assert.equal(await page.getAttribute("html", "data-engine-faults"), "1");
+      assert.match(await page.textContent("#progress-text"), /^Stopped after step [1-5]; its steps went with the engine that stopped\.$/);
       assert.equal(await page.isDisabled("#generate"), false);
       await page.click("#generate");
       await page.waitForSelector("html[data-generated=done]", { state: "attached", timeout: 120_000 });
@@ -64,6 +65,7 @@ for (const config of CONFIGS) {
       await page.click("#generate");
       await page.waitForFunction(() => /^Sampling stopped: the engine stopped/.test(document.getElementById("message").textContent), null, { timeout: 120_000 });
       assert.match(await message(page), /A new engine has started with the same sound: Generate again\.$/);
+      await page.waitForFunction(() => /^Stopped after step [1-3] of 10; its steps went with the engine that stopped\.$/.test(document.getElementById("progress-text").textContent));
       assert.equal(await page.getAttribute("html", "data-source"), source);
       await page.click("#generate");
       await page.waitForSelector("html[data-generated=done]", { state: "attached", timeout: 120_000 });

@@ -356,6 +356,7 @@ async function generate(override = {}) {
   delete document.documentElement.dataset.generated;
   const started = performance.now();
   let failed = false;
+  let lost = 0; // steps made by an engine that stopped (lib/fault.js): shown, but gone
   try {
     const engine = patchEngine(running, (job, added, of) => {
       ui.progressText.textContent = `Step ${job.index + 1} of ${job.total}: patches from item ${added} of ${of}, shared by ${pool.size} worker${pool.size === 1 ? "" : "s"}`;
@@ -389,6 +390,7 @@ async function generate(override = {}) {
       const gen = await state.remake();
       await loadArchive(gen);
       state.gen = gen;
+      lost = state.steps;
       state.steps = 0;
       showMessage(`Sampling stopped: ${FAULT_WORDS}. A new engine has started: Generate again.`);
     } else {
@@ -404,6 +406,7 @@ async function generate(override = {}) {
   ui.perf.textContent = describeStepTimes(state.stepMs.slice(-state.steps), performance.now() - started)
     + (workers ? `; the CPU patch steps shared by ${workers} Web Worker${workers === 1 ? "" : "s"}` : "");
   ui.progressText.textContent = cancelled ? `Cancelled after step ${state.steps}; scrub through what was made.`
+    : lost ? `Stopped after step ${lost}; its steps went with the engine that stopped.`
     : failed ? `Stopped after step ${state.steps}.` : `Finished: ${state.steps} steps.`;
   ui.generate.disabled = false;
   // Focus was on Cancel (moved there when the run began): it goes back to Generate, not to the page.

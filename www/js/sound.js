@@ -628,6 +628,7 @@ async function generate() {
   }
   delete document.documentElement.dataset.generated;
   const started = performance.now();
+  let lost = 0; // steps made by an engine that stopped (lib/fault.js): shown, but gone
   try {
     await sampleSteps(track ? trackEngine() : state.scene, state.run, {
       onStep: (step, ms) => {
@@ -651,6 +652,7 @@ async function generate() {
     });
   } catch (e) {
     if (recovered(e)) {
+      lost = state.steps;
       await restartEngine();
       showMessage(`Sampling stopped: ${FAULT_WORDS}. A new engine has started with the same sound: Generate again.`);
     } else {
@@ -660,6 +662,7 @@ async function generate() {
   const cancelled = state.run.cancelled;
   ui.progressText.textContent = cancelled
     ? `Cancelled after step ${state.steps} of ${info.steps}.`
+    : lost ? `Stopped after step ${lost} of ${info.steps}; its steps went with the engine that stopped.`
     : state.steps === info.steps ? `Finished: ${state.steps} steps.` : `Stopped after step ${state.steps} of ${info.steps}.`;
   const workers = state.run.workers ? `; CPU steps ${state.run.workers === 1 ? "in one Web Worker" : `shared by ${state.run.workers} Web Workers`}` : "";
   const estimate = state.run.estimate ? `; estimated at the start: about ${Math.max(1, Math.round(state.run.estimate))} s` : "";
