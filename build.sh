@@ -4,7 +4,8 @@
 #   ./build.sh build   set up and build only
 #   ./build.sh test    set up and run every test (format, lints, native, GPU parity on lavapipe, browser)
 #   ./build.sh bench   run the native benchmarks and the browser timing run
-#   ./build.sh soak [N] drive N kiosk attract-and-visitor cycles (default 2000) and report memory
+#   ./build.sh soak [N] [cpu|gpu]  drive N kiosk attract-and-visitor cycles (default 2000)
+#                       on the CPU path (default) or WebGPU, and report memory
 #   ./build.sh archive rebuild www/archive from pinned upstream packages
 # It installs what is missing on a fresh Debian machine (needs root or sudo for apt).
 set -euo pipefail
@@ -204,11 +205,11 @@ case "${1:-}" in
   soak)
     setup_test_deps
     build_wasm
-    say "kiosk soak: ${2:-2000} attract and visitor cycles, memory at the start, middle and end"
-    node tools/soak.mjs "${2:-2000}" cpu
+    say "kiosk soak: ${2:-2000} attract and visitor cycles on the ${3:-cpu} path, memory at the start, middle and end"
+    node tools/soak.mjs "${2:-2000}" "${3:-cpu}"
     ;;
   *)
-    echo "usage: ./build.sh serve | build | test | bench | soak [N] | fuzz | archive" >&2
+    echo "usage: ./build.sh serve | build | test | bench | soak [N] [cpu|gpu] | fuzz | archive" >&2
     exit 2
     ;;
 esac

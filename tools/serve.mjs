@@ -4,6 +4,7 @@
 import { createServer } from "node:http";
 import { readFile, stat } from "node:fs/promises";
 import { extname, join, normalize, resolve, sep } from "node:path";
+import { absoluteChapters } from "./chapters.mjs";
 
 const TYPES = {
   ".html": "text/html; charset=utf-8",
@@ -47,7 +48,9 @@ export function serve(root, port = 8080, host = "127.0.0.1", { files = {}, csp =
       // A test's override of null stands for a file the server has lost (404).
       if (Object.hasOwn(files, path) && files[path] === null) throw new Error("gone");
       if (!Object.hasOwn(files, path) && (await stat(file)).isDirectory()) file = join(file, "index.html");
-      const body = Object.hasOwn(files, path) ? Buffer.from(files[path]) : await readFile(file);
+      let body = Object.hasOwn(files, path) ? Buffer.from(files[path]) : await readFile(file);
+      // The episode's chapters with absolute links, as a podcast app needs (tools/chapters.mjs).
+      if (file.endsWith(`${sep}chapters.json`)) body = absoluteChapters(body.toString("utf8"), new URL(".", `http://${req.headers.host}${path}`));
       res.writeHead(200, {
         // Podcasting 2.0 chapters have their own type.
         "content-type": file.endsWith(`${sep}chapters.json`) ? "application/json+chapters" : TYPES[extname(file)] ?? "application/octet-stream",

@@ -44,7 +44,22 @@ for (const config of CONFIGS) {
         assert.equal(c.href.split("#")[1], chapters[k].url.split("#")[1]);
       }
       assert.equal(await page.getAttribute("header.site nav a[data-scene=companion]", "aria-current"), "page");
+      // Each link says what it opens.
+      const labels = await page.$$eval("#chapters a.open", (as) => as.map((a) => a.textContent));
+      assert.deepEqual(labels, ["Open the front page", "Open the archive", "Open Dissolve", "Open The average", "Open the archive", "Open Swim", "Open Sounds Like Music", "Open Ask for noise"]);
       await page.screenshot({ path: join(SHOTS, `${config.name}-companion.png`), fullPage: true });
+    });
+
+    test("chapters.json is served with absolute links (as a podcast app reads it, away from the site), each to a page that exists", async () => {
+      const response = await fetch(`${origin}/chapters.json`);
+      assert.equal(response.headers.get("content-type"), "application/json+chapters");
+      const served = (await response.json()).chapters;
+      assert.equal(served.length, chapters.length);
+      for (const [k, c] of served.entries()) {
+        assert.equal(c.url, new URL(chapters[k].url, `${origin}/`).href);
+        if (chapters[k].img) assert.equal(c.img, `${origin}/${chapters[k].img}`);
+        for (const link of [c.url, c.img].filter(Boolean)) assert.equal((await fetch(link)).status, 200, link);
+      }
     });
 
     test("the noise chapter's link opens Dissolve halfway, on the astronaut", async () => {

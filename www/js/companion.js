@@ -44,7 +44,10 @@ async function main() {
     const a = document.createElement("a");
     a.href = c.url;
     a.className = "open";
-    a.textContent = c.url === "./" ? "Open the front page" : `Open ${sceneName(c.url)}`;
+    // Links may be relative (www/chapters.json) or absolute (as tools/serve.mjs serves them).
+    const target = new URL(c.url, location.href);
+    const page = target.pathname.split("/").pop();
+    a.textContent = page === "" ? "Open the front page" : `Open ${sceneName(page, target.hash.slice(1))}`;
     li.append(h, p, a);
     return li;
   }));
@@ -52,9 +55,8 @@ async function main() {
   document.documentElement.dataset.ready = "true";
 }
 
-/** The scene a chapter's link opens, in words. */
-function sceneName(url) {
-  const [page, hash = ""] = url.split("#");
+/** The scene a chapter's link (its page and hash) opens, in words. */
+function sceneName(page, hash) {
   const scene = new URLSearchParams(hash).get("scene");
   if (page === "generate.html") return { recognize: "Recognize", noise: "Ask for noise", average: "The average" }[scene] ?? "the generation scenes";
   return { "dissolve.html": "Dissolve", "sound.html": "Sounds Like Music", "swim.html": "Swim", "archive.html": "the archive" }[page] ?? page;
