@@ -36,13 +36,14 @@ const rgbOf = (rgba) => Array.from(rgba).filter((_, i) => i % 4 !== 3);
 
 for (const config of CONFIGS) {
   describe(`Dissolve with ${config.name}`, () => {
-    async function setT(t) {
+    /** Sets t and waits for its frame (of `image`, when given: a frame of the picture before may carry the same t). */
+    async function setT(t, image) {
       await page.evaluate((t) => {
         const el = document.getElementById("t");
         el.value = t;
         el.dispatchEvent(new Event("input", { bubbles: true }));
       }, t);
-      await waitRendered(t);
+      await waitRendered(t, image);
     }
     async function waitRendered(t, image) {
       await page.waitForFunction(([t, image]) => {
@@ -84,7 +85,8 @@ for (const config of CONFIGS) {
       const { png, rgba } = testPicture(256, 192);
       const message = await upload("gradients.png", "image/png", png);
       assert.equal(message.trim(), "", `no note expected, got: ${message}`);
-      await setT(0);
+      // The page was at t = 0 already: wait for the uploaded picture's own frame.
+      await setT(0, "upload");
       const dims = await page.evaluate(() => [document.getElementById("view").width, document.getElementById("view").height]);
       assert.deepEqual(dims, [256, 192]);
       const got = await canvasPixels();
