@@ -4,7 +4,7 @@ import { parseAddress } from "./lib/address.js";
 import "./lib/site.js";
 import { byIds } from "./lib/page.js";
 import { roving } from "./lib/roving.js";
-import { decodeMono, peak } from "./lib/decode.js";
+import { dBFS, decodeMono, peak, rms } from "./lib/decode.js";
 
 const ui = byIds(["about", "tags", "more-tags", "count", "now-playing", "message", "items"]);
 /** Everything this page keeps between events. */
@@ -50,18 +50,22 @@ function writeHash() {
   history.replaceState(null, "", p.size ? `#${p}` : location.pathname);
 }
 
-const dBFS = (v) => (v > 1e-6 ? `${(20 * Math.log10(v)).toFixed(0).replace("-", "−")} dBFS` : "silence");
+/** Each clip's level ({rms, peak} at full volume), measured once. */
+const levels = new Map();
 
 /** Says what plays and how loud, measured on the clip's samples at the player's volume. */
 async function sayLevel(button, item) {
   const what = `Playing “${item.title}” (${(item.samples / item.sampleRate).toFixed(1)} s)`;
   ui.nowPlaying.textContent = `${what}.`;
   try {
-    const x = await decodeMono(await (await fetch(`archive/${item.file}`)).arrayBuffer(), item.sampleRate);
+    if (!levels.has(item.id)) {
+      const x = await decodeMono(await (await fetch(`archive/${item.file}`)).arrayBuffer(), item.sampleRate);
+      levels.set(item.id, { rms: rms(x), peak: peak(x) });
+    }
     if (state.playing !== button) return;
-    const rms = Math.sqrt(x.reduce((a, v) => a + v * v, 0) / Math.max(1, x.length));
+    const level = levels.get(item.id);
     const v = state.player.volume;
-    ui.nowPlaying.textContent = `${what}: ${dBFS(v * rms)} RMS, peaks at ${dBFS(v * peak(x))}, as played.`;
+    ui.nowPlaying.textContent = `${what}: ${dBFS(v * level.rms, 0)} RMS, peaks at ${dBFS(v * level.peak, 0)}, as played.`;
   } catch {
     // The words without the level: the clip plays all the same.
   }

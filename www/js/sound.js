@@ -11,7 +11,7 @@ import { checkSettings, samplerSettings } from "./lib/limits.js";
 import { expose } from "./lib/test-hooks.js";
 import { byIds, messenger, shortCredit, startSound } from "./lib/page.js";
 import { parseAddress, writeAddressSoon } from "./lib/address.js";
-import { decodeMono, peak, statedDuration } from "./lib/decode.js";
+import { dBFS, decodeMono, peak, rms, statedDuration } from "./lib/decode.js";
 import { showBackend } from "./lib/backend.js";
 import { startScene, runPage } from "./lib/scene.js";
 import { sampleSteps, describeStepTimes } from "./lib/sampling.js";
@@ -127,7 +127,6 @@ async function playSamples(kind, samples, loop = false) {
   sayPlaying(kind, level);
 }
 
-const dBFS = (v) => (v > 0 ? `${(20 * Math.log10(v)).toFixed(1).replace("-", "−")} dBFS` : "silence");
 const PLAYING = { picture: "the noised picture, turned back into sound", step: "this step's guess x̂0", result: "the generated track", mix: "the waveform mix" };
 /** Says what plays and how loud: measured on the samples played (the mix: its graph's fixed level). */
 function sayPlaying(kind, level) {
@@ -139,7 +138,6 @@ function sayPlaying(kind, level) {
   announce(ui.soundState.textContent, { now: true });
 }
 
-const rms = (x) => Math.sqrt(x.reduce((a, v) => a + v * v, 0) / Math.max(1, x.length));
 
 // ---- drawing ----
 const PAD = { left: 52, top: 8, bottom: 40 };

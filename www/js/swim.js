@@ -8,7 +8,7 @@ import { decodePicture, loadBuiltin, InputError } from "./image-input.js";
 import { byIds, messenger, shortCredit, startSound } from "./lib/page.js";
 import { parseAddress, writeAddressSoon } from "./lib/address.js";
 import { expose } from "./lib/test-hooks.js";
-import { decodeMono } from "./lib/decode.js";
+import { dBFS, decodeMono } from "./lib/decode.js";
 import "./lib/site.js";
 import { embedControls } from "./lib/embed.js";
 import { FAULT_WORDS, onUnhandled, race, recovered } from "./lib/fault.js";
@@ -119,8 +119,6 @@ function draw(seconds) {
   ui.seek.setAttribute("aria-valuetext", `${clock(seconds)} of ${clock(duration())}`);
 }
 
-const dBFS = (v) => (v > 1e-6 ? `${(20 * Math.log10(v)).toFixed(0).replace("-", "−")} dBFS` : "silence");
-
 /** “Level: −31 dBFS RMS, peaks at −22 dBFS” for the second of sound now playing (not a live region: read on demand). */
 function sayLevel() {
   const p = state.player;
@@ -128,7 +126,7 @@ function sayLevel() {
   while (p?.levels.length > 1 && p.levels[0].to <= now) p.levels.shift();
   const block = p?.levels.find((b) => b.from <= now && now < b.to);
   const words = !p ? "Level: nothing plays." : p.silent ? "Level: no sound (the browser did not start it)."
-    : block ? `Level: ${dBFS(block.rms)} RMS, peaks at ${dBFS(block.peak)} (this second of the sound, as played).` : ui.level.textContent;
+    : block ? `Level: ${dBFS(block.rms, 0)} RMS, peaks at ${dBFS(block.peak, 0)} (this second of the sound, as played).` : ui.level.textContent;
   if (ui.level.textContent !== words) ui.level.textContent = words;
 }
 

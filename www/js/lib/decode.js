@@ -39,6 +39,12 @@ export function statedDuration(bytes) {
   return null;
 }
 
+/** The root-mean-square level of `samples` (0 for none). */
+export const rms = (x) => Math.sqrt(x.reduce((a, v) => a + v * v, 0) / Math.max(1, x.length));
+
+/** A level (1 = full scale) in words: “−23.4 dBFS” with `digits` decimals, or “silence”. */
+export const dBFS = (v, digits = 1) => (v > 0 ? `${(20 * Math.log10(v)).toFixed(digits).replace("-", "−")} dBFS` : "silence");
+
 /** The loudest sample's magnitude in `samples` (0 for silence). */
 export function peak(samples) {
   let p = 0;

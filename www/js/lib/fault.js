@@ -48,9 +48,14 @@ function nextFault() {
   return waiting;
 }
 
-function noteFault(error) {
+/** Counts a fault (the tests read the count on the page). */
+function count() {
   faults += 1;
   document.documentElement.dataset.engineFaults = String(faults);
+}
+
+function noteFault(error) {
+  count();
   handled = false;
   const reject = rejectWaiting;
   waiting = null;
@@ -87,8 +92,7 @@ export function recovered(e) {
   if (!isEngineFault(e)) return false;
   if (e instanceof WebAssembly.RuntimeError) {
     // Thrown straight to the caller (a synchronous call): count it here.
-    faults += 1;
-    document.documentElement.dataset.engineFaults = String(faults);
+    count();
   }
   handled = true;
   // Past the limit: the page's message, after the scene's own words for the failure.
