@@ -29,13 +29,8 @@ fn main() {
     let only = std::env::args().nth(2).unwrap_or_default();
     let root = std::path::Path::new("www/archive");
     let alpha_bar = 0.5f64;
-    // The vector instructions this binary was built for: the portable
-    // x86-64 baseline has SSE2 (4 lanes); `-C target-cpu=native` adds AVX2.
-    let build = if cfg!(target_feature = "avx2") {
-        "built for this CPU (AVX2)"
-    } else {
-        "portable build (SSE2)"
-    };
+    // The vector instructions the step runs with (chosen at run time).
+    let build = patch::PatchStep::vector_path();
     for (name, edge, items, size, window) in [
         ("full-32-p17", 32u32, 67usize, 17u32, None),
         ("full-32-p9", 32, 67, 9, None),

@@ -30,9 +30,11 @@
 //!   Large patches at high noise lay out the composition; small ones late fill
 //!   in texture.
 //! - Distances are box sums over the window of the per-pixel quantity
-//!   Σ_c (x_t(p) − √ᾱ·x_i(p + d))² for each displacement d, by running sums
-//!   along rows and then columns: the cost per step is O(N·S⁴) whatever the
-//!   patch size (see design-notes.md), and no cancellation occurs. With interior
+//!   Σ_c (x_t(p) − √ᾱ·x_i(p + d))² for each displacement d, down the columns
+//!   and then along the rows, each without subtraction (sums of 2, 4, 8, …
+//!   values, [`window_sums`]; the GPU sums each box afresh): the cost per
+//!   step is O(N·S⁴·log P), and neither the cancellation of ‖q‖² + ‖c‖² −
+//!   2q·c nor that of a running sum occurs. With interior
 //!   candidates, a (pixel, displacement) pair counts only where p + d is at
 //!   least the patch radius from every edge, and there the wrapped window is
 //!   the genuine interior patch.
@@ -312,133 +314,94 @@ impl Accs {
     }
 }
 
-/// Sliding box sums with wrap-around along rows, from the transpose:
-/// `src_t` = Mᵀ (S × S) and out[y][x] = Σ_{|δ| ≤ r} M[y][(x + δ) mod S]. The
-/// running sum starts afresh at each row, so rounding does not drift across
-/// rows; each row's running sum is one SIMD lane of the column pass over Mᵀ,
-/// with the same additions in the same order as a loop along the row.
-/// Only the columns x where `wanted(x)` are written (the others are not needed).
-fn box_rows_from_transpose(
-    src_t: &[f32],
-    out: &mut [f32],
-    sum: &mut [f32],
-    s: usize,
-    r: usize,
-    wanted: impl Fn(usize) -> bool,
-) {
-    box_columns_with(src_t, sum, s, r, |x, sums| {
-        if wanted(x) {
-            for (y, &v) in sums.iter().enumerate() {
-                out[y * s + x] = v;
-            }
-        }
-    });
-}
-
-/// The same along columns, all columns at once (one running sum per column);
-/// only the rows y where `wanted(y)` are written.
-fn box_columns(
-    src: &[f32],
-    out: &mut [f32],
-    sum: &mut [f32],
-    s: usize,
-    r: usize,
-    wanted: impl Fn(usize) -> bool,
-) {
-    box_columns_with(src, sum, s, r, |y, sums| {
-        if wanted(y) {
-            out[y * s..(y + 1) * s].copy_from_slice(sums);
-        }
-    });
-}
-
-/// The column pass: `store(y, sums)` receives row y's box sums in turn.
-fn box_columns_with(
-    src: &[f32],
-    sum: &mut [f32],
-    s: usize,
-    r: usize,
-    mut store: impl FnMut(usize, &[f32]),
-) {
-    sum.fill(0.0);
-    for k in 0..=2 * r {
-        let y = (k + s - r) % s;
-        for (a, &v) in sum.iter_mut().zip(&src[y * s..(y + 1) * s]) {
-            *a += v;
-        }
-    }
-    store(0, sum);
-    for y in 1..s {
-        let add = if y + r >= s { y + r - s } else { y + r };
-        let sub = if y < r + 1 { y + s - r - 1 } else { y - r - 1 };
-        let (add, sub) = (&src[add * s..(add + 1) * s], &src[sub * s..(sub + 1) * s]);
-        for ((a, &p), &m) in sum.iter_mut().zip(add).zip(sub) {
-            *a += p;
-            *a -= m;
-        }
-        store(y, sum);
-    }
-}
-
-/// Transposes each of the CHANNELS planes (S × S) of `src` into `out`.
-fn transpose_planes(src: &[f32], out: &mut [f32], s: usize) {
-    for (from, to) in src.chunks_exact(s * s).zip(out.chunks_exact_mut(s * s)) {
-        for (y, row) in from.chunks_exact(s).enumerate() {
-            for (x, &v) in row.iter().enumerate() {
-                to[x * s + y] = v;
-            }
-        }
-    }
-}
-
-/// The columns x (in order) where `inside[(x + dx) mod S]` holds, as at most
-/// two runs when `inside` is one run (the interior) or all true.
-fn inside_runs(inside: &[bool], dx: usize) -> [std::ops::Range<usize>; 2] {
-    let s = inside.len();
-    let at = |x: usize| inside[(x + dx) % s];
-    let mut runs = [0..0, 0..0];
-    let mut k = 0;
-    let mut x = 0;
-    while x < s && k < 2 {
-        while x < s && !at(x) {
-            x += 1;
-        }
-        let start = x;
-        while x < s && at(x) {
-            x += 1;
-        }
-        if start < x {
-            runs[k] = start..x;
-            k += 1;
-        }
-    }
-    debug_assert!((x..s).all(|x| !at(x)), "inside is one run around the item");
-    runs
-}
-
-/// A run of columns x split where x + dx passes S, so that its candidate
-/// columns (x + dx) mod S are one run too (at most two pieces).
-fn unwrapped_runs(
-    run: std::ops::Range<usize>,
-    dx: usize,
-    s: usize,
-) -> impl Iterator<Item = std::ops::Range<usize>> {
-    let split = (s - dx).clamp(run.start, run.end);
-    [run.start..split, split..run.end]
-        .into_iter()
-        .filter(|r| !r.is_empty())
-}
-
-/// d = Σ_c (a_c − signal·b_c)² elementwise over the three channels.
+/// out[j] = Σ_{k < width} src[j + k·step] for j < out.len() (src holds at
+/// least out.len() + (width − 1)·step values), by doubling: the sums of 2, 4,
+/// 8, … values, those of `width`'s binary digits added in turn. That is
+/// ⌊log₂ width⌋ + popcount(width) − 1 passes of SIMD additions over long
+/// runs, and no subtraction: a running sum (add the value entering the
+/// window, subtract the one leaving it) loses the small distances of close
+/// patches to the rounding of the large ones that passed through it, which at
+/// ᾱ near 1 (weights e^(−d/(2(1−ᾱ)))) moved x̂0 by up to 3·10⁻³. `a` and `b`
+/// are scratch, as long as `src`.
 #[inline(always)]
-fn squared_differences(d: &mut [f32], a: [&[f32]; 3], b: [&[f32]; 3], signal: f32) {
+fn window_sums(
+    src: &[f32],
+    width: usize,
+    step: usize,
+    out: &mut [f32],
+    a: &mut [f32],
+    b: &mut [f32],
+) {
+    let n = out.len();
+    debug_assert!(width >= 1 && src.len() + step >= n + width * step);
+    if width == 1 {
+        out.copy_from_slice(&src[..n]);
+        return;
+    }
+    // out = src[j] (if width is odd) + the sums of the higher digits
+    // (`started`: out holds one).
+    let odd = width & 1 == 1;
+    let (mut offset, mut rest, mut started) = (usize::from(odd) * step, width >> 1, false);
+    let mut len = src.len() - step;
+    for ((o, &x), &y) in a[..len].iter_mut().zip(src).zip(&src[step..]) {
+        *o = x + y;
+    }
+    let (mut cur, mut next) = (a, b);
+    let mut w = 2 * step;
+    loop {
+        if rest & 1 == 1 {
+            let part = &cur[offset..offset + n];
+            if started {
+                for (o, &v) in out.iter_mut().zip(part) {
+                    *o += v;
+                }
+            } else if odd {
+                for ((o, &x), &v) in out.iter_mut().zip(src).zip(part) {
+                    *o = x + v;
+                }
+                started = true;
+            } else {
+                out.copy_from_slice(part);
+                started = true;
+            }
+            offset += w;
+        }
+        rest >>= 1;
+        if rest == 0 {
+            break;
+        }
+        // Sums of twice as many values: as many as there were, less w.
+        len -= w;
+        let (lo, hi) = (&cur[..len], &cur[w..w + len]);
+        for ((o, &x), &y) in next[..len].iter_mut().zip(lo).zip(hi) {
+            *o = x + y;
+        }
+        std::mem::swap(&mut cur, &mut next);
+        w *= 2;
+    }
+}
+
+/// A run of pixels along a row at one displacement: pixels `pixel…`, their
+/// candidates' centres `candidate…` and their box sums `boxed…` in
+/// `PatchStep::boxed`, `len` of each.
+#[derive(Clone, Copy, Debug)]
+struct Run {
+    pixel: usize,
+    candidate: usize,
+    boxed: usize,
+    len: usize,
+}
+
+/// d = Σ_c (a_c − b_c)² elementwise over the three channels.
+#[inline(always)]
+fn squared_differences(d: &mut [f32], a: [&[f32]; 3], b: [&[f32]; 3]) {
     let n = d.len();
     let (a0, a1, a2) = (&a[0][..n], &a[1][..n], &a[2][..n]);
     let (b0, b1, b2) = (&b[0][..n], &b[1][..n], &b[2][..n]);
     for k in 0..n {
-        let e0 = a0[k] - signal * b0[k];
-        let e1 = a1[k] - signal * b1[k];
-        let e2 = a2[k] - signal * b2[k];
+        let e0 = a0[k] - b0[k];
+        let e1 = a1[k] - b1[k];
+        let e2 = a2[k] - b2[k];
         d[k] = e0 * e0 + e1 * e1 + e2 * e2;
     }
 }
@@ -524,8 +487,9 @@ impl Snapshot {
 pub struct PatchStep {
     edge: usize,
     items: usize,
-    /// x_t with each plane transposed: the distances are computed transposed.
-    x_t_t: Vec<f32>,
+    /// x_t, each row three times over (so that a row shifted cyclically
+    /// is one run).
+    x_t_rows: Vec<f32>,
     signal: f32,
     inv_two_var: f32,
     radius: usize,
@@ -535,27 +499,33 @@ pub struct PatchStep {
     shares_all: ItemShares,
     shares_tag: ItemShares,
     // Scratch.
-    /// The item being added, each plane transposed, each row twice over.
-    item_t: Vec<f32>,
+    /// The item being added times √ᾱ (the same product the distance would
+    /// take for every pair, taken once), each row three times over.
+    item_rows: Vec<f32>,
+    /// Per pixel at one displacement, Σ_c (x_t(p) − √ᾱ·x_i(p + d))², each
+    /// row from the first wanted column's patch edge on (see `box_distances`).
     dist: Vec<f32>,
-    rows: Vec<f32>,
+    /// The wanted pixels' box sums, row after row (see `box_distances`).
     boxed: Vec<f32>,
     column_sums: Vec<f32>,
+    /// The window sums' scratch.
+    scratch: [Vec<f32>; 2],
     before_all: Snapshot,
     before_tag: Snapshot,
     /// Displacements per axis and the first one (see `PatchShape::displacements`).
     displacements: (usize, usize),
-    /// Per coordinate v (of x or y): whether a patch centred there lies
-    /// inside the item along that axis (always, with wrap-around).
-    inside: Vec<bool>,
+    /// The coordinates v (of x or y) where a patch centred at v lies inside
+    /// the item along that axis, as a run (first, length): [r, S − r) for
+    /// interior candidates, every coordinate with wrap-around.
+    inside: (usize, usize),
     /// The items added so far, in order.
     added: Vec<usize>,
     /// The call's candidate items, whose probes seed the running maxima
     /// before the first item is added (see `seed`).
     seed_items: Vec<usize>,
     seeded: bool,
-    /// Scratch: runs of inside pixels (p, q, length) at one displacement.
-    runs: Vec<(usize, usize, usize)>,
+    /// Scratch: runs of inside pixels at one displacement.
+    runs: Vec<Run>,
 }
 
 impl PatchStep {
@@ -577,18 +547,20 @@ impl PatchStep {
         let n = set.pixels();
         let s = set.edge() as usize;
         let radius = (patch as usize - 1) / 2;
-        let inside = (0..s)
-            .map(|v| shape.border == Border::Wrap || (v >= radius && v + radius < s))
-            .collect();
+        let inside = match shape.border {
+            Border::Wrap => (0, s),
+            Border::Interior => (radius, s - 2 * radius),
+        };
         let tagged_items = tag.map_or(0, |m| set.len().min(m.len()));
         Self {
             edge: s,
             items: set.len(),
-            x_t_t: {
-                let mut t = vec![0.0; x_t.len()];
-                transpose_planes(x_t, &mut t, s);
-                t
-            },
+            x_t_rows: x_t
+                .chunks_exact(s)
+                .flat_map(|row| [row, row, row])
+                .flatten()
+                .copied()
+                .collect(),
             signal: alpha_bar.sqrt() as f32,
             inv_two_var: (0.5 / (1.0 - alpha_bar).max(1e-12)) as f32,
             radius,
@@ -597,11 +569,14 @@ impl PatchStep {
             tagged: Accs::new(n),
             shares_all: ItemShares::new(set.len() * n),
             shares_tag: ItemShares::new(tagged_items * n),
-            item_t: vec![0.0; 2 * CHANNELS * n],
-            dist: vec![0.0; n],
-            rows: vec![0.0; n],
-            boxed: vec![0.0; n],
-            column_sums: vec![0.0; s],
+            item_rows: vec![0.0; 3 * CHANNELS * n],
+            dist: vec![0.0; (s + 2 * radius) * (s + 2 * radius)],
+            boxed: vec![0.0; s * (s + 2 * radius)],
+            column_sums: vec![0.0; (s + 1) * (s + 2 * radius)],
+            scratch: [
+                vec![0.0; (s + 2 * radius) * (s + 2 * radius)],
+                vec![0.0; (s + 2 * radius) * (s + 2 * radius)],
+            ],
             before_all: Snapshot::new(n),
             before_tag: Snapshot::new(n),
             displacements: {
@@ -649,10 +624,9 @@ impl PatchStep {
             self.load_item(set.item(i));
             for &dy in &probes {
                 for &dx in &probes {
-                    self.box_distances(dy, dx);
-                    self.inside_pixels(dy, dx, &mut runs);
-                    for &(p, _, len) in &runs {
-                        let boxed = &self.boxed[p..p + len];
+                    self.box_distances(dy, dx, &mut runs);
+                    for &Run { pixel: p, boxed, len, .. } in &runs {
+                        let boxed = &self.boxed[boxed..boxed + len];
                         let raise = |max: &mut [f32]| {
                             for (m, &b) in max[p..p + len].iter_mut().zip(boxed) {
                                 *m = m.max(-b * self.inv_two_var);
@@ -670,78 +644,100 @@ impl PatchStep {
         self.runs = runs;
     }
 
-    /// Puts item `item` in the scratch: each plane transposed, each of its
-    /// rows (the item's columns) twice over.
+    /// Puts item `item` times √ᾱ in the scratch, each of its rows three
+    /// times over.
     fn load_item(&mut self, item: &[f32]) {
         let s = self.edge;
-        let n = s * s;
-        for (c, plane) in item.chunks_exact(n).enumerate() {
-            for (y, row) in plane.chunks_exact(s).enumerate() {
-                for (x, &v) in row.iter().enumerate() {
-                    let at = c * 2 * n + x * 2 * s + y;
-                    self.item_t[at] = v;
-                    self.item_t[at + s] = v;
+        for (row, thrice) in item
+            .chunks_exact(s)
+            .zip(self.item_rows.chunks_exact_mut(3 * s))
+        {
+            for copy in thrice.chunks_exact_mut(s) {
+                for (to, &v) in copy.iter_mut().zip(row) {
+                    *to = self.signal * v;
                 }
             }
         }
     }
 
-    /// `boxed` = the squared distances ‖Q_p − √ᾱ·C_{p+d}‖² of the loaded
-    /// item at displacement d = (dy, dx), for the pixels whose candidate
-    /// centre p + d lies inside (the others are not written).
-    fn box_distances(&mut self, dy: usize, dx: usize) {
+    /// The squared distances ‖Q_p − √ᾱ·C_{p+d}‖² of the loaded item at
+    /// displacement d = (dy, dx), for the pixels p whose candidate centre
+    /// q = p + d (mod S) lies inside: `runs` gets them as runs along rows
+    /// (pixel p, candidate q and their box sums in `boxed` run together).
+    ///
+    /// The wanted rows are one cyclic run y0, y0 + 1, … (those with y + dy
+    /// inside), as are the wanted columns from x0. Per pixel, Σ_c (x_t(p) −
+    /// √ᾱ·x_i(p + d))², each row from column x0 − r on (rows stored three
+    /// times over, so this is one run) in the rows y0 − r … y0 + len + r − 1;
+    /// at the wanted rows only, its sums down the patch's columns; then, at
+    /// the wanted columns only, those along the patch's rows, both by
+    /// [`window_sums`] over all the rows at once, written straight to `boxed`.
+    #[inline(always)]
+    fn box_distances(&mut self, dy: usize, dx: usize, runs: &mut Vec<Run>) {
         let s = self.edge;
         let n = s * s;
-        // Σ_c (x_t(p) − √ᾱ·x_i(p + d))², transposed: row x holds column x of
-        // the picture, and its shifted item row is the item's column
-        // (x + dx) mod S from row dy on (each column is stored twice over,
-        // so that this is one run).
-        let (xt, it) = (&self.x_t_t, &self.item_t);
-        for (x, dist) in self.dist.chunks_exact_mut(s).enumerate() {
-            let col = (if x + dx >= s { x + dx - s } else { x + dx }) * 2 * s + dy;
-            let b = |c: usize| &it[c * 2 * n + col..][..s];
-            let a = |c: usize| &xt[c * n + x * s..][..s];
-            squared_differences(dist, [a(0), a(1), a(2)], [b(0), b(1), b(2)], self.signal);
-        }
-        let inside = &self.inside;
-        let wrap = |v: usize| if v >= s { v - s } else { v };
-        let wanted_x = |x: usize| inside[wrap(x + dx)];
-        let wanted_y = |y: usize| inside[wrap(y + dy)];
         let r = self.radius;
-        box_rows_from_transpose(
-            &self.dist,
-            &mut self.rows,
-            &mut self.column_sums,
-            s,
-            r,
-            wanted_x,
+        let wrap = |v: usize| if v >= s { v - s } else { v };
+        let (first, len) = self.inside;
+        let (y0, x0) = (wrap(first + s - dy), wrap(first + s - dx));
+        // Each row's columns x0 − r … x0 + len + r − 1 (cyclically), whose
+        // candidate columns are first − r … first + len + r − 1.
+        let width = len + 2 * r;
+        let (from_x, from_q) = ((x0 + s - r) % s, (first + s - r) % s);
+        // Rows y0 − r … y0 + len + r − 1 (cyclically), in that order.
+        let rows = len + 2 * r;
+        let (xt, it) = (&self.x_t_rows, &self.item_rows);
+        for (k, dist) in self.dist.chunks_exact_mut(width).take(rows).enumerate() {
+            let y = (y0 + s - r + k) % s;
+            let a = |c: usize| &xt[c * 3 * n + y * 3 * s + from_x..][..width];
+            let row = wrap(y + dy) * 3 * s + from_q;
+            let b = |c: usize| &it[c * 3 * n + row..][..width];
+            squared_differences(dist, [a(0), a(1), a(2)], [b(0), b(1), b(2)]);
+        }
+        runs.clear();
+        let [a, b] = &mut self.scratch;
+        // Down the columns: the wanted rows' column sums, one row after
+        // another, and after them 2r values so that the sums along the rows
+        // may run on.
+        let whole = len * width;
+        window_sums(
+            &self.dist[..rows * width],
+            2 * r + 1,
+            width,
+            &mut self.column_sums[..whole],
+            a,
+            b,
         );
-        box_columns(
-            &self.rows,
-            &mut self.boxed,
-            &mut self.column_sums,
-            s,
-            r,
-            wanted_y,
+        self.column_sums[whole..whole + 2 * r].fill(0.0);
+        // Along the rows, all wanted rows at once as one sequence: row k's
+        // box sums are boxed[k·width …], its first `len` values (the others
+        // span two rows and are not used).
+        window_sums(
+            &self.column_sums[..whole + 2 * r],
+            2 * r + 1,
+            1,
+            &mut self.boxed[..whole],
+            a,
+            b,
         );
-    }
-
-    /// The pixels whose candidate centre q = p + d (mod S) lies inside, as
-    /// runs (p, q, length) along rows: q runs with p.
-    fn inside_pixels(&self, dy: usize, dx: usize, out: &mut Vec<(usize, usize, usize)>) {
-        let s = self.edge;
-        let runs = inside_runs(&self.inside, dx);
-        out.clear();
-        for y in 0..s {
-            let qy = if y + dy >= s { y + dy - s } else { y + dy };
-            if !self.inside[qy] {
-                continue;
-            }
-            for run in runs
-                .iter()
-                .flat_map(|run| unwrapped_runs(run.clone(), dx, s))
-            {
-                out.push((y * s + run.start, qy * s + (run.start + dx) % s, run.len()));
+        for k in 0..len {
+            let y = wrap(y0 + k);
+            let q = wrap(y + dy) * s + first;
+            // The wanted columns x0, x0 + 1, … wrap around at S at most once.
+            let split = (s - x0).min(len);
+            runs.push(Run {
+                pixel: y * s + x0,
+                candidate: q,
+                boxed: k * width,
+                len: split,
+            });
+            if split < len {
+                runs.push(Run {
+                    pixel: y * s,
+                    candidate: q + split,
+                    boxed: k * width + split,
+                    len: len - split,
+                });
             }
         }
     }
@@ -751,8 +747,6 @@ impl PatchStep {
         if !self.seeded {
             self.seed(set);
         }
-        let s = self.edge;
-        let n = s * s;
         let item = set.item(i);
         let in_tag = self.in_tag(i);
         // Each accumulator's (max, sum) before this item, to credit it with its share.
@@ -761,16 +755,81 @@ impl PatchStep {
             self.before_tag.take(&self.tagged);
         }
         self.load_item(item);
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                // SAFETY: the CPU has AVX-512 (checked just above).
+                unsafe { self.add_displacements_avx512(item, in_tag) };
+            } else if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU has AVX2 (checked just above).
+                unsafe { self.add_displacements_avx2(item, in_tag) };
+            } else {
+                self.add_displacements(item, in_tag);
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        self.add_displacements(item, in_tag);
+        self.shares_all.record(i, &self.before_all, &self.all);
+        if in_tag {
+            self.shares_tag.record(i, &self.before_tag, &self.tagged);
+        }
+        self.added.push(i);
+    }
+
+    /// The vector instructions the CPU step runs with here: chosen at run
+    /// time on x86-64 (the same results on each), fixed when compiled for
+    /// WebAssembly (SIMD128, 4 lanes) or another CPU.
+    pub fn vector_path() -> &'static str {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                return "AVX-512, 16 lanes";
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                return "AVX2, 8 lanes";
+            }
+            "SSE2, 4 lanes"
+        }
+        #[cfg(target_arch = "wasm32")]
+        {
+            "WebAssembly SIMD128, 4 lanes"
+        }
+        #[cfg(not(any(target_arch = "x86_64", target_arch = "wasm32")))]
+        {
+            "this CPU's baseline"
+        }
+    }
+
+    /// [`Self::add_displacements`] compiled for AVX2: 8 lanes instead of the
+    /// x86-64 baseline's 4 (SSE2), the same operations in the same order, so
+    /// the same result. Natively this made a 32 px step 1.2× as fast.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn add_displacements_avx2(&mut self, item: &[f32], in_tag: bool) {
+        self.add_displacements(item, in_tag);
+    }
+
+    /// The same for AVX-512 (16 lanes; 5 % faster again here).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn add_displacements_avx512(&mut self, item: &[f32], in_tag: bool) {
+        self.add_displacements(item, in_tag);
+    }
+
+    /// Every displacement of the loaded item `item`, into the accumulators.
+    #[inline(always)]
+    fn add_displacements(&mut self, item: &[f32], in_tag: bool) {
+        let s = self.edge;
+        let n = s * s;
         let mut runs = std::mem::take(&mut self.runs);
         let (count, first) = self.displacements;
         for wy in 0..count {
             let dy = (wy + first) % s;
             for wx in 0..count {
                 let dx = (wx + first) % s;
-                self.box_distances(dy, dx);
-                self.inside_pixels(dy, dx, &mut runs);
-                for &(p, q, len) in &runs {
-                    let boxed = &self.boxed[p..p + len];
+                self.box_distances(dy, dx, &mut runs);
+                for &Run { pixel: p, candidate: q, boxed, len } in &runs {
+                    let boxed = &self.boxed[boxed..boxed + len];
                     let v = [
                         &item[q..q + len],
                         &item[n + q..n + q + len],
@@ -784,11 +843,6 @@ impl PatchStep {
             }
         }
         self.runs = runs;
-        self.shares_all.record(i, &self.before_all, &self.all);
-        if in_tag {
-            self.shares_tag.record(i, &self.before_tag, &self.tagged);
-        }
-        self.added.push(i);
     }
 
     /// The accumulators so far, without the scratch, to merge with other
