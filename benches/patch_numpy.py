@@ -7,7 +7,9 @@ For every position-everywhere case (32 px, all items) the step is the textbook
 one: unfold the circularly padded x_t into query patches Q (S² × 3P²), the
 interior patches of every item into candidates C (M × 3P²), distances
 ‖Q‖² + ᾱ‖C‖² − 2√ᾱ·Q·Cᵀ with one BLAS product, softmax over the candidates per
-pixel, x̂0 = weights · centre values. For the windowed 128 px case it loops
+pixel, x̂0 = weights · centre values. The run-32-sNN cases are every step of a
+20-step run at 32 px, each at its own ᾱ and patch size; their times are also
+summed. For the windowed 128 px case it loops
 over the window's displacements with whole-picture array operations (box sums
 by cumulative sums) and an online log-sum-exp. Each result is compared with
 Rust's x̂0; the script prints the time per step and Rust's speed-up.
@@ -93,7 +95,10 @@ def windowed(meta, items, x_t):
 
 def main():
     folder = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "target/patch-step")
-    for name in ["full-32-p17", "full-32-p9", "window-128-p19"]:
+    run = sorted(p.stem for p in folder.glob("run-32-s*.json"))
+    names = [n for n in ["full-32-p17", "full-32-p9", "window-128-p19"] if (folder / f"{n}.json").exists()]
+    totals = [0.0, 0.0, 0.0]  # NumPy, Rust on one thread, Rust on every core, over the run
+    for name in names + run:
         meta, items, x_t, want = load(folder, name)
         step = windowed if meta["window"] is not None else everywhere
         # The median of five runs after one unmeasured run (NumPy's first
@@ -108,10 +113,16 @@ def main():
         ms = sorted(times)[len(times) // 2]
         diff = float(np.abs(got - want).max())
         one, every, n = meta["rust_ms"], meta["rust_ms_threads"], meta["rust_threads"]
-        print(f"{name}: NumPy/BLAS {ms:.0f} ms per step (all cores); Rust, {meta.get('build', '')}: {one:.0f} ms on one thread ({ms / one:.2f}x as fast), "
+        print(f"{name} (P = {meta['patch']}, ᾱ = {meta['alpha_bar']:.4f}): NumPy/BLAS {ms:.0f} ms per step (all cores); Rust, {meta.get('build', '')}: {one:.0f} ms on one thread ({ms / one:.2f}x as fast), "
               f"{every:.0f} ms on {n} threads ({ms / every:.2f}x as fast); largest difference {diff:.1e}")
         if diff > 1e-3:
             sys.exit(f"{name}: the NumPy and Rust steps disagree by {diff}")
+        if name in run:
+            totals = [totals[0] + ms, totals[1] + one, totals[2] + every]
+    if run:
+        npy, one, every = totals
+        print(f"a whole {len(run)}-step run at 32 px (all 67 items, P from 17 to 3): NumPy/BLAS {npy / 1e3:.2f} s; "
+              f"Rust {one / 1e3:.2f} s on one thread ({npy / one:.2f}x as fast), {every / 1e3:.2f} s on every core ({npy / every:.2f}x as fast)")
 
 
 if __name__ == "__main__":

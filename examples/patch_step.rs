@@ -6,8 +6,9 @@
 //! cargo run --release --example patch_step -- OUT_DIR [CASE]
 //! ```
 //! Cases: 32 px over all 67 items with every position a candidate (the
-//! published machine) at patch sizes 17 and 9, and 128 px with the position
-//! window the cascade uses (patch 19, ±9 px) over 8 items. For each it writes
+//! published machine) at patch sizes 17 and 9 (ᾱ = 0.5), 128 px with the
+//! position window the cascade uses (patch 19, ±9 px) over 8 items, and every
+//! step of a 20-step run at 32 px (`run-32-sNN`: its ᾱ and patch size). For each it writes
 //! `<case>.json` (edge, items, patch, window, ᾱ, Rust ms) and `<case>.f32`
 //! (items, x_t, x̂0 as little-endian f32, planar RGB).
 
@@ -16,6 +17,8 @@ use std::time::Instant;
 
 use hypothetical::archive::dataset::load_archive;
 use hypothetical::denoise::patch::{self, Border, PatchShape};
+use hypothetical::diffusion::sampler::{Sampler, SamplerConfig};
+use hypothetical::diffusion::schedule::{Schedule, ScheduleKind};
 use hypothetical::rng::fill_gaussian_planar;
 
 fn main() {
@@ -28,20 +31,43 @@ fn main() {
     // An optional second argument runs only the cases whose name contains it.
     let only = std::env::args().nth(2).unwrap_or_default();
     let root = std::path::Path::new("www/archive");
-    let alpha_bar = 0.5f64;
     // The vector instructions the step runs with (chosen at run time).
     let build = patch::PatchStep::vector_path();
-    for (name, edge, items, size, window) in [
-        ("full-32-p17", 32u32, 67usize, 17u32, None),
-        ("full-32-p9", 32, 67, 9, None),
+    let mut cases = vec![
         (
-            "window-128-p19",
+            "full-32-p17".to_string(),
+            32u32,
+            67usize,
+            17u32,
+            None,
+            0.5f64,
+        ),
+        ("full-32-p9".to_string(), 32, 67, 9, None, 0.5),
+        (
+            "window-128-p19".to_string(),
             128,
             8,
             19,
             Some(patch::position_window(19)),
+            0.5,
         ),
-    ] {
+    ];
+    // Every step of a 20-step run at 32 px as the pages sample it (DDIM,
+    // cosine schedule): its ᾱ and its patch size, 17 at t = T down to 3.
+    let sampler = Sampler::new(SamplerConfig::default()).expect("the default sampler");
+    let schedule = Schedule::new(ScheduleKind::Cosine, sampler.t_max());
+    for (k, &t) in sampler.times().iter().enumerate() {
+        let size = patch::patch_size(32, t, sampler.t_max());
+        cases.push((
+            format!("run-32-s{k:02}"),
+            32,
+            67,
+            size,
+            None,
+            schedule.alpha_bar(t),
+        ));
+    }
+    for (name, edge, items, size, window, alpha_bar) in cases {
         if !name.contains(only.as_str()) {
             continue;
         }
@@ -50,7 +76,7 @@ fn main() {
         let candidates: Vec<usize> = (0..items).collect();
         let mut x_t = vec![0.0f32; set.dim()];
         fill_gaussian_planar(3, 4, set.pixels(), 3, &mut x_t);
-        // x_t = √ᾱ·x_0 + √(1−ᾱ)·ε around item 0, as at a middle step.
+        // x_t = √ᾱ·x_0 + √(1−ᾱ)·ε around item 0.
         for (v, &x0) in x_t.iter_mut().zip(set.item(0)) {
             *v = (alpha_bar.sqrt() as f32) * x0 + ((1.0 - alpha_bar).sqrt() as f32) * *v;
         }

@@ -1046,8 +1046,16 @@ fn patch_distances_stay_accurate_at_low_noise() {
     let x_t = field(32, 21);
     for border in [Border::Interior, Border::Wrap] {
         for (a, p) in [(0.999, 3usize), (0.97, 3), (0.999, 9), (0.99, 17)] {
-            let fast = patch::denoise(&set, x_t.data(), a, shape(p as u32, border), Some(&mask), &[0, 1, 2]);
-            let (all, _) = slow_patch_reference(&set, x_t.data(), a, p, border == Border::Wrap, Some(&mask));
+            let fast = patch::denoise(
+                &set,
+                x_t.data(),
+                a,
+                shape(p as u32, border),
+                Some(&mask),
+                &[0, 1, 2],
+            );
+            let (all, _) =
+                slow_patch_reference(&set, x_t.data(), a, p, border == Border::Wrap, Some(&mask));
             let d = max_diff(&fast.x0_all, &all);
             assert!(d < 1e-3, "{border:?}, ᾱ = {a}, P = {p}: max difference {d}");
         }

@@ -422,8 +422,14 @@ mod denoisers {
             let ds = max_diff(&gs.all, &ws.all);
             let dst = max_diff(gs.tag.as_ref().unwrap(), ws.tag.as_ref().unwrap());
             eprintln!("patch ᾱ = {a} P = {p} {border:?} window {window:?}: {d:e} {dt:e} shares {ds:e} {dst:e}");
+            // At ᾱ = 0.999 a log-weight is −500·d: the kernel's running box
+            // sums (see patch.wgsl) and the CPU's sums without subtraction
+            // differ by rounding that moves x̂0 by up to 1.0·10⁻³ and the
+            // shares by 1.7·10⁻³ here (the CPU is the nearer to an f64
+            // reference: tests/denoisers.rs); elsewhere they agree to 10⁻⁴.
+            let tolerance = if a > 0.99 { 3e-3 } else { 3e-4 };
             assert!(
-                d < 1e-3 && dt < 1e-3 && ds < 1e-3 && dst < 1e-3,
+                d < tolerance && dt < tolerance && ds < tolerance && dst < tolerance,
                 "ᾱ = {a}, P = {p}, {border:?}: {d}, {dt}, shares {ds}, {dst}"
             );
         }

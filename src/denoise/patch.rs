@@ -32,9 +32,9 @@
 //! - Distances are box sums over the window of the per-pixel quantity
 //!   Σ_c (x_t(p) − √ᾱ·x_i(p + d))² for each displacement d, down the columns
 //!   and then along the rows, each without subtraction (sums of 2, 4, 8, …
-//!   values, [`window_sums`]; the GPU sums each box afresh): the cost per
-//!   step is O(N·S⁴·log P), and neither the cancellation of ‖q‖² + ‖c‖² −
-//!   2q·c nor that of a running sum occurs. With interior
+//!   values, [`window_sums`]): the cost per step is O(N·S⁴·log P), and
+//!   neither the cancellation of ‖q‖² + ‖c‖² − 2q·c nor that of a running
+//!   sum occurs (the GPU twin keeps running sums; see patch.wgsl). With interior
 //!   candidates, a (pixel, displacement) pair counts only where p + d is at
 //!   least the patch radius from every edge, and there the wrapped window is
 //!   the genuine interior patch.
@@ -625,7 +625,13 @@ impl PatchStep {
             for &dy in &probes {
                 for &dx in &probes {
                     self.box_distances(dy, dx, &mut runs);
-                    for &Run { pixel: p, boxed, len, .. } in &runs {
+                    for &Run {
+                        pixel: p,
+                        boxed,
+                        len,
+                        ..
+                    } in &runs
+                    {
                         let boxed = &self.boxed[boxed..boxed + len];
                         let raise = |max: &mut [f32]| {
                             for (m, &b) in max[p..p + len].iter_mut().zip(boxed) {
@@ -828,7 +834,13 @@ impl PatchStep {
             for wx in 0..count {
                 let dx = (wx + first) % s;
                 self.box_distances(dy, dx, &mut runs);
-                for &Run { pixel: p, candidate: q, boxed, len } in &runs {
+                for &Run {
+                    pixel: p,
+                    candidate: q,
+                    boxed,
+                    len,
+                } in &runs
+                {
                     let boxed = &self.boxed[boxed..boxed + len];
                     let v = [
                         &item[q..q + len],
