@@ -433,25 +433,33 @@ fn shape(size: u32, border: Border) -> PatchShape {
     PatchShape::everywhere(size, border)
 }
 
-#[test]
-fn patch_denoiser_matches_a_slow_direct_reference_with_both_borders() {
+/// The patch step on three small items against [`slow_patch_reference`]:
+/// the largest differences of x̂0_all and of x̂0_tag.
+fn patch_against_the_reference(a: f64, p: usize, border: Border) -> (f32, f32) {
     let set = small_set(3);
     let mask = set.tag_mask("odd");
     let x_t = field(32, 21);
+    let fast = patch::denoise(
+        &set,
+        x_t.data(),
+        a,
+        shape(p as u32, border),
+        Some(&mask),
+        &[0, 1, 2],
+    );
+    let (all, tag) =
+        slow_patch_reference(&set, x_t.data(), a, p, border == Border::Wrap, Some(&mask));
+    (
+        max_diff(&fast.x0_all, &all),
+        max_diff(fast.x0_tag.as_ref().unwrap(), &tag),
+    )
+}
+
+#[test]
+fn patch_denoiser_matches_a_slow_direct_reference_with_both_borders() {
     for border in [Border::Interior, Border::Wrap] {
         for (a, p) in [(0.2, 5usize), (0.7, 3), (0.05, 17)] {
-            let fast = patch::denoise(
-                &set,
-                x_t.data(),
-                a,
-                shape(p as u32, border),
-                Some(&mask),
-                &[0, 1, 2],
-            );
-            let (all, tag) =
-                slow_patch_reference(&set, x_t.data(), a, p, border == Border::Wrap, Some(&mask));
-            let d = max_diff(&fast.x0_all, &all);
-            let dt = max_diff(fast.x0_tag.as_ref().unwrap(), &tag);
+            let (d, dt) = patch_against_the_reference(a, p, border);
             assert!(
                 d < 2e-3 && dt < 2e-3,
                 "{border:?}, ᾱ = {a}, P = {p}: max difference {d}, tag {dt}"
@@ -1041,22 +1049,9 @@ fn patch_distances_stay_accurate_at_low_noise() {
     // sums (add the value entering the window, subtract the one leaving)
     // were 3·10⁻³ from this f64 reference here; sums without subtraction
     // are within 7.4·10⁻⁴.
-    let set = small_set(3);
-    let mask = set.tag_mask("odd");
-    let x_t = field(32, 21);
     for border in [Border::Interior, Border::Wrap] {
         for (a, p) in [(0.999, 3usize), (0.97, 3), (0.999, 9), (0.99, 17)] {
-            let fast = patch::denoise(
-                &set,
-                x_t.data(),
-                a,
-                shape(p as u32, border),
-                Some(&mask),
-                &[0, 1, 2],
-            );
-            let (all, _) =
-                slow_patch_reference(&set, x_t.data(), a, p, border == Border::Wrap, Some(&mask));
-            let d = max_diff(&fast.x0_all, &all);
+            let (d, _) = patch_against_the_reference(a, p, border);
             assert!(d < 1e-3, "{border:?}, ᾱ = {a}, P = {p}: max difference {d}");
         }
     }
