@@ -381,6 +381,12 @@ fn window_sums(
     }
 }
 
+/// Whether this CPU runs the AVX2 build of the step (detected once, then cached by std).
+#[cfg(target_arch = "x86_64")]
+fn has_avx2() -> bool {
+    std::arch::is_x86_feature_detected!("avx2")
+}
+
 /// A run of pixels along a row at one displacement: pixels `pixel…`, their
 /// candidates' centres `candidate…` and their box sums `boxed…` in
 /// `PatchStep::boxed`, `len` of each.
@@ -690,8 +696,9 @@ impl PatchStep {
         // candidate columns are first − r … first + len + r − 1.
         let width = len + 2 * r;
         let (from_x, from_q) = ((x0 + s - r) % s, (first + s - r) % s);
-        // Rows y0 − r … y0 + len + r − 1 (cyclically), in that order.
-        let rows = len + 2 * r;
+        // Rows y0 − r … y0 + len + r − 1 (cyclically), in that order: as
+        // many as columns, the box being square.
+        let rows = width;
         let (xt, it) = (&self.x_t_rows, &self.item_rows);
         for (k, dist) in self.dist.chunks_exact_mut(width).take(rows).enumerate() {
             let y = (y0 + s - r + k) % s;
@@ -763,7 +770,7 @@ impl PatchStep {
         self.load_item(item);
         #[cfg(target_arch = "x86_64")]
         {
-            if std::arch::is_x86_feature_detected!("avx2") {
+            if has_avx2() {
                 // SAFETY: the CPU has AVX2 (checked just above).
                 unsafe { self.add_displacements_avx2(item, in_tag) };
             } else {
@@ -785,7 +792,7 @@ impl PatchStep {
     pub fn vector_path() -> &'static str {
         #[cfg(target_arch = "x86_64")]
         {
-            if std::arch::is_x86_feature_detected!("avx2") {
+            if has_avx2() {
                 return "AVX2, 8 lanes";
             }
             "SSE2, 4 lanes"

@@ -138,7 +138,6 @@ function sayPlaying(kind, level) {
   announce(ui.soundState.textContent, { now: true });
 }
 
-
 // ---- drawing ----
 const PAD = { left: 52, top: 8, bottom: 40 };
 /** Draws a spectrogram picture of `frames` columns (512: one window) squeezed into 512 px. */
