@@ -284,6 +284,37 @@ for (const config of CONFIGS) {
         assert.match(await page.textContent("#run-settings"), /inside each archive picture/);
         await shot("recognize-patch-64-cpu");
       });
+
+      test("a Web Worker that fails mid-run leaves the rest to the page, which finishes it and says so", async () => {
+        const hash = "scene=recognize&tag=flower&denoiser=patch&steps=10&seed=5&size=32";
+        await open(hash);
+        // The third step's job reaches one worker spoiled (x_t one value
+        // short): the real worker's engine refuses it, as it would any error.
+        await page.evaluate(() => {
+          const pool = window.__workers;
+          const call = pool.call.bind(pool);
+          let patchCalls = 0;
+          pool.call = (i, message, ...rest) => {
+            if (message.kind === "patch" && ++patchCalls === 2 * pool.size + 1) {
+              message = { ...message, job: { ...message.job, x: message.job.x.slice(1) } };
+            }
+            return call(i, message, ...rest);
+          };
+        });
+        assert.equal(await generateAndWait(), "done", await page.textContent("#message"));
+        assert.match(await page.textContent("#progress-text"), /Finished: 10 steps/);
+        assert.equal(await page.evaluate(() => window.__workers.broken), true);
+        assert.match(await perStep(), /; \d Web Workers? shared the first 2 CPU patch steps, then failed; the page's own thread made the rest$/);
+        assert.ok((await page.$$("#provenance li")).length >= 1, "the result names its sources");
+        const mixed = await page.evaluate(() => Array.from(window.__generator.frame(0, "result")));
+        // The same run on the page alone (the pool stays broken): the same picture,
+        // up to the float order in which the workers' shares were merged.
+        assert.equal(await generateAndWait(), "done");
+        assert.doesNotMatch(await perStep(), /Web Worker/);
+        const alone = await page.evaluate(() => Array.from(window.__generator.frame(0, "result")));
+        const apart = mixed.reduce((m, v, i) => Math.max(m, Math.abs(v - alone[i])), 0);
+        assert.ok(apart <= 1, `the two runs' pictures differ by up to ${apart} of 255`);
+      });
     } else {
       test("without ?gpu a software WebGPU adapter is not used, and the page says why", async () => {
         page = await session.fresh();

@@ -12,7 +12,7 @@ import { byIds, messenger, shortCredit } from "./lib/page.js";
 import { parseAddress, writeAddress, own } from "./lib/address.js";
 import { showBackend } from "./lib/backend.js";
 import { startScene, runPage } from "./lib/scene.js";
-import { sampleSteps, describeStepTimes } from "./lib/sampling.js";
+import { sampleSteps, describeStepTimes, describeWorkers } from "./lib/sampling.js";
 import { FAULT_WORDS, recovered } from "./lib/fault.js";
 import { saveBytes } from "./lib/download.js";
 import { WorkerPool } from "./workers.js";
@@ -103,10 +103,12 @@ function patchEngine(run, onProgress) {
         const shares = await pool.patchShares(job, (added, of) => onProgress(job, added, of));
         const report = state.gen.finishPatchStep(job.serial, shares);
         run.workers = pool.size;
+        run.workerSteps += 1;
         return report;
       } catch (e) {
         if (/earlier run/.test(e.message)) throw e;
         console.warn(`Hypothetical: the workers failed (${e.message}); working on the page`);
+        run.workersFailed = true;
         pool.broken = true;
         return state.gen.step();
       }
@@ -335,7 +337,7 @@ async function generate(override = {}) {
   }
   writeHash();
   state.runSettings = s;
-  const running = { cancelled: false, workers: 0 };
+  const running = { cancelled: false, workers: 0, workerSteps: 0, workersFailed: false };
   state.running = running;
   state.steps = 0;
   state.lastInfo = null;
@@ -398,13 +400,12 @@ async function generate(override = {}) {
     }
   }
   const cancelled = state.running?.cancelled;
-  const workers = running.workers;
+  const workersSaid = describeWorkers(running, "CPU patch steps");
   // Read the finished picture before the controls come back, so that no
   // reading lands on the next run.
   if (!cancelled && !failed && state.lastInfo?.done) await showReading();
   state.running = null;
-  ui.perf.textContent = describeStepTimes(state.stepMs.slice(-state.steps), performance.now() - started)
-    + (workers ? `; the CPU patch steps shared by ${workers} Web Worker${workers === 1 ? "" : "s"}` : "");
+  ui.perf.textContent = describeStepTimes(state.stepMs.slice(-state.steps), performance.now() - started) + workersSaid;
   ui.progressText.textContent = cancelled ? `Cancelled after step ${state.steps}; scrub through what was made.`
     : lost ? `Stopped after step ${lost}; its steps went with the engine that stopped.`
     : failed ? `Stopped after step ${state.steps}.` : `Finished: ${state.steps} steps.`;

@@ -14,7 +14,7 @@ import { parseAddress, writeAddressSoon } from "./lib/address.js";
 import { dBFS, decodeMono, peak, rms, statedDuration } from "./lib/decode.js";
 import { showBackend } from "./lib/backend.js";
 import { startScene, runPage } from "./lib/scene.js";
-import { sampleSteps, describeStepTimes } from "./lib/sampling.js";
+import { sampleSteps, describeStepTimes, describeWorkers } from "./lib/sampling.js";
 import { FAULT_WORDS, recovered } from "./lib/fault.js";
 import { saveBytes } from "./lib/download.js";
 import { WorkerPool } from "./workers.js";
@@ -561,9 +561,11 @@ function trackEngine() {
         await ready;
         const report = state.scene.finishTrackStep(await pool.shares(job));
         state.run.workers = pool.size;
+        state.run.workerSteps = (state.run.workerSteps ?? 0) + 1;
         return report;
       } catch (e) {
         console.warn(`Hypothetical: the workers failed (${e.message}); working on the page`);
+        state.run.workersFailed = true;
         pool.broken = true;
         return state.scene.stepTrack(TRACK_SLICE_MS);
       }
@@ -661,7 +663,7 @@ async function generate() {
     ? `Cancelled after step ${state.steps} of ${info.steps}.`
     : lost ? `Stopped after step ${lost} of ${info.steps}; its steps went with the engine that stopped.`
     : state.steps === info.steps ? `Finished: ${state.steps} steps.` : `Stopped after step ${state.steps} of ${info.steps}.`;
-  const workers = state.run.workers ? `; CPU steps ${state.run.workers === 1 ? "in one Web Worker" : `shared by ${state.run.workers} Web Workers`}` : "";
+  const workers = describeWorkers(state.run, "CPU steps");
   const estimate = state.run.estimate ? `; estimated at the start: about ${Math.max(1, Math.round(state.run.estimate))} s` : "";
   ui.perf.textContent = `${describeStepTimes(state.timings.steps.slice(-state.steps), performance.now() - started)}${workers}${estimate}.`;
   ui.generate.disabled = false;

@@ -39,3 +39,15 @@ export function describeStepTimes(times, totalMs) {
   const where = onGpu === n ? "on WebGPU" : onGpu === 0 ? "on the CPU" : `(${onGpu} on WebGPU, ${n - onGpu} on the CPU)`;
   return `${n} steps in ${(totalMs / 1000).toFixed(1)} s, ${mean.toFixed(1)} ms per step ${where}`;
 }
+
+/**
+ * Who made a run's CPU steps (`what`, e.g. "CPU patch steps"), as the end of
+ * the timing line: the Web Workers, or, if they failed during the run, how
+ * many steps they shared before the page's own thread took over.
+ */
+export function describeWorkers({ workers = 0, workerSteps = 0, workersFailed = false }, what) {
+  const shared = `${workers} Web Worker${workers === 1 ? "" : "s"}`;
+  if (!workersFailed) return workers ? `; the ${what} shared by ${shared}` : "";
+  if (!workerSteps) return `; the Web Workers failed, so the page's own thread made the ${what}`;
+  return `; ${shared} shared the first ${workerSteps} ${what.replace(/s$/, "")}${workerSteps === 1 ? "" : "s"}, then failed; the page's own thread made the rest`;
+}
