@@ -31,8 +31,9 @@
 //!   in texture.
 //! - Distances are box sums over the window of the per-pixel quantity
 //!   Σ_c (x_t(p) − √ᾱ·x_i(p + d))² for each displacement d, down the columns
-//!   and then along the rows, each without subtraction (sums of 2, 4, 8, …
-//!   values, [`window_sums`]): the cost per step is O(N·S⁴·log P), and
+//!   and then along the rows, each without subtraction (a few passes that
+//!   each add up to 8 values, [`window_sums`]): the cost per step is
+//!   O(N·S⁴·log P), and
 //!   neither the cancellation of ‖q‖² + ‖c‖² − 2q·c nor that of a running
 //!   sum occurs (the GPU twin keeps running sums; see patch.wgsl). With interior
 //!   candidates, a (pixel, displacement) pair counts only where p + d is at
@@ -315,14 +316,17 @@ impl Accs {
 }
 
 /// out[j] = Σ_{k < width} src[j + k·step] for j < out.len() (src holds at
-/// least out.len() + (width − 1)·step values), by doubling: the sums of 2, 4,
-/// 8, … values, those of `width`'s binary digits added in turn. That is
-/// ⌊log₂ width⌋ + popcount(width) − 1 passes of SIMD additions over long
-/// runs, and no subtraction: a running sum (add the value entering the
-/// window, subtract the one leaving it) loses the small distances of close
-/// patches to the rounding of the large ones that passed through it, which at
-/// ᾱ near 1 (weights e^(−d/(2(1−ᾱ)))) moved x̂0 by up to 3·10⁻³. `a` and `b`
-/// are scratch, as long as `src`.
+/// least out.len() + (width − 1)·step values), as a few passes of SIMD
+/// additions over long runs, each adding up to [`DIRECT_TERMS`] values per
+/// position: up to that width one pass; beyond it, sums of a smaller width
+/// w first and then k of those, w·step apart (width = k·w, k from 4, 3, 5,
+/// 2), with one more value of `src` added in that pass when the width has
+/// no such factor (width = k·w + 1). So P = 9 is two passes of 3 terms, and
+/// P = 17 one of 4 terms, then one of 4 + 1. No subtraction: a running sum
+/// (add the value entering the window, subtract the one leaving it) loses
+/// the small distances of close patches to the rounding of the large ones
+/// that passed through it, which at ᾱ near 1 (weights e^(−d/(2(1−ᾱ))))
+/// moved x̂0 by up to 3·10⁻³. `a` and `b` are scratch, as long as `src`.
 #[inline(always)]
 fn window_sums(
     src: &[f32],
@@ -334,50 +338,108 @@ fn window_sums(
 ) {
     let n = out.len();
     debug_assert!(width >= 1 && src.len() + step >= n + width * step);
-    if width == 1 {
-        out.copy_from_slice(&src[..n]);
+    // The passes from the outermost in: (k, whether one value is added).
+    let mut passes = [(0usize, false); 8];
+    let mut count = 0;
+    let mut base = width;
+    while base > DIRECT_TERMS {
+        let exact = [4, 3, 5, 2].into_iter().find(|&k| base.is_multiple_of(k));
+        let (k, extra) = match exact {
+            Some(k) => (k, false),
+            None => (
+                [4, 3, 5, 2]
+                    .into_iter()
+                    .find(|&k| (base - 1).is_multiple_of(k))
+                    .expect("k = 2 divides an odd width less 1"),
+                true,
+            ),
+        };
+        passes[count] = (k, extra);
+        count += 1;
+        base = (base - usize::from(extra)) / k;
+    }
+    // The length each pass's result needs, from the last (n) back to the first.
+    let mut lens = [0usize; 9];
+    lens[count] = n;
+    let mut w = width;
+    for level in 0..count {
+        let (k, extra) = passes[level];
+        let inner = (w - usize::from(extra)) / k;
+        lens[count - level - 1] = lens[count - level] + (k - 1) * inner * step;
+        w = inner;
+    }
+    if count == 0 {
+        sum_terms(src, base, step, None, out);
         return;
     }
-    // out = src[j] (if width is odd) + the sums of the higher digits
-    // (`started`: out holds one).
-    let odd = width & 1 == 1;
-    let (mut offset, mut rest, mut started) = (usize::from(odd) * step, width >> 1, false);
-    let mut len = src.len() - step;
-    for ((o, &x), &y) in a[..len].iter_mut().zip(src).zip(&src[step..]) {
-        *o = x + y;
-    }
     let (mut cur, mut next) = (a, b);
-    let mut w = 2 * step;
-    loop {
-        if rest & 1 == 1 {
-            let part = &cur[offset..offset + n];
-            if started {
-                for (o, &v) in out.iter_mut().zip(part) {
-                    *o += v;
+    sum_terms(src, base, step, None, &mut cur[..lens[0]]);
+    let mut w = base;
+    for level in (0..count).rev() {
+        let (k, extra) = passes[level];
+        let grown = k * w + usize::from(extra);
+        let len = lens[count - level];
+        let last = extra.then(|| &src[(grown - 1) * step..(grown - 1) * step + len]);
+        if level == 0 {
+            sum_terms(&cur[..lens[count - level - 1]], k, w * step, last, out);
+        } else {
+            sum_terms(
+                &cur[..lens[count - level - 1]],
+                k,
+                w * step,
+                last,
+                &mut next[..len],
+            );
+            std::mem::swap(&mut cur, &mut next);
+        }
+        w = grown;
+    }
+}
+
+/// The most values one pass of [`window_sums`] adds at each position.
+const DIRECT_TERMS: usize = 8;
+
+/// out[j] = Σ_{t < terms} src[j + t·stride] (+ extra[j]), for terms ≤
+/// [`DIRECT_TERMS`]: one pass, each term a run of its own.
+#[inline(always)]
+fn sum_terms(src: &[f32], terms: usize, stride: usize, extra: Option<&[f32]>, out: &mut [f32]) {
+    match terms {
+        1 => sum_fixed::<1>(src, stride, extra, out),
+        2 => sum_fixed::<2>(src, stride, extra, out),
+        3 => sum_fixed::<3>(src, stride, extra, out),
+        4 => sum_fixed::<4>(src, stride, extra, out),
+        5 => sum_fixed::<5>(src, stride, extra, out),
+        6 => sum_fixed::<6>(src, stride, extra, out),
+        7 => sum_fixed::<7>(src, stride, extra, out),
+        8 => sum_fixed::<8>(src, stride, extra, out),
+        t => unreachable!("{t} terms in one pass"),
+    }
+}
+
+#[inline(always)]
+fn sum_fixed<const K: usize>(src: &[f32], stride: usize, extra: Option<&[f32]>, out: &mut [f32]) {
+    let n = out.len();
+    let parts: [&[f32]; K] = std::array::from_fn(|t| &src[t * stride..t * stride + n]);
+    match extra {
+        None => {
+            for (j, o) in out.iter_mut().enumerate() {
+                let mut v = parts[0][j];
+                for part in &parts[1..] {
+                    v += part[j];
                 }
-            } else if odd {
-                for ((o, &x), &v) in out.iter_mut().zip(src).zip(part) {
-                    *o = x + v;
-                }
-                started = true;
-            } else {
-                out.copy_from_slice(part);
-                started = true;
+                *o = v;
             }
-            offset += w;
         }
-        rest >>= 1;
-        if rest == 0 {
-            break;
+        Some(extra) => {
+            let extra = &extra[..n];
+            for (j, o) in out.iter_mut().enumerate() {
+                let mut v = parts[0][j];
+                for part in &parts[1..] {
+                    v += part[j];
+                }
+                *o = v + extra[j];
+            }
         }
-        // Sums of twice as many values: as many as there were, less w.
-        len -= w;
-        let (lo, hi) = (&cur[..len], &cur[w..w + len]);
-        for ((o, &x), &y) in next[..len].iter_mut().zip(lo).zip(hi) {
-            *o = x + y;
-        }
-        std::mem::swap(&mut cur, &mut next);
-        w *= 2;
     }
 }
 
@@ -700,12 +762,14 @@ impl PatchStep {
         // many as columns, the box being square.
         let rows = width;
         let (xt, it) = (&self.x_t_rows, &self.item_rows);
-        for (k, dist) in self.dist.chunks_exact_mut(width).take(rows).enumerate() {
-            let y = (y0 + s - r + k) % s;
+        // Row y0 − r (cyclically), then each next one: no division per row.
+        let mut y = (y0 + s - r) % s;
+        for dist in self.dist.chunks_exact_mut(width).take(rows) {
             let a = |c: usize| &xt[c * 3 * n + y * 3 * s + from_x..][..width];
             let row = wrap(y + dy) * 3 * s + from_q;
             let b = |c: usize| &it[c * 3 * n + row..][..width];
             squared_differences(dist, [a(0), a(1), a(2)], [b(0), b(1), b(2)]);
+            y = wrap(y + 1);
         }
         runs.clear();
         let [a, b] = &mut self.scratch;
@@ -1135,6 +1199,26 @@ mod tests {
 
     fn ulps_apart(a: f32, b: f32) -> u32 {
         (a.to_bits() as i64 - b.to_bits() as i64).unsigned_abs() as u32
+    }
+
+    #[test]
+    fn window_sums_equal_the_direct_sums_for_every_width_and_step() {
+        let src: Vec<f32> = (0..400).map(|k| ((k * 37 % 101) as f32) / 7.0).collect();
+        for width in 1..=41 {
+            for step in [1, 3] {
+                let n = src.len() - (width - 1) * step - 5;
+                let mut out = vec![0.0; n];
+                let (mut a, mut b) = (vec![0.0; src.len()], vec![0.0; src.len()]);
+                window_sums(&src, width, step, &mut out, &mut a, &mut b);
+                for (j, &got) in out.iter().enumerate() {
+                    let want: f64 = (0..width).map(|k| f64::from(src[j + k * step])).sum();
+                    assert!(
+                        (f64::from(got) - want).abs() <= 1e-5 * want.max(1.0),
+                        "width {width}, step {step}, at {j}: {got} against {want}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
