@@ -191,11 +191,69 @@ fn exp_nonpositive(x: f32) -> f32 {
     y * f32::from_bits(((n_int + 127) as u32) << 23)
 }
 
+/// A run of pixels is updated in whole blocks of this many lanes, those
+/// past its end masked (a multiple of every vector width used: 8 lanes of
+/// AVX2, 4 of SSE2 and SIMD128): runs are 16–32 pixels long and, split
+/// where they wrap around the picture, often not a multiple of 8, and a
+/// loop over a run's own length left a fifth of the lanes at P = 9 to its
+/// scalar remainder.
+const BLOCK: usize = 8;
+
+/// Values kept past the end of every buffer a padded block reads or writes.
+const SLACK: usize = BLOCK;
+
+/// `len` rounded up to whole blocks.
+#[inline(always)]
+fn padded(len: usize) -> usize {
+    len.div_ceil(BLOCK) * BLOCK
+}
+
+/// [`Accs::add_run`]'s lanes, on slices of their own (which, unlike the
+/// vectors' buffers, are known not to overlap), whole blocks long: lane k
+/// is kept only for k < len.
+#[inline(always)]
+fn add_lanes(
+    len: usize,
+    max: &mut [f32],
+    sum: &mut [f32],
+    value: [&mut [f32]; CHANNELS],
+    boxed: &[f32],
+    inv: f32,
+    colour: [&[f32]; CHANNELS],
+) {
+    let n = max.len();
+    let sum = &mut sum[..n];
+    let [v0, v1, v2] = value;
+    let (v0, v1, v2) = (&mut v0[..n], &mut v1[..n], &mut v2[..n]);
+    let [c0, c1, c2] = colour;
+    let (c0, c1, c2) = (&c0[..n], &c1[..n], &c2[..n]);
+    let boxed = &boxed[..n];
+    for k in 0..n {
+        let l = -boxed[k] * inv;
+        let m = max[k];
+        let keep = (k < len) & (l >= m - CUTOFF);
+        let up = l > m;
+        let e = exp_nonpositive(-(l - m).abs());
+        let (old, new) = match (keep, up) {
+            (false, _) => (1.0, 0.0),
+            (true, true) => (e, 1.0),
+            (true, false) => (1.0, e),
+        };
+        sum[k] = sum[k] * old + new;
+        v0[k] = v0[k] * old + new * c0[k];
+        v1[k] = v1[k] * old + new * c1[k];
+        v2[k] = v2[k] * old + new * c2[k];
+        max[k] = if keep & up { l } else { m };
+    }
+}
+
 /// Online log-sum-exp accumulators of every pixel's weighted estimate, as a
 /// structure of arrays (running maximum, sum of weights, weighted colour
-/// sums), so that a run of pixels updates as SIMD lanes.
+/// sums), so that a run of pixels updates as SIMD lanes. Each vector has
+/// [`SLACK`] values past the last pixel, for a run's last block.
 #[derive(Clone, Debug)]
 struct Accs {
+    pixels: usize,
     max: Vec<f32>,
     sum: Vec<f32>,
     value: [Vec<f32>; CHANNELS],
@@ -203,70 +261,73 @@ struct Accs {
 
 impl Accs {
     fn new(n: usize) -> Self {
+        let with_slack = n + SLACK;
         Self {
-            max: vec![f32::NEG_INFINITY; n],
-            sum: vec![0.0; n],
-            value: std::array::from_fn(|_| vec![0.0; n]),
+            pixels: n,
+            max: vec![f32::NEG_INFINITY; with_slack],
+            sum: vec![0.0; with_slack],
+            value: std::array::from_fn(|_| vec![0.0; with_slack]),
         }
     }
 
     fn len(&self) -> usize {
-        self.max.len()
+        self.pixels
     }
 
-    /// Whether any pixel `at + k` keeps log-weight −boxed[k]·inv (not more
-    /// than [`CUTOFF`] below its running maximum).
+    /// Whether any pixel `at + k`, k < len, keeps log-weight −boxed[k]·inv
+    /// (not more than [`CUTOFF`] below its running maximum). `boxed` holds
+    /// whole blocks ([`padded`]).
     #[inline(always)]
-    fn any_kept(&self, at: usize, boxed: &[f32], inv: f32) -> bool {
-        let max = &self.max[at..at + boxed.len()];
-        boxed
-            .iter()
-            .zip(max)
-            .fold(false, |k, (&b, &m)| k | (-b * inv >= m - CUTOFF))
+    fn any_kept(&self, at: usize, len: usize, boxed: &[f32], inv: f32) -> bool {
+        let n = padded(len);
+        let (max, boxed) = (&self.max[at..at + n], &boxed[..n]);
+        let mut kept = false;
+        for k in 0..n {
+            kept |= (k < len) & (-boxed[k] * inv >= max[k] - CUTOFF);
+        }
+        kept
     }
 
     /// Adds weight exp(l_k), l_k = −boxed[k]·inv, on colour (v[0][k], v[1][k],
-    /// v[2][k]) at pixel `at + k` wherever l_k is kept. The online update with
-    /// one exponential: e = exp(−|l − max|) scales the old state when l is the
-    /// new maximum and weighs l otherwise; a pixel not kept is left unchanged
-    /// exactly. The GPU kernel's `acc_add` does the same with a branch.
+    /// v[2][k]) at pixel `at + k`, k < len, wherever l_k is kept. The online
+    /// update with one exponential: e = exp(−|l − max|) scales the old state
+    /// when l is the new maximum and weighs l otherwise; a pixel not kept is
+    /// left unchanged exactly. The lanes run in whole blocks of [`BLOCK`]
+    /// ([`padded`]; those from `len` on are not kept), so that none falls to
+    /// a scalar remainder loop. The GPU kernel's `acc_add` does the same with
+    /// a branch.
     #[inline(always)]
-    fn add_run(&mut self, at: usize, boxed: &[f32], inv: f32, v: [&[f32]; CHANNELS]) {
-        let n = boxed.len();
-        let max = &mut self.max[at..at + n];
-        let sum = &mut self.sum[at..at + n];
+    fn add_run(&mut self, at: usize, len: usize, boxed: &[f32], inv: f32, v: [&[f32]; CHANNELS]) {
+        let n = padded(len);
         let [v0, v1, v2] = &mut self.value;
-        let (v0, v1, v2) = (
-            &mut v0[at..at + n],
-            &mut v1[at..at + n],
-            &mut v2[at..at + n],
+        add_lanes(
+            len,
+            &mut self.max[at..at + n],
+            &mut self.sum[at..at + n],
+            [
+                &mut v0[at..at + n],
+                &mut v1[at..at + n],
+                &mut v2[at..at + n],
+            ],
+            &boxed[..n],
+            inv,
+            [&v[0][..n], &v[1][..n], &v[2][..n]],
         );
-        let (c0, c1, c2) = (&v[0][..n], &v[1][..n], &v[2][..n]);
-        for k in 0..n {
-            let l = -boxed[k] * inv;
-            let m = max[k];
-            let keep = l >= m - CUTOFF;
-            let up = l > m;
-            let e = exp_nonpositive(-(l - m).abs());
-            let (old, new) = match (keep, up) {
-                (false, _) => (1.0, 0.0),
-                (true, true) => (e, 1.0),
-                (true, false) => (1.0, e),
-            };
-            sum[k] = sum[k] * old + new;
-            v0[k] = v0[k] * old + new * c0[k];
-            v1[k] = v1[k] * old + new * c1[k];
-            v2[k] = v2[k] * old + new * c2[k];
-            max[k] = if keep && up { l } else { m };
-        }
     }
 
     /// [`Self::add_run`] where the run keeps anything (most keep nothing,
     /// and then no exponential is computed).
     #[inline(always)]
-    fn accumulate(&mut self, at: usize, boxed: &[f32], inv: f32, v: [&[f32]; CHANNELS]) {
-        if self.any_kept(at, boxed, inv) {
-            self.add_run(at, boxed, inv, v);
+    fn accumulate(
+        &mut self,
+        at: usize,
+        len: usize,
+        boxed: &[f32],
+        inv: f32,
+        v: [&[f32]; CHANNELS],
+    ) {
+        if self.any_kept(at, len, boxed, inv) {
+            self.add_run(at, len, boxed, inv, v);
         }
     }
 
@@ -545,8 +606,9 @@ impl Snapshot {
     }
 
     fn take(&mut self, acc: &Accs) {
-        self.max.copy_from_slice(&acc.max);
-        self.sum.copy_from_slice(&acc.sum);
+        let n = acc.len();
+        self.max.copy_from_slice(&acc.max[..n]);
+        self.sum.copy_from_slice(&acc.sum[..n]);
     }
 }
 
@@ -567,6 +629,9 @@ pub struct PatchStep {
     shares_all: ItemShares,
     shares_tag: ItemShares,
     // Scratch.
+    /// The item being added, planar, with [`SLACK`] values after it (the
+    /// colours a run's last block reads).
+    item_colour: Vec<f32>,
     /// The item being added times √ᾱ (the same product the distance would
     /// take for every pair, taken once), each row three times over.
     item_rows: Vec<f32>,
@@ -637,9 +702,10 @@ impl PatchStep {
             tagged: Accs::new(n),
             shares_all: ItemShares::new(set.len() * n),
             shares_tag: ItemShares::new(tagged_items * n),
+            item_colour: vec![0.0; CHANNELS * n + SLACK],
             item_rows: vec![0.0; 3 * CHANNELS * n],
             dist: vec![0.0; (s + 2 * radius) * (s + 2 * radius)],
-            boxed: vec![0.0; s * (s + 2 * radius)],
+            boxed: vec![0.0; s * (s + 2 * radius) + SLACK],
             column_sums: vec![0.0; (s + 1) * (s + 2 * radius)],
             scratch: [
                 vec![0.0; (s + 2 * radius) * (s + 2 * radius)],
@@ -718,10 +784,11 @@ impl PatchStep {
         self.runs = runs;
     }
 
-    /// Puts item `item` times √ᾱ in the scratch, each of its rows three
-    /// times over.
+    /// Puts item `item` in the scratch as it is (its colours) and times √ᾱ,
+    /// each row three times over (for the distances).
     fn load_item(&mut self, item: &[f32]) {
         let s = self.edge;
+        self.item_colour[..item.len()].copy_from_slice(item);
         for (row, thrice) in item
             .chunks_exact(s)
             .zip(self.item_rows.chunks_exact_mut(3 * s))
@@ -836,13 +903,13 @@ impl PatchStep {
         {
             if has_avx2() {
                 // SAFETY: the CPU has AVX2 (checked just above).
-                unsafe { self.add_displacements_avx2(item, in_tag) };
+                unsafe { self.add_displacements_avx2(in_tag) };
             } else {
-                self.add_displacements(item, in_tag);
+                self.add_displacements(in_tag);
             }
         }
         #[cfg(not(target_arch = "x86_64"))]
-        self.add_displacements(item, in_tag);
+        self.add_displacements(in_tag);
         self.shares_all.record(i, &self.before_all, &self.all);
         if in_tag {
             self.shares_tag.record(i, &self.before_tag, &self.tagged);
@@ -878,13 +945,13 @@ impl PatchStep {
     /// no faster (77 and 116 ms): the rows are 24–32 values long.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    unsafe fn add_displacements_avx2(&mut self, item: &[f32], in_tag: bool) {
-        self.add_displacements(item, in_tag);
+    unsafe fn add_displacements_avx2(&mut self, in_tag: bool) {
+        self.add_displacements(in_tag);
     }
 
-    /// Every displacement of the loaded item `item`, into the accumulators.
+    /// Every displacement of the loaded item, into the accumulators.
     #[inline(always)]
-    fn add_displacements(&mut self, item: &[f32], in_tag: bool) {
+    fn add_displacements(&mut self, in_tag: bool) {
         let s = self.edge;
         let n = s * s;
         let mut runs = std::mem::take(&mut self.runs);
@@ -901,15 +968,16 @@ impl PatchStep {
                     len,
                 } in &runs
                 {
-                    let boxed = &self.boxed[boxed..boxed + len];
+                    let boxed = &self.boxed[boxed..boxed + padded(len)];
+                    let colour = &self.item_colour;
                     let v = [
-                        &item[q..q + len],
-                        &item[n + q..n + q + len],
-                        &item[2 * n + q..2 * n + q + len],
+                        &colour[q..q + padded(len)],
+                        &colour[n + q..n + q + padded(len)],
+                        &colour[2 * n + q..2 * n + q + padded(len)],
                     ];
-                    self.all.accumulate(p, boxed, self.inv_two_var, v);
+                    self.all.accumulate(p, len, boxed, self.inv_two_var, v);
                     if in_tag {
-                        self.tagged.accumulate(p, boxed, self.inv_two_var, v);
+                        self.tagged.accumulate(p, len, boxed, self.inv_two_var, v);
                     }
                 }
             }
