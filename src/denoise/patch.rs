@@ -555,15 +555,19 @@ impl ItemShares {
     fn record(&mut self, i: usize, before: &Snapshot, acc: &Accs) {
         let n = acc.len();
         let (max, sum) = (&mut self.max[i * n..][..n], &mut self.sum[i * n..][..n]);
+        let (m0, s0) = (&before.max[..n], &before.sum[..n]);
+        let (m1, s1) = (&acc.max[..n], &acc.sum[..n]);
         for p in 0..n {
-            let (m0, s0, m) = (before.max[p], before.sum[p], acc.max[p]);
-            let carried = if m0 == f32::NEG_INFINITY {
-                0.0
+            // The sum before, in the frame after: e^(m0 − m1) ≤ 1, exactly 1
+            // where the maximum did not move (none where nothing was summed,
+            // whose maxima may still be −∞).
+            let carried = if s0[p] > 0.0 {
+                s0[p] * exp_nonpositive(m0[p] - m1[p])
             } else {
-                s0 * (m0 - m).exp()
+                0.0
             };
-            max[p] = m;
-            sum[p] = (acc.sum[p] - carried).max(0.0);
+            max[p] = m1[p];
+            sum[p] = (s1[p] - carried).max(0.0);
         }
     }
 
@@ -583,7 +587,8 @@ impl ItemShares {
             for (i, share) in out[p * items..(p + 1) * items].iter_mut().enumerate() {
                 let k = i * n + p;
                 if self.sum[k] > 0.0 && sum > 0.0 {
-                    *share = self.sum[k] * (self.max[k] - max).exp() / sum;
+                    // An item's frame is never above the final one.
+                    *share = self.sum[k] * exp_nonpositive(self.max[k] - max) / sum;
                 }
             }
         }
