@@ -399,7 +399,7 @@ fn window_sums(
 ) {
     let n = out.len();
     debug_assert!(width >= 1 && src.len() + step >= n + width * step);
-    // The passes from the outermost in: (k, whether one value is added).
+    // The passes from the last one in: (k, whether one value of src is added).
     let mut passes = [(0usize, false); 8];
     let mut count = 0;
     let mut base = width;
@@ -419,40 +419,26 @@ fn window_sums(
         count += 1;
         base = (base - usize::from(extra)) / k;
     }
-    // The length each pass's result needs, from the last (n) back to the first.
-    let mut lens = [0usize; 9];
-    lens[count] = n;
-    let mut w = width;
-    for level in 0..count {
-        let (k, extra) = passes[level];
-        let inner = (w - usize::from(extra)) / k;
-        lens[count - level - 1] = lens[count - level] + (k - 1) * inner * step;
-        w = inner;
-    }
     if count == 0 {
         sum_terms(src, base, step, None, out);
         return;
     }
+    // Sums of w values are wanted at n + (width − w)·step positions: enough
+    // for every later pass (each reads them up to (k − 1)·w·step further on).
+    let wanted = |w: usize| n + (width - w) * step;
     let (mut cur, mut next) = (a, b);
-    sum_terms(src, base, step, None, &mut cur[..lens[0]]);
     let mut w = base;
-    for level in (0..count).rev() {
-        let (k, extra) = passes[level];
+    sum_terms(src, w, step, None, &mut cur[..wanted(w)]);
+    for (level, &(k, extra)) in passes[..count].iter().enumerate().rev() {
         let grown = k * w + usize::from(extra);
-        let len = lens[count - level];
-        let last = extra.then(|| &src[(grown - 1) * step..(grown - 1) * step + len]);
-        if level == 0 {
-            sum_terms(&cur[..lens[count - level - 1]], k, w * step, last, out);
+        let last = extra.then(|| &src[(grown - 1) * step..][..wanted(grown)]);
+        let into = if level == 0 {
+            &mut *out
         } else {
-            sum_terms(
-                &cur[..lens[count - level - 1]],
-                k,
-                w * step,
-                last,
-                &mut next[..len],
-            );
-            std::mem::swap(&mut cur, &mut next);
-        }
+            &mut next[..wanted(grown)]
+        };
+        sum_terms(&cur[..wanted(w)], k, w * step, last, into);
+        std::mem::swap(&mut cur, &mut next);
         w = grown;
     }
 }
@@ -481,26 +467,16 @@ fn sum_terms(src: &[f32], terms: usize, stride: usize, extra: Option<&[f32]>, ou
 fn sum_fixed<const K: usize>(src: &[f32], stride: usize, extra: Option<&[f32]>, out: &mut [f32]) {
     let n = out.len();
     let parts: [&[f32]; K] = std::array::from_fn(|t| &src[t * stride..t * stride + n]);
-    match extra {
-        None => {
-            for (j, o) in out.iter_mut().enumerate() {
-                let mut v = parts[0][j];
-                for part in &parts[1..] {
-                    v += part[j];
-                }
-                *o = v;
-            }
+    let extra = extra.map(|e| &e[..n]);
+    for (j, o) in out.iter_mut().enumerate() {
+        let mut v = parts[0][j];
+        for part in &parts[1..] {
+            v += part[j];
         }
-        Some(extra) => {
-            let extra = &extra[..n];
-            for (j, o) in out.iter_mut().enumerate() {
-                let mut v = parts[0][j];
-                for part in &parts[1..] {
-                    v += part[j];
-                }
-                *o = v + extra[j];
-            }
+        if let Some(e) = extra {
+            v += e[j];
         }
+        *o = v;
     }
 }
 
@@ -973,12 +949,14 @@ impl PatchStep {
                     len,
                 } in &runs
                 {
-                    let boxed = &self.boxed[boxed..boxed + padded(len)];
+                    // Whole blocks: the buffers have the slack for the last.
+                    let lanes = padded(len);
+                    let boxed = &self.boxed[boxed..boxed + lanes];
                     let colour = &self.item_colour;
                     let v = [
-                        &colour[q..q + padded(len)],
-                        &colour[n + q..n + q + padded(len)],
-                        &colour[2 * n + q..2 * n + q + padded(len)],
+                        &colour[q..q + lanes],
+                        &colour[n + q..n + q + lanes],
+                        &colour[2 * n + q..2 * n + q + lanes],
                     ];
                     self.all.accumulate(p, len, boxed, self.inv_two_var, v);
                     if in_tag {
