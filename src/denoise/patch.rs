@@ -228,10 +228,12 @@ fn add_lanes(
     let [c0, c1, c2] = colour;
     let (c0, c1, c2) = (&c0[..n], &c1[..n], &c2[..n]);
     let boxed = &boxed[..n];
-    for k in 0..n {
+    // The lane index as u32 (as a vector, 8 lanes to a register, not 4).
+    let len = len as u32;
+    for (k, lane) in (0..n).zip(0u32..) {
         let l = -boxed[k] * inv;
         let m = max[k];
-        let keep = (k < len) & (l >= m - CUTOFF);
+        let keep = (lane < len) & (l >= m - CUTOFF);
         let up = l > m;
         let e = exp_nonpositive(-(l - m).abs());
         let (old, new) = match (keep, up) {
@@ -282,8 +284,8 @@ impl Accs {
         let n = padded(len);
         let (max, boxed) = (&self.max[at..at + n], &boxed[..n]);
         let mut kept = false;
-        for k in 0..n {
-            kept |= (k < len) & (-boxed[k] * inv >= max[k] - CUTOFF);
+        for (k, lane) in (0..n).zip(0u32..) {
+            kept |= (lane < len as u32) & (-boxed[k] * inv >= max[k] - CUTOFF);
         }
         kept
     }
@@ -497,6 +499,77 @@ struct Run {
     len: usize,
 }
 
+/// The pixels whose candidates lie inside at one displacement (see
+/// `PatchStep::box_distances`): rows y0, y0 + 1, … and in each the columns
+/// x0, x0 + 1, … (both cyclically), `len` of each; row k's box sums are
+/// `PatchStep::boxed[k·width…]`.
+#[derive(Clone, Copy, Debug)]
+struct Window {
+    edge: usize,
+    y0: usize,
+    x0: usize,
+    dy: usize,
+    /// The first candidate column (the inside run's start).
+    first: usize,
+    len: usize,
+    width: usize,
+}
+
+impl Window {
+    /// Row k's picture row.
+    #[inline(always)]
+    fn row(&self, k: usize) -> usize {
+        let y = self.y0 + k;
+        if y >= self.edge {
+            y - self.edge
+        } else {
+            y
+        }
+    }
+
+    /// Row k's pixels as one run, or two where its columns wrap around the
+    /// picture (at most once).
+    #[inline(always)]
+    fn runs(&self, k: usize) -> impl Iterator<Item = Run> {
+        let s = self.edge;
+        let y = self.row(k);
+        let qy = if y + self.dy >= s {
+            y + self.dy - s
+        } else {
+            y + self.dy
+        };
+        let q = qy * s + self.first;
+        let split = (s - self.x0).min(self.len);
+        let head = Run {
+            pixel: y * s + self.x0,
+            candidate: q,
+            boxed: k * self.width,
+            len: split,
+        };
+        let tail = (split < self.len).then(|| Run {
+            pixel: y * s,
+            candidate: q + split,
+            boxed: k * self.width + split,
+            len: self.len - split,
+        });
+        std::iter::once(head).chain(tail)
+    }
+}
+
+/// Whether any of the first `len` box sums of a row (read in whole blocks,
+/// [`padded`]) is within reach of its pixel: `reach` holds, lane by lane,
+/// the largest box sum each pixel may keep (see `PatchStep::reach`).
+#[inline(always)]
+fn within_reach(boxed: &[f32], reach: &[f32], len: usize) -> bool {
+    let n = padded(len);
+    let (boxed, reach) = (&boxed[..n], &reach[..n]);
+    let mut near = false;
+    for (k, lane) in (0..n).zip(0u32..) {
+        near |= (lane < len as u32) & (boxed[k] <= reach[k]);
+    }
+    near
+}
+
 /// d = Σ_c (a_c − b_c)² elementwise over the three channels.
 #[inline(always)]
 fn squared_differences(d: &mut [f32], a: [&[f32]; 3], b: [&[f32]; 3]) {
@@ -638,8 +711,13 @@ pub struct PatchStep {
     /// before the first item is added (see `seed`).
     seed_items: Vec<usize>,
     seeded: bool,
-    /// Scratch: runs of inside pixels at one displacement.
-    runs: Vec<Run>,
+    /// Per pixel, each row twice over (so that a row shifted cyclically is
+    /// one run), the largest box sum that the item being added may still
+    /// have kept: from the maxima as they were before it (which only rise),
+    /// so a little generous. A row of box sums none of which is within
+    /// reach is passed over whole (most rows, once the noise is low); in
+    /// the others, the update decides lane by lane ([`Accs::add_run`]).
+    reach: Vec<f32>,
 }
 
 impl PatchStep {
@@ -702,7 +780,7 @@ impl PatchStep {
             added: Vec::new(),
             seed_items: candidates.to_vec(),
             seeded: false,
-            runs: Vec::with_capacity(2 * s),
+            reach: vec![f32::INFINITY; 2 * n + SLACK],
         }
     }
 
@@ -723,6 +801,16 @@ impl PatchStep {
     /// thread does (without it, two shares kept 1.6× and at 128 px 6× the
     /// pairs one thread keeps).
     fn seed(&mut self, set: &Dataset) {
+        let items = std::mem::take(&mut self.seed_items);
+        self.seed_from(set, &items);
+        self.seed_items = items;
+    }
+
+    /// [`Self::seed`] from some of the call's candidate items only: shares
+    /// that seed from disjoint parts of the candidates and then
+    /// [`Self::join_seeds`] start where each would from all of them, each
+    /// having done only its part of the probes.
+    fn seed_from(&mut self, set: &Dataset, items: &[usize]) {
         self.seeded = true;
         let s = self.edge;
         let (count, first) = self.displacements;
@@ -732,20 +820,18 @@ impl PatchStep {
             .map(|d| d % s)
             .filter(|&d| (0..count).any(|w| (w + first) % s == d))
             .collect();
-        let items = std::mem::take(&mut self.seed_items);
-        let mut runs = std::mem::take(&mut self.runs);
-        for &i in &items {
+        for &i in items {
             let in_tag = self.in_tag(i);
             self.load_item(set.item(i));
             for &dy in &probes {
                 for &dx in &probes {
-                    self.box_distances(dy, dx, &mut runs);
-                    for &Run {
+                    let window = self.box_distances(dy, dx);
+                    for Run {
                         pixel: p,
                         boxed,
                         len,
                         ..
-                    } in &runs
+                    } in (0..window.len).flat_map(|k| window.runs(k))
                     {
                         let boxed = &self.boxed[boxed..boxed + len];
                         let raise = |max: &mut [f32]| {
@@ -761,8 +847,39 @@ impl PatchStep {
                 }
             }
         }
-        self.seed_items = items;
-        self.runs = runs;
+    }
+
+    /// Raises this share's seeded maxima to another's, pixel by pixel (see
+    /// [`Self::seed_from`]).
+    #[cfg(not(target_arch = "wasm32"))]
+    fn join_seeds(&mut self, other: &PatchStep) {
+        for (mine, theirs) in [
+            (&mut self.all, &other.all),
+            (&mut self.tagged, &other.tagged),
+        ] {
+            for (m, &o) in mine.max.iter_mut().zip(&theirs.max) {
+                *m = m.max(o);
+            }
+        }
+    }
+
+    /// Each pixel's reach (see `reach`) from the maxima of `acc`: a
+    /// log-weight −b·inv is kept where b·inv ≤ CUTOFF − max, so b up to
+    /// (CUTOFF − max)/inv, here with a margin of 2⁻¹⁶ for its rounding.
+    fn set_reach(&mut self, tagged: bool) {
+        let s = self.edge;
+        let acc = if tagged { &self.tagged } else { &self.all };
+        let scale = (1.0 + 1.0 / 65_536.0) / self.inv_two_var;
+        for (max, twice) in acc.max[..s * s]
+            .chunks_exact(s)
+            .zip(self.reach.chunks_exact_mut(2 * s))
+        {
+            let (row, again) = twice.split_at_mut(s);
+            for (r, &m) in row.iter_mut().zip(max) {
+                *r = (CUTOFF - m) * scale;
+            }
+            again.copy_from_slice(row);
+        }
     }
 
     /// Puts item `item` in the scratch as it is (its colours) and times √ᾱ,
@@ -784,8 +901,8 @@ impl PatchStep {
 
     /// The squared distances ‖Q_p − √ᾱ·C_{p+d}‖² of the loaded item at
     /// displacement d = (dy, dx), for the pixels p whose candidate centre
-    /// q = p + d (mod S) lies inside: `runs` gets them as runs along rows
-    /// (pixel p, candidate q and their box sums in `boxed` run together).
+    /// q = p + d (mod S) lies inside, as a [`Window`] of rows (pixel p,
+    /// candidate q and their box sums in `boxed` run together).
     ///
     /// The wanted rows are one cyclic run y0, y0 + 1, … (those with y + dy
     /// inside), as are the wanted columns from x0. Per pixel, Σ_c (x_t(p) −
@@ -795,7 +912,7 @@ impl PatchStep {
     /// the wanted columns only, those along the patch's rows, both by
     /// [`window_sums`] over all the rows at once, written straight to `boxed`.
     #[inline(always)]
-    fn box_distances(&mut self, dy: usize, dx: usize, runs: &mut Vec<Run>) {
+    fn box_distances(&mut self, dy: usize, dx: usize) -> Window {
         let s = self.edge;
         let n = s * s;
         let r = self.radius;
@@ -819,7 +936,6 @@ impl PatchStep {
             squared_differences(dist, [a(0), a(1), a(2)], [b(0), b(1), b(2)]);
             y = wrap(y + 1);
         }
-        runs.clear();
         let [a, b] = &mut self.scratch;
         // Down the columns: the wanted rows' column sums, one row after
         // another, and after them 2r values so that the sums along the rows
@@ -845,25 +961,14 @@ impl PatchStep {
             a,
             b,
         );
-        for k in 0..len {
-            let y = wrap(y0 + k);
-            let q = wrap(y + dy) * s + first;
-            // The wanted columns x0, x0 + 1, … wrap around at S at most once.
-            let split = (s - x0).min(len);
-            runs.push(Run {
-                pixel: y * s + x0,
-                candidate: q,
-                boxed: k * width,
-                len: split,
-            });
-            if split < len {
-                runs.push(Run {
-                    pixel: y * s,
-                    candidate: q + split,
-                    boxed: k * width + split,
-                    len: len - split,
-                });
-            }
+        Window {
+            edge: s,
+            y0,
+            x0,
+            dy,
+            first,
+            len,
+            width,
         }
     }
 
@@ -880,6 +985,7 @@ impl PatchStep {
             self.before_tag.take(&self.tagged);
         }
         self.load_item(item);
+        self.set_reach(in_tag);
         #[cfg(target_arch = "x86_64")]
         {
             if has_avx2() {
@@ -935,37 +1041,43 @@ impl PatchStep {
     fn add_displacements(&mut self, in_tag: bool) {
         let s = self.edge;
         let n = s * s;
-        let mut runs = std::mem::take(&mut self.runs);
         let (count, first) = self.displacements;
         for wy in 0..count {
             let dy = (wy + first) % s;
             for wx in 0..count {
                 let dx = (wx + first) % s;
-                self.box_distances(dy, dx, &mut runs);
-                for &Run {
-                    pixel: p,
-                    candidate: q,
-                    boxed,
-                    len,
-                } in &runs
-                {
-                    // Whole blocks: the buffers have the slack for the last.
-                    let lanes = padded(len);
-                    let boxed = &self.boxed[boxed..boxed + lanes];
-                    let colour = &self.item_colour;
-                    let v = [
-                        &colour[q..q + lanes],
-                        &colour[n + q..n + q + lanes],
-                        &colour[2 * n + q..2 * n + q + lanes],
-                    ];
-                    self.all.accumulate(p, len, boxed, self.inv_two_var, v);
-                    if in_tag {
-                        self.tagged.accumulate(p, len, boxed, self.inv_two_var, v);
+                let window = self.box_distances(dy, dx);
+                for k in 0..window.len {
+                    let reach = &self.reach[window.row(k) * 2 * s + window.x0..];
+                    if !within_reach(&self.boxed[k * window.width..], reach, window.len) {
+                        continue;
+                    }
+                    for Run {
+                        pixel: p,
+                        candidate: q,
+                        boxed,
+                        len,
+                    } in window.runs(k)
+                    {
+                        // Whole blocks: the buffers have the slack for the last.
+                        let lanes = padded(len);
+                        let boxed = &self.boxed[boxed..boxed + lanes];
+                        let colour = &self.item_colour;
+                        let v = [
+                            &colour[q..q + lanes],
+                            &colour[n + q..n + q + lanes],
+                            &colour[2 * n + q..2 * n + q + lanes],
+                        ];
+                        if in_tag {
+                            self.all.accumulate(p, len, boxed, self.inv_two_var, v);
+                            self.tagged.add_run(p, len, boxed, self.inv_two_var, v);
+                        } else {
+                            self.all.add_run(p, len, boxed, self.inv_two_var, v);
+                        }
                     }
                 }
             }
         }
-        self.runs = runs;
     }
 
     /// The accumulators so far, without the scratch, to merge with other
@@ -1210,7 +1322,11 @@ pub fn denoise(
 
 /// The same on `threads` threads (natively; the page uses Web Workers the
 /// same way): each takes every n-th candidate and their shares merge
-/// ([`PatchPartial::merge`]), equal to one thread within float order.
+/// ([`PatchPartial::merge`]), equal to one thread within float order. Here
+/// each thread also probes only its own items for the seed, and the seeds
+/// are joined before the items are added (the same maxima as one seed from
+/// all of them, each thread probing half as much at 2 threads); the page's workers,
+/// which share no memory, each seed from every item.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn denoise_threads(
     set: &Dataset,
@@ -1222,12 +1338,38 @@ pub fn denoise_threads(
     threads: usize,
 ) -> Denoised {
     let threads = threads.clamp(1, candidates.len().max(1));
-    let parts: Vec<PatchPartial> = std::thread::scope(|scope| {
+    let share = |k: usize| candidates.iter().copied().skip(k).step_by(threads);
+    // Each thread seeds from its own share of the items, then every share
+    // starts from all the seeds (the probes are not repeated per thread).
+    let mut steps: Vec<PatchStep> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|k| {
                 scope.spawn(move || {
                     let mut step = PatchStep::new(set, x_t, alpha_bar, shape, tag, candidates);
-                    for &i in candidates.iter().skip(k).step_by(threads) {
+                    step.seed_from(set, &share(k).collect::<Vec<_>>());
+                    step
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a patch thread seeds"))
+            .collect()
+    });
+    let (head, tail) = steps.split_first_mut().expect("at least one thread");
+    for other in tail.iter() {
+        head.join_seeds(other);
+    }
+    for other in tail.iter_mut() {
+        other.join_seeds(head);
+    }
+    let parts: Vec<PatchPartial> = std::thread::scope(|scope| {
+        let handles: Vec<_> = steps
+            .into_iter()
+            .enumerate()
+            .map(|(k, mut step)| {
+                scope.spawn(move || {
+                    for i in share(k) {
                         step.add_item(set, i);
                     }
                     step.into_partial()
