@@ -12,7 +12,8 @@ import { byIds, messenger, shortCredit } from "./lib/page.js";
 import { parseAddress, writeAddress, own } from "./lib/address.js";
 import { showBackend } from "./lib/backend.js";
 import { startScene, runPage } from "./lib/scene.js";
-import { sampleSteps, describeStepTimes, describeWorkers } from "./lib/sampling.js";
+import { sampleSteps } from "./lib/sampling.js";
+import { describeStepTimes, describeWorkers } from "./lib/timing-line.js";
 import { FAULT_WORDS, recovered } from "./lib/fault.js";
 import { saveBytes } from "./lib/download.js";
 import { WorkerPool } from "./workers.js";
@@ -400,7 +401,7 @@ async function generate(override = {}) {
     }
   }
   const cancelled = state.running?.cancelled;
-  const workersSaid = describeWorkers(running, "CPU patch steps");
+  const workersSaid = describeWorkers(running, ["CPU patch step", "CPU patch steps"]);
   // Read the finished picture before the controls come back, so that no
   // reading lands on the next run.
   if (!cancelled && !failed && state.lastInfo?.done) await showReading();

@@ -14,7 +14,8 @@ import { parseAddress, writeAddressSoon } from "./lib/address.js";
 import { dBFS, decodeMono, peak, rms, statedDuration } from "./lib/decode.js";
 import { showBackend } from "./lib/backend.js";
 import { startScene, runPage } from "./lib/scene.js";
-import { sampleSteps, describeStepTimes, describeWorkers } from "./lib/sampling.js";
+import { sampleSteps } from "./lib/sampling.js";
+import { describeStepTimes, describeWorkers } from "./lib/timing-line.js";
 import { FAULT_WORDS, recovered } from "./lib/fault.js";
 import { saveBytes } from "./lib/download.js";
 import { WorkerPool } from "./workers.js";
@@ -663,7 +664,7 @@ async function generate() {
     ? `Cancelled after step ${state.steps} of ${info.steps}.`
     : lost ? `Stopped after step ${lost} of ${info.steps}; its steps went with the engine that stopped.`
     : state.steps === info.steps ? `Finished: ${state.steps} steps.` : `Stopped after step ${state.steps} of ${info.steps}.`;
-  const workers = describeWorkers(state.run, "CPU steps");
+  const workers = describeWorkers(state.run, ["CPU step", "CPU steps"]);
   const estimate = state.run.estimate ? `; estimated at the start: about ${Math.max(1, Math.round(state.run.estimate))} s` : "";
   ui.perf.textContent = `${describeStepTimes(state.timings.steps.slice(-state.steps), performance.now() - started)}${workers}${estimate}.`;
   ui.generate.disabled = false;
