@@ -46,7 +46,10 @@
 //!   result does not depend on the order of the items. The maxima start at a
 //!   lower bound from nine probe displacements of every candidate item, so
 //!   that each share of a call (one per Web Worker or thread) skips as much
-//!   as a single thread would.
+//!   as a single thread would. Before each item every pixel's reach is set
+//!   from its maximum (the largest box sum it can still keep), and a row of
+//!   box sums none of which is within reach is passed over whole; in the
+//!   other rows the update tests every lane, so the skip changes nothing.
 
 use super::{Denoised, PixelShares};
 use crate::archive::dataset::Dataset;
