@@ -21,6 +21,35 @@ export const CONFIGS = [
   { name: "cpu-fallback", args: [], backend: "cpu", query: "?test" },
 ];
 
+/** Tries at starting Chromium before the suite fails on it. */
+const LAUNCH_TRIES = 3;
+
+/**
+ * Starts Chromium on a fresh profile. A browser that dies while it starts,
+ * before any page is open, is started again on a new profile, and the retry
+ * is written to stderr: a fresh-clone run on 2026-11-30 lost a whole suite
+ * (Swim on WebGPU) to a Chromium that exited with SIGSEGV during startup,
+ * which no page can cause. A failure on the last try fails the suite.
+ */
+async function launch(args, options) {
+  for (let attempt = 1; ; attempt++) {
+    const profile = mkdtempSync(join(tmpdir(), "hypothetical-chromium-"));
+    try {
+      const browser = await chromium.launchPersistentContext(profile, {
+        executablePath: "/usr/bin/chromium",
+        headless: true,
+        args,
+        ...options,
+      });
+      return { browser, profile };
+    } catch (e) {
+      rmSync(profile, { recursive: true, force: true });
+      if (attempt >= LAUNCH_TRIES) throw e;
+      console.error(`# Chromium did not start (try ${attempt} of ${LAUNCH_TRIES}: ${String(e.message).split("\n")[0]}); starting it again`);
+    }
+  }
+}
+
 /**
  * Registers hooks that serve www/ and open Chromium for the enclosing
  * `describe`, and returns an object whose `page`, `origin` and `problems`
@@ -35,13 +64,7 @@ export function useBrowser({ args = [], files = {}, ...options } = {}) {
   before(async () => {
     session.server = await serve("www", 0, "127.0.0.1", { files });
     session.origin = `http://127.0.0.1:${session.server.address().port}`;
-    session.profile = mkdtempSync(join(tmpdir(), "hypothetical-chromium-"));
-    session.browser = await chromium.launchPersistentContext(session.profile, {
-      executablePath: "/usr/bin/chromium",
-      headless: true,
-      args: [...BASE_ARGS, ...args],
-      ...options,
-    });
+    ({ browser: session.browser, profile: session.profile } = await launch([...BASE_ARGS, ...args], options));
     session.origins.add(session.origin);
     // Every test is also a test of the Content Security Policy (a violation is
     // a console error, so a problem) and of privacy: a request that leaves the
