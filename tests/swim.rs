@@ -58,12 +58,58 @@ fn the_piece_starts_on_the_picture_and_ends_in_the_backgrounds_static() {
     let end = s.frame(1.0);
     assert!(correlation(end.data(), &s.background(1.0)) > 0.999);
     assert!(correlation(end.data(), picture(64).data()).abs() < 0.05);
-    // Halfway on the cosine schedule about half the power is the picture's.
+    // Halfway on the cosine schedule ᾱ is about a half...
     assert!(
         (s.alpha_bar(0.5) - 0.5).abs() < 0.05,
         "{}",
         s.alpha_bar(0.5)
     );
+}
+
+#[test]
+fn the_pictures_share_of_the_power_is_its_own_power_against_the_static_not_alpha_bar() {
+    // A dim picture: every value ±0.4, so E[x0²] = 0.16, far from 1.
+    let edge = 32u32;
+    let n = (edge * edge) as usize;
+    let data = (0..3 * n)
+        .map(|i| if i % 2 == 0 { 0.4 } else { -0.4 })
+        .collect();
+    let dim = ImageField::from_planar(edge, edge, data);
+    let backgrounds: Vec<ImageField> = (0..2).map(|k| field(16, 20 + k, 0.3, 0.2)).collect();
+    let s = Swim::new(
+        &dim,
+        &backgrounds,
+        Schedule::new(ScheduleKind::Cosine, 1000),
+    )
+    .unwrap();
+    assert!((s.picture_power() - 0.16).abs() < 1e-6);
+    for tau in [0.1, 0.5, 0.9] {
+        let a = s.alpha_bar(tau);
+        let share = s.picture_share(tau);
+        let e = s.picture_power();
+        let want = a * e / (a * e + (1.0 - a));
+        assert!((share - want).abs() < 1e-9, "τ = {tau}: {share} vs {want}");
+        // ...and the measured power of the frame's picture part agrees.
+        let frame = s.frame(tau);
+        let b = s.background(tau);
+        let noise = (1.0 - a).sqrt();
+        let (mut pic, mut bg) = (0.0, 0.0);
+        for (&x, &y) in frame.data().iter().zip(&b) {
+            let back = noise * f64::from(y);
+            bg += back * back;
+            pic += (f64::from(x) - back).powi(2);
+        }
+        assert!((pic / (pic + bg) - share).abs() < 0.02, "τ = {tau}");
+    }
+    // Halfway the dim picture holds about 13 % of the power, not the 49 % ᾱ says.
+    assert!(
+        (0.10..0.16).contains(&s.picture_share(0.5)),
+        "{}",
+        s.picture_share(0.5)
+    );
+    assert!(s.alpha_bar(0.5) > 0.45);
+    assert_eq!(s.picture_share(0.0), 1.0);
+    assert!(s.picture_share(1.0) < 1e-6);
 }
 
 #[test]

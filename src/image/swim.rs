@@ -18,6 +18,7 @@ use thiserror::Error;
 
 use super::{ImageField, CHANNELS};
 use crate::diffusion::schedule::Schedule;
+use crate::image::dissolve_words::picture_share;
 
 #[derive(Debug, Error, PartialEq)]
 pub enum SwimError {
@@ -32,6 +33,8 @@ pub enum SwimError {
 pub struct Swim {
     edge: u32,
     picture: Vec<f32>,
+    /// E[x0²] of the picture.
+    picture_power: f64,
     fields: Vec<Vec<f32>>,
     /// How many background pictures the piece is made of when all are
     /// there; fewer may be ready (the page makes the slow ones while the
@@ -99,9 +102,16 @@ impl Swim {
                 Ok(f)
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let picture_power = picture
+            .data()
+            .iter()
+            .map(|&v| f64::from(v).powi(2))
+            .sum::<f64>()
+            / picture.data().len().max(1) as f64;
         Ok(Self {
             edge,
             picture: picture.data().to_vec(),
+            picture_power,
             slots: fields.len(),
             fields,
             schedule,
@@ -121,6 +131,18 @@ impl Swim {
             .schedule
             .alpha_bar((lo as u32 + 1).min(self.schedule.steps()));
         a + (b - a) * f
+    }
+
+    /// The picture's power E[x0²] (mean included), measured once.
+    pub fn picture_power(&self) -> f64 {
+        self.picture_power
+    }
+
+    /// The picture's share of the frame's power at τ: ᾱ(τ)·E[x0²] against
+    /// (1 − ᾱ(τ)) times the background's power, 1 (it is standardised).
+    /// Not ᾱ(τ) itself, which is the share only of a picture of power 1.
+    pub fn picture_share(&self, tau: f64) -> f64 {
+        picture_share(self.alpha_bar(tau), self.picture_power, 1.0)
     }
 
     /// The same piece made of `slots` background pictures, of which those

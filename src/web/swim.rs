@@ -84,10 +84,10 @@ impl SwimPictures {
         ))
     }
 
-    /// ᾱ at τ: how much of the picture is left.
-    #[wasm_bindgen(js_name = alphaBar)]
-    pub fn alpha_bar(&self, tau: f64) -> f64 {
-        self.swim.as_ref().map_or(1.0, |s| s.alpha_bar(tau))
+    /// The picture's share of the frame's power at τ (`Swim::picture_share`).
+    #[wasm_bindgen(js_name = pictureShare)]
+    pub fn picture_share(&self, tau: f64) -> f64 {
+        self.swim.as_ref().map_or(1.0, |s| s.picture_share(tau))
     }
 }
 

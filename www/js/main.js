@@ -170,13 +170,13 @@ function updateReadout() {
   const power = state.scene.powerAt(schedule, t);
   // Shares of the power, as Sounds Like Music gives them: this picture's
   // power ᾱ·E[x0²] against the noise's 1 − ᾱ (not the amplitudes above).
-  const share = t === 0 || !power ? 1 : power.picture / (power.picture + power.noise);
+  const share = t === 0 || !power ? 1 : power.share;
   ui.t.setAttribute("aria-valuetext", `t = ${t} of ${state.scene.steps}: picture ${Math.round(share * 100)}% of the power, noise ${Math.round((1 - share) * 100)}%`);
   ui.snr.textContent = t === 0 ? "∞ dB" : power ? dB(power.snrDb) : "–";
   ui.scheduleSnr.textContent = t === 0 ? "∞ dB" : dB(mix.snrDb);
   ui.powers.textContent = power && t > 0
-    ? `picture ${power.picture.toFixed(3)}, noise ${power.noise.toFixed(3)}`
-    : "";
+    ? `(picture ${power.picture.toFixed(3)}, noise ${power.noise.toFixed(3)})`
+    : t === 0 ? "(no noise yet)" : "";
   ui.sentence.textContent = power ? power.sentence : "";
   const crossing = state.scene.crossing(schedule, t);
   ui.spectrumSentence.textContent = state.scene.spectrumSentence(schedule, t);
