@@ -29,8 +29,10 @@
 //! Beat grid: clips with a beat are first brought to one tempo (stretched in
 //! time by at most ±8 %), and their candidate offsets d = τ − c are then only
 //! those that put the clip's beats on the track's beat grid (d ≡ the clip's
-//! beat phase, modulo the period). Splices between clips then keep the beat
-//! spacing; time equivariance holds for shifts by whole beats. Clips without
+//! beat phase, modulo the period). The common tempo is rounded so that a
+//! beat is a whole number of frames ([`whole_frame_tempo`]): the grid is then
+//! exact, and time equivariance holds for shifts by whole beats (tested with
+//! the grid on). Splices between clips keep the beat spacing. Clips without
 //! a beat (a chorale, a pad) keep every offset.
 //!
 //! Cost: the inner product of a candidate is a sum of band products along
@@ -68,10 +70,12 @@ pub struct TrackShape {
 
 impl TrackShape {
     /// The schedule: the extent at timestep t of T. Early (t = T) the patch
-    /// covers 33 bands, the whole column (528 ≥ 512 rows), and 65 frames
-    /// (0.75 s, a beat and a half at 126 BPM): each moment takes one clip's
-    /// whole spectrum, so beats stay full-height lines and a moment is a
-    /// recognisable sound. Both shrink linearly to 5 bands (80 rows, 1.7 kHz)
+    /// spans 33 bands (16 either side of its own) by 65 frames (0.75 s, a
+    /// beat and a half at 126 BPM). A patch is centred on its band and
+    /// clipped to the picture ([`TrackShape::span`]), so on a 32-band picture
+    /// only bands 15 and 16 see the whole column; band 0 sees bands 0–16
+    /// (0–5.9 kHz). Below t ≈ 965 of 1000 (a half-width under 16 bands) no
+    /// band sees the whole column. Both shrink linearly to 5 bands (80 rows, 1.7 kHz)
     /// by 25 frames (0.29 s, over half a beat) at t = 0: late steps may take
     /// the detail of different registers from different clips, but never from
     /// a window shorter than half a beat, so onsets keep their spacing. (The
@@ -102,6 +106,16 @@ impl TrackShape {
 
     pub fn half_bands(self) -> usize {
         self.bands / 2
+    }
+
+    /// The bands [lo, hi] that the patch of band `band` covers on a picture
+    /// of `bands` bands: centred on it, clipped to the picture.
+    pub fn span(self, band: usize, bands: usize) -> (usize, usize) {
+        let m = self.half_bands();
+        (
+            band.saturating_sub(m),
+            (band + m).min(bands.saturating_sub(1)),
+        )
     }
 
     pub fn half_frames(self) -> usize {
@@ -162,6 +176,18 @@ fn rect(sat: &[f64], k: usize, f0: usize, f1: usize, k0: usize, k1: usize) -> f6
     sat[f1 * w + k1] - sat[f0 * w + k1] - sat[f1 * w + k0] + sat[f0 * w + k0]
 }
 
+/// The tempo nearest `bpm` whose beat lasts a whole number of frames
+/// (126 BPM: 41.01 frames → 41, 126.04 BPM; 127 BPM: 40.69 → 41). On such a
+/// grid the allowed offsets φ + n·p are whole frames with no rounding, so a
+/// track shifted by whole beats sees exactly the same candidates shifted; a
+/// fractional period would move a fifth to a third of them by a frame. The
+/// change of tempo is at most half a frame per beat (1.2 % at 130 BPM),
+/// well inside the ±8 % a clip may be stretched.
+pub fn whole_frame_tempo(bpm: f32) -> f32 {
+    let period = (tempo::frames_per_minute() / bpm).round().max(1.0);
+    tempo::frames_per_minute() / period
+}
+
 impl Candidates {
     /// The candidates from `clips` (frame-major pictures of `rows` rows) with
     /// prior weights `weights` (0 leaves a clip out; they are normalised).
@@ -185,11 +211,12 @@ impl Candidates {
         beats.sort_by(f32::total_cmp);
         let tempo = (align && !beats.is_empty()).then(|| {
             let n = beats.len();
-            if n % 2 == 1 {
+            let median = if n % 2 == 1 {
                 beats[n / 2]
             } else {
                 0.5 * (beats[n / 2 - 1] + beats[n / 2])
-            }
+            };
+            whole_frame_tempo(median)
         });
         let clips = chosen
             .iter()
@@ -213,7 +240,8 @@ impl Candidates {
                         if stretch != 1.0
                             || (pulse.is_beat() && (pulse.bpm / target - 1.0).abs() < 1e-3) =>
                     {
-                        let period = tempo::frames_per_minute() / target;
+                        // A whole number of frames (`whole_frame_tempo`).
+                        let period = (tempo::frames_per_minute() / target).round();
                         Some((period, tempo::beat_phase(&data, rows, period)))
                     }
                     _ => None,
@@ -300,8 +328,10 @@ impl Candidates {
     /// One call's work for a track of `cols` frames and patches of half
     /// length `h`: the diagonals (candidate clip, d) in the order both paths
     /// take them, and each clip's log prior per candidate, ln π_i − ln n_i: a
-    /// clip's prior mass is shared by its n_i offsets, so a clip on a beat
-    /// grid (fewer offsets) weighs as much as one without.
+    /// clip's prior mass is shared by its n_i offsets, so over the whole
+    /// track a clip on a beat grid (fewer offsets) weighs as much as one
+    /// without; at one column its mass swings by about ±4 % with the beat
+    /// phase (tested in `tests/track.rs`).
     pub fn plan(&self, cols: usize, h: usize) -> (Vec<(u16, isize)>, Vec<f64>) {
         let mut log_prior = Vec::with_capacity(self.clips.len());
         let mut todo = Vec::new();
