@@ -510,3 +510,32 @@ fn the_forty_decibel_ceiling_costs_little_spectral_convergence() {
     println!("worst cost of the ceiling: {worst:.4}");
     assert!(worst < 0.03, "the ceiling costs {worst}");
 }
+
+#[test]
+fn the_sound_recogniser_sums_to_one_and_gives_untagged_clips_an_other_bar() {
+    use hypothetical::denoise::archive::recogniser_bars;
+    use hypothetical::diffusion::track::SOUND_SCENE_TAGS;
+    let set = &archive().0;
+    let i = archive()
+        .1
+        .iter()
+        .position(|c| c.id == "maple-leaf-rag")
+        .unwrap();
+    assert!(
+        SOUND_SCENE_TAGS.iter().all(|t| !set.has_tag(i, t)),
+        "the rag carries none of the scene's tags"
+    );
+    // Certain of the rag: every scene tag gets nothing, and the other bar,
+    // named for what it holds, gets it all.
+    let mut sure = vec![0.0f32; set.len()];
+    sure[i] = 1.0;
+    let bars = recogniser_bars(set, &sure, 10, Some(&SOUND_SCENE_TAGS));
+    assert_eq!(bars.len(), 7, "six tags and the other bar");
+    let total: f32 = bars.iter().map(|b| b.p).sum();
+    assert!((total - 1.0).abs() < 1e-6, "the bars sum to {total}");
+    assert!(bars[0].other && (bars[0].p - 1.0).abs() < 1e-6, "{bars:?}");
+    assert!(bars[0].tag.starts_with("other: ") && bars[0].tag.contains("ragtime"));
+    // Before any sound is heard the prior marks sum to 1 too.
+    let priors: f32 = bars.iter().map(|b| b.prior).sum();
+    assert!((priors - 1.0).abs() < 1e-5, "the priors sum to {priors}");
+}

@@ -138,22 +138,61 @@ pub struct TagBar {
     pub p: f32,
     /// The value before any picture is seen: the tag's share of the archive.
     pub prior: f32,
+    /// The bar of the items that carry none of the vocabulary's tags
+    /// ([`other_bar`]): not a tag one can ask for.
+    pub other: bool,
 }
 
-/// The `limit` most probable tags of the vocabulary (all tags: None), with their priors.
+/// Within a vocabulary, the items that carry none of its tags would give
+/// their mass to nothing, and the bars would sum to less than 1. Their mass
+/// gets a bar of its own, named by what those items are (the first tag of
+/// each, in archive order): "other: ragtime, folk, ambient". None where every
+/// item carries a tag of the vocabulary, or there is no vocabulary.
+pub fn other_bar(set: &Dataset, posterior: &[f32], vocabulary: Option<&[&str]>) -> Option<TagBar> {
+    let vocabulary = vocabulary?;
+    let outside: Vec<usize> = (0..set.len())
+        .filter(|&i| counted_tags(set, i, Some(vocabulary)).next().is_none())
+        .collect();
+    if outside.is_empty() {
+        return None;
+    }
+    let mut names: Vec<&str> = Vec::new();
+    for &i in &outside {
+        if let Some(t) = set.tags(i).first() {
+            if !names.contains(&t.as_str()) {
+                names.push(t);
+            }
+        }
+    }
+    let n = set.len().max(1) as f32;
+    Some(TagBar {
+        tag: format!("other: {}", names.join(", ")),
+        p: outside.iter().map(|&i| posterior[i]).sum(),
+        prior: outside.len() as f32 / n,
+        other: true,
+    })
+}
+
+/// The `limit` most probable tags of the vocabulary (all tags: None), with
+/// their priors; within a vocabulary the [`other_bar`] takes its place among
+/// them, so the bars of a whole vocabulary sum to 1.
 pub fn recogniser_bars(
     set: &Dataset,
     posterior: &[f32],
     limit: usize,
     vocabulary: Option<&[&str]>,
 ) -> Vec<TagBar> {
-    tag_probabilities_in(set, posterior, vocabulary)
+    let mut bars: Vec<TagBar> = tag_probabilities_in(set, posterior, vocabulary)
         .into_iter()
-        .take(limit)
         .map(|(tag, p)| TagBar {
             prior: tag_prior(set, &tag, vocabulary),
             tag,
             p,
+            other: false,
         })
-        .collect()
+        .chain(other_bar(set, posterior, vocabulary))
+        .collect();
+    bars.sort_by(|a, b| b.p.total_cmp(&a.p).then_with(|| a.tag.cmp(&b.tag)));
+    bars.truncate(limit);
+    bars
 }

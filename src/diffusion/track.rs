@@ -29,6 +29,11 @@ use crate::diffusion::schedule::ScheduleKind;
 use crate::gpu::track::GpuTrack;
 use crate::gpu::GpuError;
 
+/// The tags Sounds Like Music offers (each has clips in the archive). Its
+/// recogniser reads within them; clips that carry none share an "other" bar
+/// (`denoise::archive::other_bar`), so the bars sum to 1.
+pub const SOUND_SCENE_TAGS: [&str; 6] = ["techno", "chorale", "jazz", "voice", "drums", "static"];
+
 /// Shortest and longest tracks (seconds).
 pub const MIN_SECONDS: f32 = 2.0;
 pub const MAX_SECONDS: f32 = 60.0;

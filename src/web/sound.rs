@@ -54,8 +54,7 @@ pub fn sound_constants() -> JsValue {
     })
 }
 
-/// The tags the scene offers (each has clips in the archive).
-pub const SCENE_TAGS: [&str; 6] = ["techno", "chorale", "jazz", "voice", "drums", "static"];
+pub use crate::diffusion::track::SOUND_SCENE_TAGS as SCENE_TAGS;
 
 struct Clip {
     label: String,

@@ -6,10 +6,12 @@
 
 /** Fills `list` (an <ol>) with one <li> per `{tag, p, prior}`; `chosen` is highlighted. */
 export function renderRecogniser(list, bars, chosen) {
-  list.replaceChildren(...bars.map(({ tag, p, prior }) => {
+  list.replaceChildren(...bars.map(({ tag, p, prior, other }) => {
     const li = document.createElement("li");
     li.dataset.tag = tag;
     if (tag === chosen) li.classList.add("chosen");
+    // The mass of the items that carry none of the tags shown, named by what they are.
+    if (other) li.classList.add("other");
     const name = document.createElement("span");
     name.className = "name";
     name.textContent = tag;
