@@ -344,7 +344,7 @@ pub fn drowned(music: &[f32], noise_power: f32, alpha_bar: f64) -> Drowned {
                 "here the quiet low frequencies drowned before the higher ones"
             };
             format!(
-                "The noise is louder than the music in {:.0}% of the frequency bands; \
+                "The noise is louder than the music over {:.0}% of the frequency range up to 11 kHz; \
                  the music still rises above it around {} (median), so {order}.",
                 share * 100.0,
                 hz_words(s)
