@@ -3,12 +3,12 @@
 // “static” (image::swim), and a sound slowed to the same length by
 // Paulstretch or as tape (audio::stretch), computed a block at a time while
 // it plays. The address keeps the state (#picture=…&sound=…&minutes=…&slow=…).
-import init, { Generator, SlowSound, SwimPictures, sniffImage, fitWithinMaxEdge, maxEdge } from "../pkg/hypothetical.js";
+import init, { Generator, SlowSound, SwimPictures, sniffImage, fitWithinMaxEdge, maxEdge, limiterCurve } from "../pkg/hypothetical.js";
 import { decodePicture, loadBuiltin, InputError } from "./image-input.js";
 import { byIds, messenger, shortCredit, startSound } from "./lib/page.js";
 import { parseAddress, writeAddressSoon } from "./lib/address.js";
 import { expose } from "./lib/test-hooks.js";
-import { dBFS, decodeMono } from "./lib/decode.js";
+import { dBFS, decodeMono, peak, statedDuration } from "./lib/decode.js";
 import "./lib/site.js";
 import { embedControls } from "./lib/embed.js";
 import { FAULT_WORDS, onUnhandled, race, recovered } from "./lib/fault.js";
@@ -54,7 +54,32 @@ const state = {
   position: 0, // seconds into the piece while not playing
   lastDraw: 0,
   frames: 0,
+  // Every choice takes a ticket; an earlier, slower choice that finishes after
+  // a later one is dropped, so the latest choice wins (as on Dissolve and
+  // Sounds Like Music).
+  pictureTicket: 0,
+  soundTicket: 0,
+  curve: null, // the core's limiter curve (the same as Sounds Like Music's)
 };
+
+/** Below this peak (−80 dBFS) a sound is silence. */
+const SILENT_PEAK = 1e-4;
+/** The largest own-sound file read (bytes) and the longest a header may state (seconds). */
+const MAX_SOUND_BYTES = 200e6;
+const MAX_STATED_SECONDS = 3600;
+
+/**
+ * The core's limiter (audio::spectrogram::limit: the identity up to its knee,
+ * then a knee that never reaches 0.95 of full scale), read from its curve,
+ * which covers inputs −2…2; beyond that, the ceiling.
+ */
+function limited(x) {
+  const c = state.curve;
+  const n = c.length - 1;
+  const pos = Math.min(n, Math.max(0, ((Math.max(-2, Math.min(2, x)) / 2 + 1) / 2) * n));
+  const i = Math.min(n - 1, Math.floor(pos));
+  return c[i] + (c[i + 1] - c[i]) * (pos - i);
+}
 
 const duration = () => Number(ui.minutes.value) * 60;
 /** What the words of the piece depend on: they are written again when it changes. */
@@ -109,8 +134,8 @@ function draw(seconds) {
   // The words follow the piece (after the frame: the piece is made on the first one).
   if (ui.transcript.dataset.for !== describeKey()) { ui.transcript.dataset.for = describeKey(); describePiece(); }
   ui.view.getContext("2d").putImageData(new ImageData(rgba, 512, 512), 0, 0);
-  const left = state.pictures.alphaBar(tau);
-  ui.view.setAttribute("aria-label", `Swim at ${clock(seconds)}: ${Math.round(100 * left)}% of the power is still the picture, the rest the background's static`);
+  const left = state.pictures.pictureShare(tau);
+  ui.view.setAttribute("aria-label", `Swim at ${clock(seconds)}: ${percent(left)} of the power is still the picture, the rest the background's static`);
   ui.view.dataset.frames = String(++state.frames);
   ui.view.dataset.tau = tau.toFixed(4);
   ui.clock.textContent = `${clock(seconds)} of ${clock(duration())}, ${clock(duration() - seconds)} left`;
@@ -160,6 +185,8 @@ function pump() {
     const data = buffer.getChannelData(0);
     let at = 0;
     for (const b of blocks) { data.set(b, at); at += b.length; }
+    // The page's fixed level, then the limiter: never above 0.95 of full scale.
+    for (let i = 0; i < n; i++) data[i] = limited(p.level * data[i]);
     const source = state.audio.createBufferSource();
     source.buffer = buffer;
     source.connect(p.gain);
@@ -169,7 +196,7 @@ function pump() {
     let sum = 0;
     let top = 0;
     for (let i = 0; i < n; i++) { sum += data[i] * data[i]; top = Math.max(top, Math.abs(data[i])); }
-    p.levels.push({ from: p.queuedUntil, to: p.queuedUntil + n / RATE, rms: p.gain.gain.value * Math.sqrt(sum / n), peak: p.gain.gain.value * top });
+    p.levels.push({ from: p.queuedUntil, to: p.queuedUntil + n / RATE, rms: Math.sqrt(sum / n), peak: top });
     // Each block's end schedules the next: this keeps sound going in a hidden
     // tab, where animation frames stop and timers are throttled.
     source.onended = () => { p.sources = p.sources.filter((s) => s !== source); pump(); };
@@ -210,13 +237,13 @@ async function start() {
   ui.status.textContent = `Slowing “${title}” to ${clock(duration())}…`;
   const slow = new SlowSound(samples, RATE, Math.round(duration() * RATE), 7, ui.slow.value === "tape");
   const gain = state.audio.createGain();
-  // A quiet, fixed level (the kiosk's cap where there is one).
-  gain.gain.value = Math.min(0.6, window.hypotheticalKiosk?.volume ?? 0.6);
   gain.connect(state.audio.destination);
   const from = slow.seek(Math.round(state.position * RATE));
   wall.resume();
   const at = (sound ? state.audio : wall).currentTime + 0.1;
-  state.player = { slow, gain, sources: [], levels: [], queuedUntil: at, pieceStart: at - from / RATE, silent: !sound };
+  // A quiet, fixed level (the kiosk's cap where there is one), applied to the samples before the limiter.
+  const level = Math.min(0.6, window.hypotheticalKiosk?.volume ?? 0.6);
+  state.player = { slow, gain, level, sources: [], levels: [], queuedUntil: at, pieceStart: at - from / RATE, silent: !sound };
   state.playing = true;
   document.documentElement.dataset.playing = "true";
   document.documentElement.dataset.sound = sound ? "on" : "off";
@@ -224,7 +251,8 @@ async function start() {
   ui.pause.disabled = false;
   ui.seek.disabled = false;
   const how = `“${title}” slowed ${(duration() / (samples.length / RATE)).toFixed(0)}× by ${ui.slow.value === "tape" ? "tape (the pitch falls)" : "Paulstretch"}`;
-  ui.status.textContent = sound ? `Playing: ${how}.` : `Playing without sound: the browser did not start sound (it may have no output device). The pictures go on; the sound would be ${how}.`;
+  state.playingWords = sound ? `Playing: ${how}.` : `Playing without sound: the browser did not start sound (it may have no output device). The pictures go on; the sound would be ${how}.`;
+  ui.status.textContent = state.playingWords;
   pump();
 }
 
@@ -237,8 +265,11 @@ function stop(words = "") {
   state.playing = false;
   document.documentElement.dataset.playing = "false";
   ui.pause.disabled = true;
+  ui.pause.textContent = "Pause";
+  ui.pause.setAttribute("aria-pressed", "false");
+  state.playingWords = "";
   sayLevel();
-  if (words) ui.status.textContent = words;
+  ui.status.textContent = words || `Stopped at ${clock(state.position)} of ${clock(duration())}; Start plays again.`;
 }
 
 async function pause() {
@@ -251,6 +282,8 @@ async function pause() {
     ui.pause.setAttribute("aria-pressed", "true");
     writeHash();
     document.documentElement.dataset.playing = "false";
+    // The status line follows the state it names: nothing plays while paused.
+    ui.status.textContent = `Paused at ${clock(position())} of ${clock(duration())}; Resume continues from here.`;
   } else {
     if (clockNow === wall) wall.resume();
     else await startSound(state.audio);
@@ -258,6 +291,7 @@ async function pause() {
     ui.pause.textContent = "Pause";
     ui.pause.setAttribute("aria-pressed", "false");
     document.documentElement.dataset.playing = "true";
+    if (state.playingWords) ui.status.textContent = state.playingWords;
   }
 }
 
@@ -297,29 +331,55 @@ async function usePicture(rgba, width, height, credit) {
 }
 
 async function chooseBuiltin(id) {
+  const ticket = ++state.pictureTicket;
   const item = state.items.find((i) => i.id === id && i.kind === "image");
   const picture = await loadBuiltin(`archive/${item.large?.file ?? item.file}`);
+  if (ticket !== state.pictureTicket) return;
   await usePicture(picture.rgba, picture.width, picture.height, `${item.title}: ${shortCredit(item)}`);
 }
 
 async function chooseFile(file) {
   if (!file) return;
+  const ticket = ++state.pictureTicket;
   try {
     const picture = await decodePicture(file, { sniffImage, fitWithinMaxEdge, maxEdge });
+    if (ticket !== state.pictureTicket) return;
+    showMessage("");
     await usePicture(picture.rgba, picture.width, picture.height, `Your picture “${file.name}”: decoded in this browser, never uploaded.`);
     ui.picture.value = "";
   } catch (e) {
+    if (ticket !== state.pictureTicket) return;
     showMessage(e instanceof InputError ? e.message : `That file could not be used as a picture (${e.message ?? e}); keeping the current one.`, "error");
+  } finally {
+    document.documentElement.dataset.picturesRead = String(Number(document.documentElement.dataset.picturesRead ?? 0) + 1);
   }
 }
 
 /** The visitor's own sound: decoded in this browser, at most its first three minutes, never uploaded. */
 async function chooseSoundFile(file) {
   if (!file) return;
+  const ticket = ++state.soundTicket;
+  const current = ui.sound.selectedOptions[0]?.text ?? "the current sound";
   try {
-    let samples = await decodeMono(await file.arrayBuffer(), RATE);
+    if (file.size === 0) throw new Error("it is empty");
+    if (file.size > MAX_SOUND_BYTES) throw new Error(`it is ${(file.size / 1e6).toFixed(0)} MB; files up to 200 MB are read`);
+    showMessage(`Reading “${file.name}” (${(file.size / 1e6).toFixed(1)} MB)…`, "note");
+    const bytes = await file.arrayBuffer();
+    if (ticket !== state.soundTicket) return;
+    const stated = statedDuration(bytes);
+    if (stated !== null && stated > MAX_STATED_SECONDS) throw new Error(`its header says it is ${clock(stated)} long; sounds up to an hour are read`);
+    let samples = await decodeMono(bytes, RATE);
+    if (ticket !== state.soundTicket) return;
     if (samples.length < RATE / 10) throw new Error("it is shorter than a tenth of a second");
+    // The same checks as Sounds Like Music before anything plays.
+    if (!samples.every(Number.isFinite)) throw new Error("it holds samples that are not numbers (NaN or infinite)");
+    const top = peak(samples);
+    if (top < SILENT_PEAK) throw new Error("it is silent (no sample above −80 dBFS)");
     let note = "";
+    if (top > 1) {
+      samples = samples.map((v) => v / top);
+      note = ` It peaked at ${dBFS(top, 0)}, above full scale, so it was scaled down to peak at 0 dBFS.`;
+    }
     if (samples.length > OWN_SOUND_MAX_S * RATE) {
       note = ` Only its first ${OWN_SOUND_MAX_S / 60} minutes are used (it is ${clock(samples.length / RATE)} long).`;
       samples = samples.slice(0, OWN_SOUND_MAX_S * RATE);
@@ -333,11 +393,14 @@ async function chooseSoundFile(file) {
     stop("Changed: press Start to hear it.");
     state.position = 0;
     draw(0);
-    if (note) showMessage(note.trim());
+    showMessage(note.trim(), "note");
   } catch (e) {
-    showMessage(`“${file.name}” could not be used as a sound (${e.message ?? e}); keeping ${ui.sound.selectedOptions[0]?.text ?? "the current sound"}.`, "error");
+    if (ticket !== state.soundTicket) return;
+    showMessage(`“${file.name}” could not be used as a sound (${e.message ?? e}); keeping ${current}.`, "error");
   } finally {
     ui.soundFile.value = "";
+    // For tests: how many sound files have been read to the end (used, refused or dropped).
+    document.documentElement.dataset.soundsRead = String(Number(document.documentElement.dataset.soundsRead ?? 0) + 1);
   }
 }
 
@@ -385,11 +448,22 @@ async function backgroundGenerator(manifestText) {
   return gen;
 }
 
+/** A share as a percentage that never rounds a trace to 0 % or a near-whole to 100 %. */
+function percent(share) {
+  if (share >= 1) return "100%";
+  if (share <= 0) return "0%";
+  const p = 100 * share;
+  if (p < 1) return "under 1%";
+  if (p > 99 && p < 100) return "over 99%";
+  return `${Math.round(p)}%`;
+}
+
 const DENOISER_NAMES = { gaussian: "the Gaussian denoiser's", archive: "the archive denoiser's", patch: "the patch machine's" };
 
 /**
  * The piece in words, a line for each tenth of it: the time, how much of the
- * power is still the picture (the cosine schedule's ᾱ), whose static it is
+ * power is still the picture (ᾱ·E[x0²] against (1 − ᾱ) times the static's
+ * unit power, computed in the core from this picture's own power), whose static it is
  * going into, and which moment of the sound is heard. For visitors who cannot
  * see the picture, and for anyone who wants to know where it goes.
  */
@@ -403,14 +477,14 @@ function describePiece() {
   const rows = [];
   for (let k = 0; k <= 10; k++) {
     const tau = k / 10;
-    const left = Math.round(100 * state.pictures.alphaBar(tau));
+    const left = percent(state.pictures.pictureShare(tau));
     const u = tau * (BACKGROUND.length - 1);
     const j = Math.min(BACKGROUND.length - 2, Math.floor(u));
     const into = u - j < 0.5 ? BACKGROUND[j][0] : BACKGROUND[j + 1][0];
     const heard = sourceSeconds ? `, and the sound is at its ${(tau * sourceSeconds).toFixed(1)} s` : "";
     const what = k === 0 ? `${picture}, whole; ${soundName} begins, ${how}`
       : k === 10 ? `only static is left: ${DENOISER_NAMES[into]}; the sound ends`
-      : `${left}% of the power is still the picture, the rest ${DENOISER_NAMES[into]} static${heard}`;
+      : `${left} of the power is still the picture, the rest ${DENOISER_NAMES[into]} static${heard}`;
     rows.push(`${clock(tau * duration())}: ${what}.`);
   }
   ui.transcript.replaceChildren(...rows.map((r) => Object.assign(document.createElement("li"), { textContent: r })));
@@ -434,6 +508,7 @@ function readAddress() {
 async function main() {
   onUnhandled((text) => showMessage(text, "error"), ui.message);
   await init();
+  state.curve = new Float32Array(limiterCurve(4097));
   state.pictures = new SwimPictures();
   const manifestText = await (await fetch("archive/manifest.json")).text();
   state.items = JSON.parse(manifestText).items;
@@ -467,7 +542,7 @@ async function main() {
   ui.picture.addEventListener("change", () => { if (ui.picture.value) chooseBuiltin(ui.picture.value); writeHash(); });
   ui.file.addEventListener("change", () => chooseFile(ui.file.files?.[0]));
   ui.soundFile.addEventListener("change", () => chooseSoundFile(ui.soundFile.files?.[0]));
-  ui.sound.addEventListener("change", soundCredit);
+  ui.sound.addEventListener("change", () => { state.soundTicket++; soundCredit(); });
   soundCredit();
   for (const el of [ui.sound, ui.minutes, ui.slow]) {
     el.addEventListener("change", () => {
