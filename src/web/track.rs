@@ -249,17 +249,6 @@ impl SoundScene {
         })
     }
 
-    /// Seconds the whole track would take on the CPU at this device's pace,
-    /// measured on about 100 ms of its first step, shared by `workers`.
-    #[wasm_bindgen(js_name = estimateTrackSeconds)]
-    pub fn estimate_track_seconds(&self, workers: usize) -> Result<f64, JsError> {
-        self.with_track(|run, _| {
-            let per_pair = run.time_cpu(&now_ms, 100.0);
-            let all: u64 = run.pairs_per_step().iter().sum();
-            Ok(per_pair * all as f64 / workers.max(1) as f64 / 1000.0)
-        })
-    }
-
     /// Frames per second of track pictures (86.1).
     #[wasm_bindgen(getter, js_name = trackFramesPerSecond)]
     pub fn track_frames_per_second(&self) -> f32 {

@@ -4,7 +4,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, readdirSync } from "node:fs";
-import { statedDuration, peak } from "../../www/js/lib/decode.js";
+import { crc8, statedDuration, peak } from "../../www/js/lib/decode.js";
 import { toneWav } from "./pictures.mjs";
 
 const bytes = (buffer) => buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength);
@@ -16,9 +16,24 @@ describe("Stated durations", () => {
     for (const f of files) assert.equal(statedDuration(bytes(readFileSync(`www/archive/sounds/${f}`))), 131072 / 22050, f);
   });
 
-  test("a WAV states its data's length; another length when its header says so; other bytes state nothing", () => {
+  test("a FLAC whose header does not state its length is measured by its last frame", () => {
+    const files = readdirSync("www/archive/sounds").filter((f) => f.endsWith(".flac"));
+    for (const f of files) {
+      const b = Buffer.from(readFileSync(`www/archive/sounds/${f}`));
+      b[21] &= 0xf0; b.writeUInt32BE(0, 22); // total samples: 0, “unknown”
+      assert.equal(statedDuration(bytes(b)), 131072 / 22050, f);
+    }
+    // Neither a length nor a frame: nothing can be told.
+    const head = Buffer.from(readFileSync(`www/archive/sounds/${files[0]}`)).subarray(0, 42);
+    head[21] &= 0xf0; head.writeUInt32BE(0, 22);
+    assert.equal(statedDuration(bytes(head)), null);
+    assert.equal(crc8(Buffer.from("123456789")), 0xf4, "CRC-8's check value");
+  });
+
+  test("a WAV is as long as its data, no longer than the bytes that are there; other bytes state nothing", () => {
     assert.equal(statedDuration(bytes(toneWav(2))), 2);
-    assert.equal(statedDuration(bytes(toneWav(1, { statedSeconds: 10_800 }))), 10_800);
+    // A header that claims three hours over one second of samples: one second.
+    assert.equal(statedDuration(bytes(toneWav(1, { statedSeconds: 10_800 }))), 1);
     assert.equal(statedDuration(bytes(Buffer.from("these are not samples"))), null);
     assert.equal(statedDuration(bytes(toneWav(1).subarray(0, 30))), null, "cut inside the header");
     assert.equal(statedDuration(bytes(Buffer.from("fLaC"))), null);

@@ -109,7 +109,7 @@ for (const config of CONFIGS) {
       for (let i = 1; i < shares.length; i++) assert.ok(shares[i] >= shares[i - 1], `shares rise: ${shares}`);
       assert.equal(shares.at(-1), 1);
       await setT(200);
-      assert.match(await page.textContent("#power-sentence"), /The noise is louder than the music in \d+% of the frequency bands; .*high frequencies drown first/);
+      assert.match(await page.textContent("#power-sentence"), /The noise is louder than the music over \d+% of the frequency range up to 11 kHz; .*high frequencies drown first/);
       assert.equal(await page.getAttribute("#spec", "aria-label"), "Spectrogram of Breakbeat noised at t = 200");
       await page.waitForFunction(() => location.hash.includes("t=200") && location.hash.includes("clip=drums-breakbeat"));
       await shot("drums-t200");
@@ -141,6 +141,7 @@ for (const config of CONFIGS) {
       await page.click("#stop");
       assert.equal(await page.getAttribute("html", "data-playing"), "");
       assert.equal(await page.getAttribute("#play-mix", "aria-pressed"), "false");
+      assert.equal(await page.textContent("#sound-state"), "Stopped the waveform mix; nothing plays now.");
     });
 
     test("the noised picture is turned back into sound, levelled, with a progress indicator", async () => {
@@ -177,6 +178,11 @@ for (const config of CONFIGS) {
       assert.equal(await page.textContent("#recogniser li.chosen .name"), "techno");
       // A techno clip carries two of the scene's tags (techno, drums): each gets half.
       assert.equal(await page.textContent("#recogniser li.chosen .p"), "0.500");
+      // Six tags and the other bar (clips with none of the six): they sum to 1.
+      const ps = await page.$$eval("#recogniser .p", (os) => os.map((o) => Number(o.textContent)));
+      assert.equal(ps.length, 7);
+      assert.ok(Math.abs(ps.reduce((a, b) => a + b, 0) - 1) < 0.01, ps.join(", "));
+      assert.match(await page.textContent("#recogniser li.other .name"), /^other: .*ragtime/);
       assert.match(await page.textContent("#progress-text"), /^Finished: 10 steps/);
       assert.ok(await spectrogramSpread("gen-spec") > 300);
       const last = await page.evaluate(() => Array.from(document.getElementById("gen-spec").getContext("2d").getImageData(52, 8, 512, 512).data.slice(0, 4000)));
@@ -195,6 +201,8 @@ for (const config of CONFIGS) {
       await page.waitForSelector("html[data-playing=result]");
       assert.match(await page.textContent("#sound-state"), /^Playing the generated track: −?\d+\.\d dBFS RMS, peaks at −?\d+\.\d dBFS, at the volume control's \d+%\.$/);
       await page.click("#stop-gen");
+      // The status line follows the state it names.
+      assert.equal(await page.textContent("#sound-state"), "Stopped the generated track; nothing plays now.");
       await shot("generated-techno");
 
       // Changing the controls after the run changes nothing about it: the
@@ -235,7 +243,9 @@ for (const config of CONFIGS) {
       assert.ok(await page.isVisible("#seconds"));
       assert.ok(!(await page.isVisible("#guidance")), "a blend replaces guidance");
       await page.selectOption("#tag", "techno");
+      assert.ok(!(await page.isVisible("#mix")), "no second tag, no share of it");
       await page.selectOption("#tag2", "chorale");
+      assert.ok(await page.isVisible("#mix"));
       await page.fill("#seconds", "6");
       await openSettings(page);
       await page.fill("#steps", "10");
@@ -244,8 +254,8 @@ for (const config of CONFIGS) {
       await page.evaluate(() => { window.__sound.scene.calibrate = true; });
       await page.evaluate(() => { delete document.documentElement.dataset.generated; });
       await page.click("#generate");
-      // The time left is said while the first step runs.
-      await page.waitForFunction(() => /about \d+ s left on this device/.test(document.getElementById("progress-text").textContent), null, { timeout: 120_000 });
+      // No guess before a step is measured; the time left is said, as an estimate, once the first step is done.
+      await page.waitForFunction(() => /about \d+ s left, estimated from the first (\d+ )?steps? on this device/.test(document.getElementById("progress-text").textContent), null, { timeout: 120_000 });
       await page.waitForSelector("html[data-generated]", { state: "attached", timeout: 300_000 });
       assert.equal(await page.getAttribute("html", "data-generated"), "done");
       assert.match(await page.textContent("#progress-text"), /^Finished: 10 steps/);
@@ -258,7 +268,7 @@ for (const config of CONFIGS) {
         // Griffin–Lim ran in the worker, which reported each of its 64 iterations.
         assert.equal(await page.getAttribute("#render-progress", "max"), "64");
         // The steps were split over Web Workers (one per core) and merged.
-        assert.match(await page.textContent("#perf"), /10 steps in [\d.]+ s, [\d.]+ ms per step on the CPU; the CPU steps shared by \d Web Workers?; estimated at the start: about \d+ s\.$/);
+        assert.match(await page.textContent("#perf"), /10 steps in [\d.]+ s, [\d.]+ ms per step on the CPU; the CPU steps shared by \d Web Workers?; estimated after the first step: about \d+ s\.$/);
       } else {
         assert.match(await page.textContent("#paths"), /one Griffin–Lim iteration on spectrograms at 512 px took [\d.]+ ms on WebGPU and [\d.]+ ms on the CPU/);
         // The machine's WGSL twin ran the first step or two and was timed against the CPU.
@@ -308,10 +318,14 @@ for (const config of CONFIGS) {
       r = await upload("silence.wav", "audio/wav", toneWav(3, { amplitude: 0 }));
       assert.match(r.message, /“silence\.wav” is silent \(no sample above −80 dBFS\): there is nothing to dissolve; keeping the current sound\./);
       assert.equal(r.info, label);
-      // A header that says three hours is refused before anything is decoded.
-      r = await upload("three-hours.wav", "audio/wav", toneWav(1, { statedSeconds: 3 * 3600 }));
-      assert.match(r.message, /“three-hours\.wav” is 3:00:00 long; sounds up to an hour are read \(their first 10 minutes used\)\. Keeping the current sound\./);
+      // A FLAC header that says two hours is refused before anything is decoded.
+      r = await upload("two-hours.flac", "audio/flac", readFileSync("tests/corpus/files/two-hours-stated.flac"));
+      assert.match(r.message, /“two-hours\.flac” is 2:00:00 long; sounds up to an hour are read \(their first 10 minutes used\)\. Keeping the current sound\./);
       assert.equal(r.info, label);
+      // A WAV header that claims three hours over one second of samples is read as the second that is there.
+      r = await upload("claims-hours.wav", "audio/wav", toneWav(1, { statedSeconds: 3 * 3600 }));
+      assert.doesNotMatch(r.message, /3:00:00/);
+      if (r.info !== label) assert.match(r.info, /^claims-hours\.wav: 1\.0 s/);
       r = await upload("short.wav", "audio/wav", toneWav(1));
       assert.match(r.info, /short\.wav: 1\.0 s; shorter than the 5\.9 s window, so it was padded with 4\.9 s of silence\./);
       assert.ok(await page.isHidden("#start-row"));

@@ -5,7 +5,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 
-import { describeStepTimes, describeWorkers } from "../../www/js/lib/timing-line.js";
+import { describeStepTimes, describeWorkers, timeLeftWords } from "../../www/js/lib/timing-line.js";
 
 const patch = ["CPU patch step", "CPU patch steps"];
 const sound = ["CPU step", "CPU steps"];
@@ -39,4 +39,13 @@ describe("The timing line", () => {
       "; 3 Web Workers shared the first 4 CPU patch steps, then failed; the page's own thread made the rest",
     );
   });
+
+  test("the time left waits for a whole step and then says what it rests on", () => {
+    // Before the first step ends there is no estimate at all.
+    assert.equal(timeLeftWords({ stepsDone: 0, workDone: 10, workAll: 100, elapsedMs: 500 }), "");
+    assert.equal(timeLeftWords({ stepsDone: 1, workDone: 10, workAll: 100, elapsedMs: 2000 }), " · about 18 s left, estimated from the first step on this device");
+    assert.equal(timeLeftWords({ stepsDone: 3, workDone: 30, workAll: 100, elapsedMs: 3000 }), " · about 7 s left, estimated from the first 3 steps on this device");
+    assert.equal(timeLeftWords({ stepsDone: 3, workDone: 100, workAll: 100, elapsedMs: 3000 }), "");
+  });
 });
+

@@ -15,7 +15,7 @@ import { dBFS, decodeMono, peak, rms, statedDuration } from "./lib/decode.js";
 import { showBackend } from "./lib/backend.js";
 import { startScene, runPage } from "./lib/scene.js";
 import { sampleSteps } from "./lib/sampling.js";
-import { describeStepTimes, describeWorkers } from "./lib/timing-line.js";
+import { describeStepTimes, describeWorkers, timeLeftWords } from "./lib/timing-line.js";
 import { FAULT_WORDS, recovered } from "./lib/fault.js";
 import { saveBytes } from "./lib/download.js";
 import { WorkerPool } from "./workers.js";
@@ -102,16 +102,21 @@ function setPlaying(kind, node) {
   ui.playMix.setAttribute("aria-pressed", String(kind === "mix"));
   if (node && "onended" in node) {
     node.onended = () => {
-      if (state.playing?.node === node) { state.playing = null; document.documentElement.dataset.playing = ""; }
+      if (state.playing?.node !== node) return;
+      state.playing = null;
+      document.documentElement.dataset.playing = "";
+      ui.soundState.textContent = `Finished playing ${playingWhat(kind)}; nothing plays now.`;
     };
   }
 }
 
+/** Stops whatever plays; the status line then says so (a new sound says its own line after). */
 function stopAll() {
   try { state.mix?.stop(); } catch { /* its context is gone */ }
   if (state.playing?.node && state.playing.kind !== "mix") {
     try { state.playing.node.stop(); } catch { /* already stopped */ }
   }
+  if (state.playing) ui.soundState.textContent = `Stopped ${playingWhat(state.playing.kind)}; nothing plays now.`;
   state.playing = null;
   document.documentElement.dataset.playing = "";
   ui.playMix.setAttribute("aria-pressed", "false");
@@ -129,9 +134,10 @@ async function playSamples(kind, samples, loop = false) {
 }
 
 const PLAYING = { picture: "the noised picture, turned back into sound", step: "this step's guess x̂0", result: "the generated track", mix: "the waveform mix" };
+const playingWhat = (kind) => PLAYING[kind.split("-")[0]] ?? kind;
 /** Says what plays and how loud: measured on the samples played (the mix: its graph's fixed level). */
 function sayPlaying(kind, level) {
-  const what = PLAYING[kind.split("-")[0]] ?? kind;
+  const what = playingWhat(kind);
   const volume = `at the volume control's ${Math.round(100 * Number(ui.volume.value))}%`;
   ui.soundState.textContent = level
     ? `Playing ${what}: ${dBFS(level.rms)} RMS, peaks at ${dBFS(level.peak)}, ${volume}.`
@@ -302,11 +308,21 @@ const MAX_STATED_SECONDS = 3600;
  * at every move of the start slider). A silent window is refused in words;
  * the previous one stays. Returns whether the window was taken.
  */
-function useDecoded(startSeconds = 0) {
+function useDecoded(startSeconds = 0, { findSound = false } = {}) {
   const { samples, label } = state.decoded;
   const win = state.sound.window;
-  const start = Math.max(0, Math.min(Math.round(startSeconds * SAMPLE_RATE), samples.length - win));
-  const window = samples.subarray(start, start + win);
+  let start = Math.max(0, Math.min(Math.round(startSeconds * SAMPLE_RATE), samples.length - win));
+  let window = samples.subarray(start, start + win);
+  state.sourceNote = "";
+  if (findSound && samples.length > win && window.every(Number.isFinite) && peak(window) < SILENT_PEAK) {
+    // A file that opens in silence: the window starts where the sound begins, and the page says so.
+    const first = samples.findIndex((v) => Math.abs(v) >= SILENT_PEAK);
+    if (first > 0) {
+      start = Math.max(0, Math.min(first, samples.length - win));
+      window = samples.subarray(start, start + win);
+      state.sourceNote = `The first ${(first / SAMPLE_RATE).toFixed(1)} s of “${label}” are silent, so the window starts at ${(start / SAMPLE_RATE).toFixed(1)} s, where its sound begins; move the start to choose another.`;
+    }
+  }
   if (!window.every(Number.isFinite)) {
     showMessage(`“${label}” holds samples that are not numbers (NaN or infinite) where the scene would listen; keeping the current sound.`);
     return false;
@@ -323,6 +339,7 @@ function useDecoded(startSeconds = 0) {
   ui.startRow.hidden = !longer;
   if (longer) {
     ui.start.max = ((samples.length - win) / SAMPLE_RATE).toFixed(1);
+    ui.start.value = (start / SAMPLE_RATE).toFixed(1);
     ui.startOut.textContent = `${(start / SAMPLE_RATE).toFixed(1)} s`;
   }
   ui.clip.value = "";
@@ -380,7 +397,10 @@ async function loadFile(file) {
   const previous = state.decoded;
   state.decoded = { samples, label: file.name };
   try {
-    if (useDecoded(0)) { if (note) showMessage(note, "note"); } else state.decoded = previous;
+    if (useDecoded(0, { findSound: true })) {
+      const said = [note, state.sourceNote].filter(Boolean).join(" ");
+      if (said) showMessage(said, "note");
+    } else state.decoded = previous;
   } catch (e) {
     state.decoded = previous;
     showMessage(`“${file.name}”: ${e.message ?? e}; keeping the current sound.`);
@@ -476,7 +496,7 @@ function showStep(k) {
   ui.genSpec.setAttribute("aria-label", `The denoiser's guess of the clean spectrogram at step ${k} of ${state.steps}`);
   ui.genCaption.textContent = `The denoiser's guess x̂0 at step ${k} of ${state.steps}: what it decided the clip is at that point.`;
   ui.playStep.textContent = `Play step ${k}'s x̂0`;
-  renderRecogniser(ui.recogniser, state.scene.recogniser(k, 6), state.run?.tag ?? ui.tag.value);
+  renderRecogniser(ui.recogniser, state.scene.recogniser(k, 7), state.run?.tag ?? ui.tag.value);
   const sources = state.scene.provenance(k, 6);
   ui.provenanceIntro.textContent = (state.run?.denoiser ?? ui.denoiser.value) === "archive"
     ? "The archive denoiser's guess is a weighted mix of whole archive clips; these are the leading weights."
@@ -507,6 +527,8 @@ const isTrack = () => ui.denoiser.value === "patch";
 
 function syncMode() {
   ui.controls.closest("main").dataset.mode = isTrack() ? "track" : "window";
+  // The second tag's share means nothing while there is no second tag.
+  ui.mix.closest("label").hidden = !ui.tag2.value;
 }
 
 function trackSettings() {
@@ -574,12 +596,10 @@ function trackEngine() {
   };
 }
 
-/** “about 40 s left” from the run's work done so far and the time it took. */
-function timeLeft(report, elapsedMs) {
-  const [done, all] = report.work;
-  if (!(done > 0)) return "";
-  const left = ((elapsedMs / done) * (all - done)) / 1000;
-  return left >= 1 ? ` · about ${left.toFixed(0)} s left on this device` : "";
+/** The time left, from the whole steps finished (lib/timing-line.js), as measured when the last one ended. */
+function timeLeft() {
+  const m = state.run?.measured;
+  return m ? timeLeftWords(m) : "";
 }
 
 /**
@@ -621,11 +641,7 @@ async function generate() {
   ui.progress.max = info.steps;
   ui.progress.value = 0;
   ui.progressText.textContent = track ? `Starting ${info.settings}…` : "";
-  if (track && !state.scene.trackOnGpu) {
-    // Before the first step: this device's pace on a tenth of a second of it.
-    state.run.estimate = state.scene.estimateTrackSeconds(pool.broken ? 1 : pool.size);
-    ui.progressText.textContent = `This ${info.seconds.toFixed(0)} s track will take about ${Math.max(1, Math.round(state.run.estimate))} s on this device.`;
-  }
+  if (track) ui.progressText.textContent = `Timing the first step of this ${info.seconds.toFixed(0)} s track: the time left is estimated once it is done.`;
   delete document.documentElement.dataset.generated;
   const started = performance.now();
   let lost = 0; // steps made by an engine that stopped (lib/fault.js): shown, but gone
@@ -640,14 +656,19 @@ async function generate() {
           showBackend(ui.backend, state.scene, state.choice);
         }
         ui.progress.value = step.index;
-        ui.progressText.textContent = `Step ${step.index} of ${step.total} (t = ${step.t})${step.work ? timeLeft(step, performance.now() - started) : ""}`;
+        if (step.work) {
+          state.run.measured = { stepsDone: step.index, workDone: step.work[0], workAll: step.work[1], elapsedMs: performance.now() - started };
+          // The whole run's estimate once the first step is measured, kept for the timing line.
+          if (step.index === 1) state.run.estimate = (state.run.measured.elapsedMs / step.work[0]) * step.work[1] / 1000;
+        }
+        ui.progressText.textContent = `Step ${step.index} of ${step.total} (t = ${step.t})${timeLeft()}`;
         ui.scrub.max = state.steps;
         showStep(state.steps);
       },
       onPartial: (step) => {
         // Tracks: the share of the step done, and the time left at this device's pace.
         ui.progress.value = step.index + step.partial[0] / step.partial[1];
-        ui.progressText.textContent = `Step ${step.index + 1} of ${step.total} (t = ${step.t}, patches ${step.patch[0]} rows × ${step.patch[1]} frames)${timeLeft(step, performance.now() - started)}`;
+        ui.progressText.textContent = `Step ${step.index + 1} of ${step.total} (t = ${step.t}, patches ${step.patch[0]} rows × ${step.patch[1]} frames)${timeLeft()}`;
       },
     });
   } catch (e) {
@@ -665,7 +686,7 @@ async function generate() {
     : lost ? `Stopped after step ${lost} of ${info.steps}; its steps went with the engine that stopped.`
     : state.steps === info.steps ? `Finished: ${state.steps} steps.` : `Stopped after step ${state.steps} of ${info.steps}.`;
   const workers = describeWorkers(state.run, ["CPU step", "CPU steps"]);
-  const estimate = state.run.estimate ? `; estimated at the start: about ${Math.max(1, Math.round(state.run.estimate))} s` : "";
+  const estimate = state.run.estimate ? `; estimated after the first step: about ${Math.max(1, Math.round(state.run.estimate))} s` : "";
   ui.perf.textContent = `${describeStepTimes(state.timings.steps.slice(-state.steps), performance.now() - started)}${workers}${estimate}.`;
   ui.generate.disabled = false;
   // Focus was on Cancel (moved there when the run began): it goes back to Generate, not to the page.
@@ -818,6 +839,7 @@ function wire() {
   }
   for (const f of [ui.tag, ui.denoiser, ui.steps, ui.seed, ui.seconds, ui.tag2, ui.mix, ui.rigidity]) f.addEventListener("change", writeHash);
   ui.denoiser.addEventListener("change", syncMode);
+  ui.tag2.addEventListener("change", syncMode);
   // DDIM (η = 0) injects no noise, so its temperature has nothing to scale.
   const syncTemperature = () => { ui.temperature.disabled = ui.method.value === "ddim"; };
   ui.method.addEventListener("change", syncTemperature);
