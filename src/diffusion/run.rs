@@ -664,6 +664,13 @@ impl Run {
             .collect()
     }
 
+    /// The recogniser before any picture is seen: the `limit` tags with the
+    /// largest prior (each its share of the archive), p = prior.
+    pub fn prior_bars(&self, limit: usize) -> Vec<TagBar> {
+        let uniform = vec![1.0 / self.set.len().max(1) as f32; self.set.len()];
+        archive_denoiser::recogniser_bars(&self.set, &uniform, limit, None)
+    }
+
     /// The recogniser's value for `tag` before any picture is seen.
     pub fn tag_prior(&self, tag: &str) -> f32 {
         archive_denoiser::tag_prior(&self.set, tag, None)

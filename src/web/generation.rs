@@ -227,6 +227,12 @@ impl Generator {
         self.with_run(|r| r.recogniser(k, limit, None).map(|b| to_js(&b)))
     }
 
+    /// The recogniser before the first step: its prior, `[{tag, p, prior}]` with p = prior.
+    #[wasm_bindgen(js_name = priorBars)]
+    pub fn prior_bars(&self, limit: usize) -> Result<JsValue, JsError> {
+        self.with_run(|r| Ok(to_js(&r.prior_bars(limit))))
+    }
+
     /// p(tag | x_t) of one tag at every recorded step (for the rising line).
     #[wasm_bindgen(js_name = tagHistory)]
     pub fn tag_history(&self, tag: &str) -> Result<Vec<f32>, JsError> {

@@ -57,6 +57,17 @@ for (const config of CONFIGS) {
     test("Recognize: the archive denoiser memorises a flower and the recogniser becomes certain", async () => {
       await open(FLOWER_64);
       assert.equal(await page.getAttribute("#backend", "data-kind"), config.backend, await page.textContent("#backend"));
+      // Before Generate: the seeded x_T the run starts from, and the recogniser's prior, not black squares.
+      const spread = await page.$eval("#xt", (c) => {
+        const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+        let lo = 255, hi = 0;
+        for (let i = 0; i < d.length; i += 4) { lo = Math.min(lo, d[i]); hi = Math.max(hi, d[i]); }
+        return [c.width, hi - lo];
+      });
+      assert.deepEqual([spread[0], spread[1] > 200], [64, true], `x_T is noise: ${spread}`);
+      assert.equal(await page.getAttribute("#recogniser", "data-state"), "prior");
+      assert.ok(await page.locator("#recogniser li").count() >= 3);
+      assert.match(await page.textContent("#recogniser-sentence"), /shows its prior.*“flower” starts at 0\.\d{3}/);
       assert.equal(await generateAndWait(), "done");
       const history = await page.evaluate(() => window.__generator.tagHistory("flower"));
       assert.equal(history.length, 20);
@@ -130,6 +141,10 @@ for (const config of CONFIGS) {
       await open("scene=noise&steps=10&seed=5&size=32");
       assert.equal(await page.inputValue("#tag"), "static");
       assert.equal(await page.textContent("#scene-title"), "Ask for noise");
+      // One action: “Ask all three”; no second Generate panel with a result of its own.
+      assert.equal(await page.isVisible("#generate"), false);
+      assert.equal(await page.isVisible("#x0"), false);
+      assert.ok(await page.isVisible("#ask-all"));
       await page.evaluate(() => { delete document.documentElement.dataset.generated; });
       await page.click("#ask-all");
       await page.waitForSelector("#answers figure[data-denoiser=patch][data-done=true]", { state: "attached", timeout: 600_000 });
@@ -200,6 +215,16 @@ for (const config of CONFIGS) {
       assert.equal(await page.inputValue("#guidance"), "2.5");
       await open("scene=__proto__");
       assert.equal(await page.textContent("#scene-title"), "Recognize");
+      // What a later address leaves out goes back to what a fresh load gives.
+      await open("scene=recognize&tag=flower");
+      const FIELDS = ["steps", "guidance", "size", "method", "temperature"];
+      const fresh = await Promise.all(FIELDS.map((f) => page.inputValue(`#${f}`)));
+      await page.evaluate(() => { location.hash = "#scene=recognize&steps=50&guidance=3&seed=99&size=64&method=ddpm&temperature=0.5"; });
+      await page.waitForFunction(() => document.getElementById("steps").value === "50");
+      await page.evaluate(() => { location.hash = "#scene=recognize&tag=flower"; });
+      await page.waitForFunction(() => document.getElementById("steps").value !== "50");
+      assert.deepEqual(await Promise.all(FIELDS.map((f) => page.inputValue(`#${f}`))), fresh);
+      assert.notEqual(await page.inputValue("#seed"), "99");
     });
 
     test("switching scene clears the last result, and a link followed during a run is honoured", async () => {
@@ -209,7 +234,7 @@ for (const config of CONFIGS) {
       await page.click("nav a[data-scene=noise]");
       await page.waitForFunction(() => document.getElementById("scene-title").textContent === "Ask for noise");
       assert.equal(await page.inputValue("#tag"), "static");
-      assert.equal(await page.locator("#recogniser li").count(), 0, "no flower bars under “static”");
+      assert.equal(await page.getAttribute("#recogniser", "data-state"), "prior", "no flower bars under “static”: the prior, before a run");
       assert.equal(await page.locator("#provenance li").count(), 0);
       // A long run, then a link: the run stops and the new scene opens.
       await open("scene=recognize&tag=animal&denoiser=archive&steps=1000&seed=1&size=32");
@@ -221,7 +246,7 @@ for (const config of CONFIGS) {
       await page.waitForFunction(() => document.getElementById("scene-title").textContent === "The average"
         && !document.documentElement.dataset.generating, null, { timeout: 120_000 });
       assert.equal(await page.inputValue("#denoiser"), "gaussian");
-      assert.equal(await page.locator("#recogniser li").count(), 0);
+      assert.equal(await page.getAttribute("#recogniser", "data-state"), "prior");
       assert.ok(Number(await page.getAttribute("#progress", "value")) === 0);
     });
 
@@ -351,6 +376,18 @@ for (const config of CONFIGS) {
         assert.equal(await page.getAttribute("html", "data-generated"), "done", await page.textContent("#message"));
         assert.equal(await page.getAttribute("#backend", "data-kind"), "cpu");
         assert.match(await page.textContent("#progress-text"), /Finished: 20 steps/);
+      });
+
+      test("a GPU device lost during a patch run: the page says the run continues on the CPU", async () => {
+        await open("scene=recognize&tag=flower&denoiser=patch&steps=10&seed=7&size=32");
+        await page.evaluate(() => { delete document.documentElement.dataset.generated; });
+        await page.click("#generate");
+        await page.waitForFunction(() => Number(document.getElementById("progress").value) >= 2, null, { timeout: 300_000 });
+        await page.evaluate(() => window.__generator.loseDevice());
+        await page.waitForSelector("html[data-generated]", { state: "attached", timeout: 300_000 });
+        assert.equal(await page.getAttribute("html", "data-generated"), "done", await page.textContent("#message"));
+        assert.match(await page.textContent("#message"), /^The GPU failed \(.*this run continues on the CPU\)\.$/);
+        assert.equal(await page.getAttribute("#backend", "data-kind"), "cpu");
       });
 
       test("after the GPU device is lost the header says the CPU", async () => {

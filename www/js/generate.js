@@ -164,7 +164,10 @@ function applyScene({ values, corrections }) {
   ui.sceneTitle.textContent = scene.title;
   ui.sceneIntro.textContent = scene.intro;
   markCurrent(state.scene);
-  const merged = { ...scene.defaults, ...values };
+  // What the address leaves out takes the page's own defaults (a fresh seed
+  // for the seed), as on a fresh load, not whatever the last address set.
+  const fresh = Object.fromEntries(FIELDS.map((f) => [f, f === "seed" ? randomSeed() : defaultOf(ui[f])]));
+  const merged = { ...fresh, ...scene.defaults, ...values };
   for (const f of FIELDS) {
     if (merged[f] === undefined) continue;
     const el = ui[f];
@@ -187,6 +190,44 @@ function applyScene({ values, corrections }) {
   const r = state.runSettings;
   if (previous !== state.scene || (r && (r.tag !== ui.tag.value || r.denoiser !== settings().denoiser))) clearResult();
   showMessage(notes.length ? `The address was corrected: ${notes.join(" ")}` : "", "note");
+  showStart();
+}
+
+/**
+ * Before any run the scene is not two black squares: it shows the seeded
+ * noise x_T that Generate will start from (the run is prepared, not stepped:
+ * the same seed gives the same x_T) and the recogniser's prior, each tag's
+ * share of the archive, which is all it knows before it has seen a picture.
+ */
+function showStart() {
+  if (state.running || state.steps > 0 || !state.gen) return;
+  const s = settings();
+  if (checkSettings(s, state.limits)) return;
+  try { state.gen.start(s); } catch { return; }
+  const rgba = state.gen.frame(0, "result");
+  const edge = Math.round(Math.sqrt(rgba.length / 4));
+  draw(ui.xt, rgba, edge);
+  ui.x0.getContext("2d").clearRect(0, 0, ui.x0.width, ui.x0.height);
+  const cascade = edge !== Number(s.size) ? `, at ${edge} px: the first stage of the ${s.size} px cascade` : "";
+  ui.xt.setAttribute("aria-label", `x_T: the seeded noise (seed ${s.seed}) that the run starts from${cascade}; no picture in it yet`);
+  ui.x0.setAttribute("aria-label", "x̂0: the denoiser's first guess appears with the first step");
+  ui.stepOut.textContent = `none yet: x_T is the noise of seed ${s.seed}${cascade}`;
+  renderRecogniser(ui.recogniser, state.gen.priorBars(5), s.tag);
+  ui.recogniser.dataset.state = "prior";
+  ui.recogniserSentence.textContent = `Before the first step the recogniser has seen only noise, so it shows its prior: each tag's share of the archive. “${s.tag}” starts at ${state.gen.tagPrior(s.tag).toFixed(3)}.`;
+}
+
+/** A step whose GPU failed: the message and the header say the run goes on on the CPU. */
+function sayFallBack(step) {
+  if (!step.fellBack) return;
+  showMessage(`The GPU failed (${step.fellBack}).`, "note");
+  showBackend(ui.backend, state.gen, state.choice);
+}
+
+/** A control's value as the page's HTML sets it. */
+function defaultOf(el) {
+  if (el.tagName === "SELECT") return ([...el.options].find((o) => o.defaultSelected) ?? el.options[0])?.value;
+  return el.defaultValue;
 }
 
 function syncOutputs() {
@@ -255,6 +296,7 @@ function showStep(k) {
   ui.stepOut.textContent = `${k} of ${state.lastInfo?.total ?? state.steps}${done ? " (finished)" : ""}`;
   const tag = state.runSettings.tag;
   renderRecogniser(ui.recogniser, state.gen.recogniser(k, 5), tag);
+  ui.recogniser.dataset.state = "step";
   const history = state.gen.tagHistory(tag);
   ui.recogniserSentence.textContent = recogniserSentence(k, tag, history[k - 1] ?? 0, state.gen.tagPrior(tag));
   showProvenance(k);
@@ -366,6 +408,8 @@ async function generate(override = {}) {
     });
     await sampleSteps(engine, running, {
       onPartial: (step) => {
+        // A GPU that failed at this step: the CPU patch step that takes over reports in parts.
+        sayFallBack(step);
         // The CPU patch denoiser works through its items.
         const [added, of] = step.partial;
         ui.progressText.textContent = `Step ${step.index + 1} of ${step.total}: patches from item ${added} of ${of}`;
@@ -375,10 +419,7 @@ async function generate(override = {}) {
         if (step.calibration) ui.paths.textContent = step.calibration;
         state.lastInfo = step;
         state.steps = step.index;
-        if (step.fellBack) {
-          showMessage(`The GPU failed (${step.fellBack}).`, "note");
-          showBackend(ui.backend, state.gen, state.choice);
-        }
+        sayFallBack(step);
         ui.progress.value = step.index;
         ui.progressText.textContent = `Step ${step.index} of ${step.total}${step.patch ? `, patches ${step.patch} × ${step.patch}` : ""}`;
         ui.scrub.max = state.steps;
@@ -475,6 +516,8 @@ async function main() {
   applyScene(readAddress());
   ui.controls.addEventListener("submit", (e) => { e.preventDefault(); generate(); });
   ui.controls.addEventListener("input", () => { syncOutputs(); if (state.scene === "average") showMembers(); });
+  // Until there is a result, x_T and the prior follow the settings.
+  ui.controls.addEventListener("change", () => { if (!state.running && state.steps === 0) showStart(); });
   ui.cancel.addEventListener("click", () => { if (state.running) state.running.cancelled = true; });
   ui.download.addEventListener("click", download);
   ui.scrub.addEventListener("input", () => showStep(Number(ui.scrub.value)));
@@ -491,7 +534,6 @@ async function main() {
     play: () => { if (!state.running) (state.scene === "noise" ? askAll() : generate()); },
     pause: () => { if (state.running) state.running.cancelled = true; },
   });
-  if (readAddress().values.seed === undefined) ui.seed.value = String(randomSeed());
 }
 
 runPage(main, { ui, showMessage });
