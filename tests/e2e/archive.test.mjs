@@ -72,6 +72,9 @@ describe("Archive page", () => {
     const want = tagged("static").filter((i) => i.kind === "sound").map((i) => i.id);
     assert.ok(want.length >= 3);
     assert.deepEqual(await shown(), want);
+    // The tag row counts sounds alone, and a tag no sound carries is not offered.
+    assert.equal(await page.textContent('#tags button[data-tag="static"]'), `static ${want.length}`);
+    assert.equal(await page.isVisible('#tags button[data-tag="clip art"]'), false);
     await page.click('button.kind[data-kind="image"]');
     assert.deepEqual(await shown(), tagged("static").filter((i) => i.kind === "image").map((i) => i.id));
     await shot("static-images");

@@ -43,6 +43,11 @@ for (const config of CONFIGS) {
         assert.ok(c.note.length > 40, `${c.title}: a note of our own`);
         assert.equal(c.href.split("#")[1], chapters[k].url.split("#")[1]);
       }
+      // A listener is told where the episode is, and the embed messages are on the page, not in a README they cannot see.
+      const text = await page.textContent("main");
+      assert.match(text, /podcast app/);
+      assert.doesNotMatch(text, /README/);
+      assert.match(await page.textContent(".embed-help"), /hypothetical:play.*hypothetical:ready/s);
       assert.equal(await page.getAttribute("header.site nav a[data-scene=companion]", "aria-current"), "page");
       // Each link says what it opens.
       const labels = await page.$$eval("#chapters a.open", (as) => as.map((a) => a.textContent));

@@ -25,7 +25,8 @@ for (const config of CONFIGS) {
       host = await serve(HOST_DIR, 0, "127.0.0.1", { csp: hostCsp(origin) });
       stranger = await serve(HOST_DIR, 0, "127.0.0.1", { csp: hostCsp(origin) });
       const hostOrigin = `http://127.0.0.1:${host.address().port}`;
-      files["/embed.json"] = JSON.stringify({ origins: [hostOrigin] });
+      // Two opaque-origin entries ("null"), which the site must refuse when it reads the list.
+      files["/embed.json"] = JSON.stringify({ origins: [hostOrigin, "data:text/html,x", "javascript:alert(1)"] });
       session.origins.add(hostOrigin);
       session.origins.add(`http://127.0.0.1:${stranger.address().port}`);
     });
@@ -47,6 +48,9 @@ for (const config of CONFIGS) {
     };
 
     test("a host frames Dissolve with ?embed: it hears “ready”, sets t, plays and pauses", async () => {
+      // Events go to the host's origin alone: none is posted to an origin that is not the parent's.
+      const warnings = [];
+      page.on("console", (m) => { if (/postMessage|target origin/i.test(m.text())) warnings.push(m.text()); });
       await page.goto(hostUrl(host, `dissolve.html?${q}&embed#image=zone-plate&t=100`));
       await waitEvent((e) => e.type === "hypothetical:ready" && e.scene === "dissolve");
       const ready = (await events()).find((e) => e.type === "hypothetical:ready");
@@ -68,6 +72,8 @@ for (const config of CONFIGS) {
       n = (await events()).length;
       await page.evaluate(() => window.send({ type: "hypothetical:get" }));
       await waitEvent((e) => e.type === "hypothetical:state" && e.scene === "dissolve", n);
+      assert.equal(await frame().getAttribute("html", "data-embed-list-refused"), "2", "data: and javascript: entries are refused");
+      assert.deepEqual(warnings, []);
     });
 
     test("every malformed message gets its reason back and changes nothing", async () => {

@@ -37,6 +37,28 @@ for (const config of CONFIGS) {
       assert.ok(prevented, "the long-press menu is suppressed");
     });
 
+    test("settings that name no scene fall back to all and tell staff; the path line and zoom serve visitors", async () => {
+      for (const scenes of ["", "__proto__,constructor"]) {
+        page = await session.fresh();
+        await page.goto(`${origin}/?${q}&kiosk&scenes=${scenes}`);
+        await page.waitForSelector("html[data-kiosk-ready=true]", { timeout: 60_000 });
+        const shown = await page.$$eval(".card[data-scene]", (cs) => cs.filter((c) => !c.hidden).length);
+        assert.equal(shown, await page.$$eval(".card[data-scene]", (cs) => cs.length), `scenes=${scenes}: every card`);
+        assert.ok(shown >= 7);
+        assert.match(await page.textContent("#kiosk-scenes"), /^For staff: the setting scenes=.* every scene is shown\.$/);
+      }
+      // The path line is for staff, not visitors.
+      assert.equal(await page.isVisible("#backend"), false);
+      // Pinch zoom may be off in the kiosk's browser: the page offers larger text, and the shell does not forbid zoom.
+      const before = await page.evaluate(() => parseFloat(getComputedStyle(document.documentElement).fontSize));
+      await page.click("#larger-text");
+      assert.equal(await page.getAttribute("#larger-text", "aria-pressed"), "true");
+      const after = await page.evaluate(() => parseFloat(getComputedStyle(document.documentElement).fontSize));
+      assert.ok(after >= before * 1.2, `${before} → ${after} px`);
+      const shell = readFileSync("www/kiosk.html", "utf8");
+      assert.doesNotMatch(shell, /user-scalable=no|maximum-scale/);
+    });
+
     test("the attract state runs the scenes silently with “Touch to begin”, and idling there does not reload", async () => {
       page = await session.fresh();
       await page.goto(`${origin}/?${q}&kiosk&idle=5`);

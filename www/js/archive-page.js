@@ -157,6 +157,16 @@ function apply(fromUser = false) {
   }
   for (const b of document.querySelectorAll("button.kind")) b.setAttribute("aria-pressed", String(b.dataset.kind === state.kind));
   for (const b of document.querySelectorAll("button.tag")) b.setAttribute("aria-pressed", String(b.dataset.tag === state.tag));
+  // The tag row counts the kind shown: with “Sounds” chosen, sound tags and their counts only.
+  const counts = new Map();
+  for (const item of state.items) if (!state.kind || item.kind === state.kind) for (const t of item.tags) counts.set(t, (counts.get(t) ?? 0) + 1);
+  const noun = state.kind === "image" ? "images" : state.kind === "sound" ? "sounds" : "items";
+  for (const b of ui.tags.querySelectorAll("button.tag")) {
+    const n = counts.get(b.dataset.tag) ?? 0;
+    b.textContent = `${b.dataset.tag} ${n}`;
+    b.setAttribute("aria-label", `${b.dataset.tag}: ${n} ${n === 1 ? noun.slice(0, -1) : noun}`);
+    b.hidden = n === 0 && b.dataset.tag !== state.tag;
+  }
   state.resetTags?.();
   const pool = state.kind ? state.items.filter((i) => i.kind === state.kind).length : state.items.length;
   const what = state.kind === "image" ? "images" : state.kind === "sound" ? "sounds" : "items";

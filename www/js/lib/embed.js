@@ -40,11 +40,28 @@ async function allowedOrigins() {
   try {
     const response = await fetch("embed.json");
     const list = response.ok ? (await response.json()).origins : [];
+    const refused = [];
     for (const o of Array.isArray(list) ? list : []) {
-      try { if (typeof o === "string") origins.add(new URL(o).origin); } catch { /* not an origin */ }
+      // An opaque origin (data:, javascript:, file:, blob: …) reads as "null",
+      // which would let any sandboxed or data: frame in: such entries are refused.
+      let origin = "null";
+      try { if (typeof o === "string") origin = new URL(o).origin; } catch { /* not an origin */ }
+      if (origin === "null" || !/^https?:/.test(origin)) refused.push(String(o).slice(0, 40));
+      else origins.add(origin);
+    }
+    if (refused.length) {
+      document.documentElement.dataset.embedListRefused = String(refused.length);
+      console.info(`embed.json: ${refused.length} entr${refused.length === 1 ? "y is" : "ies are"} not an http(s) origin and ${refused.length === 1 ? "was" : "were"} refused: ${refused.join(", ")}`);
     }
   } catch { /* no list: only this site */ }
   return origins;
+}
+
+/** The parent page's origin as the browser states it, or null where it does not say. */
+function parentOrigin() {
+  const ancestors = location.ancestorOrigins;
+  if (ancestors?.length) return ancestors[0];
+  try { return document.referrer ? new URL(document.referrer).origin : null; } catch { return null; }
 }
 
 /** The page's scene id (`header.site` data-page; the generation page says which of its three scenes). */
@@ -91,8 +108,13 @@ function setScene(scene, state, href) {
 export async function startEmbedApi(pages) {
   if (window.parent === window) return;
   const allowed = await allowedOrigins();
+  // Events go to the parent's origin alone, and only when it is allowed: the
+  // origin the browser states for the parent, else the one an allowed message
+  // from the parent came from. Posting to every allowed origin would warn in
+  // the host's console for each one that is not the parent's.
+  let host = allowed.has(parentOrigin()) ? parentOrigin() : null;
   const tell = (message) => {
-    for (const origin of allowed) window.parent.postMessage({ ...message, scene: sceneId(), state: currentState() }, origin);
+    if (host) window.parent.postMessage({ ...message, scene: sceneId(), state: currentState() }, host);
   };
   let rejected = 0;
   const reject = (event, reason) => {
@@ -102,6 +124,7 @@ export async function startEmbedApi(pages) {
   };
   addEventListener("message", (event) => {
     if (event.source !== window.parent || !allowed.has(event.origin)) { reject(event, "origin not allowed"); return; }
+    host = event.origin;
     const reason = checkMessage(event.data, pages.map((p) => p.id));
     if (reason) { reject(event, reason); return; }
     const { type } = event.data;

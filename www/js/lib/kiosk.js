@@ -120,14 +120,41 @@ async function checkCopy() {
     const { missing, repaired } = event.data;
     document.documentElement.dataset.kioskCopy = missing.length ? "incomplete" : "complete";
     document.documentElement.dataset.kioskRepaired = String(repaired);
-    let note = document.getElementById("kiosk-copy");
-    if (!missing.length) { note?.remove(); return; }
-    note ??= Object.assign(document.createElement("p"), { id: "kiosk-copy", className: "kiosk-copy" });
-    note.setAttribute("role", "status");
-    note.textContent = `For staff: the offline copy lacks ${missing.length} file${missing.length === 1 ? "" : "s"} (${missing.slice(0, 3).join(", ")}${missing.length > 3 ? ", …" : ""}). Connect the kiosk to the network once and it repairs itself.`;
-    document.body.append(note);
+    if (!missing.length) { document.getElementById("kiosk-copy")?.remove(); return; }
+    staffNote("kiosk-copy", `For staff: the offline copy lacks ${missing.length} file${missing.length === 1 ? "" : "s"} (${missing.slice(0, 3).join(", ")}${missing.length > 3 ? ", …" : ""}). Connect the kiosk to the network once and it repairs itself.`);
   });
   worker.postMessage({ type: "check" });
+}
+
+/**
+ * Pinch zoom is off in the kiosk's browser (its launch line), so the page
+ * offers larger text itself: a button in the header, kept for the visit and
+ * forgotten by the idle reset with everything else.
+ */
+function largerText() {
+  const header = document.querySelector("header.site");
+  if (!header || document.getElementById("larger-text")) return;
+  const root = document.documentElement;
+  const button = Object.assign(document.createElement("button"), { id: "larger-text", type: "button", textContent: "Larger text" });
+  const set = (on) => {
+    root.classList.toggle("larger-text", on);
+    button.setAttribute("aria-pressed", String(on));
+    try { sessionStorage.setItem("hypothetical-larger-text", on ? "1" : ""); } catch { /* storage off */ }
+  };
+  let on = false;
+  try { on = sessionStorage.getItem("hypothetical-larger-text") === "1"; } catch { /* storage off */ }
+  set(on);
+  button.addEventListener("click", () => set(!root.classList.contains("larger-text")));
+  header.append(button);
+}
+
+/** A line for staff at the foot of the page (role status), made once per id. */
+function staffNote(id, text) {
+  let note = document.getElementById(id);
+  note ??= Object.assign(document.createElement("p"), { id, className: "kiosk-copy" });
+  note.setAttribute("role", "status");
+  note.textContent = text;
+  document.body.append(note);
 }
 
 function overlay() {
@@ -158,9 +185,22 @@ export async function startKiosk() {
   // Staff settings that pages read.
   window.hypotheticalKiosk = settings;
   if (settings.scenes) {
+    // Only names of scenes this site has count; a list that names none of
+    // them would hide every card, so it falls back to all, and staff are told.
+    const known = new Set([...document.querySelectorAll(".card[data-scene], header.site nav a[data-scene]")].map((e) => e.dataset.scene));
+    const usable = settings.scenes.filter((s) => known.has(s));
+    if (!usable.length) {
+      staffNote("kiosk-scenes", `For staff: the setting scenes=“${settings.scenes.join(",").slice(0, 60)}” names none of this site's scenes (${[...known].join(", ")}); every scene is shown.`);
+      settings.scenes = null;
+    } else settings.scenes = usable;
+  } else if (new URLSearchParams(location.search).has("scenes")) {
+    staffNote("kiosk-scenes", "For staff: the setting scenes= is empty; every scene is shown.");
+  }
+  if (settings.scenes) {
     for (const card of document.querySelectorAll(".card[data-scene]")) card.hidden = !settings.scenes.includes(card.dataset.scene);
     for (const a of document.querySelectorAll("header.site nav a[data-scene]")) a.hidden = !settings.scenes.includes(a.dataset.scene);
   }
+  largerText();
   const volume = document.getElementById("volume");
   if (volume) {
     volume.max = String(settings.volume);
@@ -193,7 +233,10 @@ export async function startKiosk() {
   let touched = false; // any input since this document opened
   let idleTimer = 0;
   let tick = 0;
-  const resetTo = () => { location.replace(attractUrl()); };
+  const resetTo = () => {
+    try { sessionStorage.removeItem("hypothetical-larger-text"); } catch { /* storage off */ }
+    location.replace(attractUrl());
+  };
   const cancelCountdown = () => {
     clearInterval(tick);
     tick = 0;

@@ -6,7 +6,8 @@
 
 /** Makes the `selector` elements inside `group` one tab stop. */
 export function roving(group, selector = "button") {
-  const items = () => [...group.querySelectorAll(selector)];
+  // Hidden buttons (a tag with no item of the kind shown) are passed over.
+  const items = () => [...group.querySelectorAll(selector)].filter((b) => !b.hidden);
   const current = (el) => { for (const b of items()) b.tabIndex = b === el ? 0 : -1; };
   const reset = () => current(group.querySelector(`${selector}[aria-pressed="true"]`) ?? items()[0]);
   reset();
