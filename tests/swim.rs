@@ -177,3 +177,41 @@ fn backgrounds_still_being_made_keep_the_whole_pieces_timing_and_the_last_ready_
         .expecting(4);
     assert_eq!(full.frame(0.7).data(), whole.frame(0.7).data());
 }
+
+#[test]
+fn the_static_keeps_its_balance_of_colour_when_it_is_scaled_to_unit_power() {
+    // Yellow-grey static: red and green move together, blue barely moves
+    // (a faint speckle of its own).
+    let edge = 16u32;
+    let n = (edge * edge) as usize;
+    let grey = field(edge, 31, 0.2, 0.1);
+    let speckle = field(edge, 32, 0.005, 0.0);
+    let data: Vec<f32> = (0..3 * n)
+        .map(|i| {
+            if i < 2 * n {
+                grey.data()[i % n]
+            } else {
+                speckle.data()[i]
+            }
+        })
+        .collect();
+    let static_ = ImageField::from_planar(edge, edge, data);
+    let s = Swim::new(
+        &picture(16),
+        &[static_],
+        Schedule::new(ScheduleKind::Cosine, 1000),
+    )
+    .unwrap();
+    let b = s.background(1.0);
+    let power = |p: &[f32]| p.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>() / p.len() as f64;
+    assert!((power(&b) - 1.0).abs() < 1e-3, "unit power: {}", power(&b));
+    // One scale for all channels: blue's speckle stays faint (a scale per
+    // channel made it as strong as the rest, an uncorrelated colour).
+    assert!(
+        power(&b[2 * n..]) < 0.01 * power(&b[..n]),
+        "blue {} against red {}",
+        power(&b[2 * n..]),
+        power(&b[..n])
+    );
+    assert!(correlation(&b[..n], &b[n..2 * n]) > 0.999);
+}

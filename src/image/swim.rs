@@ -5,8 +5,10 @@
 //!   x(τ) = √ᾱ(t)·x0 + √(1 − ᾱ(t))·b(τ),  t = τ·T on the schedule,
 //!
 //! the forward process of Dissolve, except that the noise is not white: b(τ)
-//! is the background, each of its pictures standardised per channel to mean 0
-//! and variance 1 (so the formula keeps its powers), blended from one picture
+//! is the background, each of its pictures with its channels' means removed
+//! and scaled to power 1 over all three channels together (so the formula
+//! keeps its powers, and the static keeps its balance of colour: grey static
+//! stays grey, only its contrast raised), blended from one picture
 //! to the next with power-preserving weights cos θ, sin θ. ᾱ is interpolated
 //! linearly between whole timesteps, so t is continuous; the noise field
 //! changes only as slowly as the background blends, so nothing flickers: at
@@ -84,20 +86,25 @@ impl Swim {
             .enumerate()
             .map(|(k, b)| {
                 let mut f = nearest(b, edge);
+                // Each channel's mean removed, then one scale for all three:
+                // the static keeps its own balance of colour, so grey static
+                // stays grey (a scale per channel blew its faint tints up
+                // into saturated rainbow speckle).
+                let mut var = 0.0;
                 for plane in f.chunks_exact_mut(n) {
                     let mean = plane.iter().map(|&v| f64::from(v)).sum::<f64>() / n as f64;
-                    let var = plane
-                        .iter()
-                        .map(|&v| (f64::from(v) - mean).powi(2))
-                        .sum::<f64>()
-                        / n as f64;
-                    if var < 1e-8 {
-                        return Err(SwimError::FlatBackground(k));
-                    }
-                    let sd = var.sqrt();
                     for v in plane.iter_mut() {
-                        *v = ((f64::from(*v) - mean) / sd) as f32;
+                        *v = (f64::from(*v) - mean) as f32;
+                        var += f64::from(*v).powi(2);
                     }
+                }
+                let var = var / f.len() as f64;
+                if var < 1e-8 {
+                    return Err(SwimError::FlatBackground(k));
+                }
+                let sd = var.sqrt();
+                for v in f.iter_mut() {
+                    *v = (f64::from(*v) / sd) as f32;
                 }
                 Ok(f)
             })

@@ -379,7 +379,8 @@ async function loadFile(file) {
     samples = await decode(bytes);
   } catch {
     if (ticket !== state.sourceTicket) return;
-    showMessage(stated !== null && stated > 600
+    // “Too long” only where the bytes say so too: a few kilobytes at 1 Hz state hours but are not long.
+    showMessage(stated !== null && stated > 600 && file.size > 50e6
       ? `“${file.name}” (${hms(stated)}) is too long for this browser's decoder; keeping the current sound.`
       : `“${file.name}” could not be decoded as sound by this browser; keeping the current sound.`);
     return;
