@@ -171,6 +171,16 @@ case "${1:-}" in
     "$venv/bin/python" benches/phase_start.py target/release/examples/griffin_lim \
       www/archive/sounds/{chorale-bwv66-6-choir,techno-128-acid,jazz-walk-f-blues,drums-breakbeat,speech-counting,white-noise}.flac \
       target/outside/*.wav
+    say "the same on generated tracks: spectral convergence against the picture each was rendered from"
+    cargo build --release --example sample_sound
+    for t in "techno" "chorale" "voice" "techno --tag2 chorale --mix 0.4"; do
+      name=${t%% *}${t##* }  # techno, chorale, voice, techno0.4 (the blend)
+      [ "$t" = "${t%% *}" ] && name=$t
+      # shellcheck disable=SC2086 # the tag's flags are words
+      ./target/release/examples/sample_sound --denoiser patch --tag $t --seconds 12 --steps 20 --seed 7 \
+        --out "target/track-$name.wav" --magnitudes "target/track-$name.mag" >/dev/null
+    done
+    "$venv/bin/python" benches/phase_start.py target/release/examples/griffin_lim target/track-*.mag
     build_wasm
     say "browser timings (ms per frame at 512 × 512; ms per sampling step)"
     HYPOTHETICAL_BENCH=1 node --test --test-concurrency=1 --test-name-pattern='timing' tests/e2e/

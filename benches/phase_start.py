@@ -1,5 +1,7 @@
 """PGHI and 8 iterations of fast Griffin-Lim (Rust) against librosa's default
-(random start, 32 iterations), on the same recordings in one run.
+(random start, 32 iterations), on the same recordings in one run, and on
+generated tracks' pictures (`.mag` files from `sample_sound --magnitudes`),
+measured against the picture they were rendered from.
 
 Run by `./build.sh bench` in its bench environment:
     python benches/phase_start.py target/release/examples/griffin_lim FILE.wav|flac ...
@@ -40,11 +42,28 @@ def rust(example, path, iters):
     return start, per, sc
 
 
+def read_magnitudes(path):
+    """A `.mag` file (src/audio/spectrogram.rs write_magnitudes): S as librosa
+    holds it (bins x frames) and the signal's length."""
+    raw = open(path, "rb").read()
+    assert raw[:8] == b"HYMAG001", f"{path}: not a magnitude file"
+    frames, bins, length = np.frombuffer(raw[8:20], dtype="<u4")
+    S = np.frombuffer(raw[20:], dtype="<f4").reshape(frames, bins).T.astype(np.float32)
+    return S, int(length)
+
+
 def main(example, paths):
     for path in paths:
-        y, rate = soundfile.read(path, dtype="float32")
-        assert y.ndim == 1 and rate == 22050, f"{path}: mono 22,050 Hz"
-        S = np.abs(librosa.stft(y, **KW))
+        if path.endswith(".mag"):
+            # A generated track's picture: the target is the picture itself,
+            # which no signal need have (its magnitudes are not consistent).
+            S, length = read_magnitudes(path)
+            y = np.zeros(length, dtype=np.float32)
+            rate = 22050
+        else:
+            y, rate = soundfile.read(path, dtype="float32")
+            assert y.ndim == 1 and rate == 22050, f"{path}: mono 22,050 Hz"
+            S = np.abs(librosa.stft(y, **KW))
         scs, times = [], []
         for seed in range(3):
             t0 = time.perf_counter()

@@ -9,12 +9,15 @@
 //! scenes use) or a seeded random phase; its time is reported apart.
 //! `--gpu` runs the WGSL kernels through wgpu (Vulkan; lavapipe without a GPU).
 //! Reads 16/24/32-bit PCM or float WAV (or the archive's FLAC) at any rate
-//! (resampled to 22,050 Hz, channels mixed to mono) and any length, processed whole.
+//! (resampled to 22,050 Hz, channels mixed to mono) and any length, processed
+//! whole; or a `.mag` file of magnitudes to invert (`sample_sound --magnitudes`:
+//! a generated track's picture, as the scene inverts it).
 
 use std::time::Instant;
 
 use hypothetical::archive::read_flac;
 use hypothetical::audio::griffin_lim::{griffin_lim_from, PhaseStart, DEFAULT_ITERS, MOMENTUM};
+use hypothetical::audio::spectrogram::read_magnitudes;
 use hypothetical::audio::stft::Stft;
 use hypothetical::audio::wav::{read_wav, resample, write_wav};
 
@@ -61,28 +64,41 @@ fn main() {
     let [input, output] = files.as_slice() else {
         usage("give an input and an output file")
     };
-    let (rate, samples) = if input.ends_with(".flac") {
-        let clip = read_flac(std::path::Path::new(input)).unwrap_or_else(|e| usage(&e));
-        (clip.sample_rate, clip.samples)
-    } else {
-        let bytes = std::fs::read(input).unwrap_or_else(|e| usage(&format!("{input}: {e}")));
-        let a = read_wav(&bytes).unwrap_or_else(|e| usage(&format!("{input}: {e}")));
-        (a.sample_rate, a.samples)
-    };
-    let x = resample(&samples, rate, RATE);
     let mut stft = Stft::standard();
-    let spec = stft.forward(&x);
-    let mags = spec.magnitudes();
-    println!(
-        "{input}: {} samples at {rate} Hz → {} at {RATE} Hz, {} frames × {} bins",
-        samples.len(),
-        x.len(),
-        spec.frames,
-        spec.bins
-    );
+    // A .mag file holds the magnitudes to invert (a generated track's picture,
+    // written by sample_sound --magnitudes); otherwise a sound's own.
+    let (mags, frames, length) = if input.ends_with(".mag") {
+        let bytes = std::fs::read(input).unwrap_or_else(|e| usage(&format!("{input}: {e}")));
+        let (mags, frames, length) =
+            read_magnitudes(&bytes).unwrap_or_else(|e| usage(&format!("{input}: {e}")));
+        println!(
+            "{input}: magnitudes of {frames} frames × {} bins for {length} samples",
+            mags.len() / frames.max(1)
+        );
+        (mags, frames, length)
+    } else {
+        let (rate, samples) = if input.ends_with(".flac") {
+            let clip = read_flac(std::path::Path::new(input)).unwrap_or_else(|e| usage(&e));
+            (clip.sample_rate, clip.samples)
+        } else {
+            let bytes = std::fs::read(input).unwrap_or_else(|e| usage(&format!("{input}: {e}")));
+            let a = read_wav(&bytes).unwrap_or_else(|e| usage(&format!("{input}: {e}")));
+            (a.sample_rate, a.samples)
+        };
+        let x = resample(&samples, rate, RATE);
+        let spec = stft.forward(&x);
+        println!(
+            "{input}: {} samples at {rate} Hz → {} at {RATE} Hz, {} frames × {} bins",
+            samples.len(),
+            x.len(),
+            spec.frames,
+            spec.bins
+        );
+        (spec.magnitudes(), spec.frames, x.len())
+    };
     // Timed without measuring convergence on the way; then once more to report it.
     let t_start = Instant::now();
-    let phasors = start.phasors(&stft, &mags, spec.frames);
+    let phasors = start.phasors(&stft, &mags, frames);
     let start_ms = t_start.elapsed().as_secs_f64() * 1e3;
     println!("starting phase {start:?}: {start_ms:.1} ms");
     let started = Instant::now();
@@ -94,20 +110,13 @@ fn main() {
             &ctx,
             stft.n_fft(),
             stft.hop(),
-            x.len(),
+            length,
         );
         pollster::block_on(plan.run_from(&mags, Some(&phasors), iters, momentum))
             .unwrap_or_else(|e| usage(&e.to_string()))
     } else {
         griffin_lim_from(
-            &mut stft,
-            &mags,
-            spec.frames,
-            x.len(),
-            iters,
-            momentum,
-            phasors,
-            None,
+            &mut stft, &mags, frames, length, iters, momentum, phasors, None,
         )
     };
     let elapsed = started.elapsed().as_secs_f64();
@@ -117,12 +126,12 @@ fn main() {
             report.push((i, sc));
         }
     };
-    let again = start.phasors(&stft, &mags, spec.frames);
+    let again = start.phasors(&stft, &mags, frames);
     griffin_lim_from(
         &mut stft,
         &mags,
-        spec.frames,
-        x.len(),
+        frames,
+        length,
         iters,
         momentum,
         again,

@@ -5,7 +5,8 @@
 //! cargo run --release --example sample_sound -- --denoiser patch --tag techno \
 //!     [--tag2 chorale --mix 0.4] --seconds 12 --steps 20 --seed 7 --out out.wav \
 //!     [--rigidity 1] [--method ddim|ddpm] [--temperature 1] [--no-align] \
-//!     [--iters 64] [--archive www/archive] [--picture out.png] [--backend cpu|gpu]
+//!     [--iters 64] [--archive www/archive] [--picture out.png] [--backend cpu|gpu] \
+//!     [--magnitudes out.mag]
 //! ```
 //! `--denoiser patch` is the track patch machine (`diffusion::track`), at any
 //! length; `archive` and `rows` run the scene's whole-picture denoisers
@@ -44,13 +45,14 @@ struct Args {
     o: TrackOptions,
     out: PathBuf,
     picture: Option<PathBuf>,
+    magnitudes: Option<PathBuf>,
     archive: PathBuf,
     iters: usize,
     gpu: bool,
 }
 
 fn usage(why: &str) -> ! {
-    eprintln!("{why}\nusage: sample_sound --denoiser patch|archive|rows --tag TAG [--tag2 TAG --mix W] [--seconds S] [--steps N] [--seed N] [--rigidity R] [--method ddim|ddpm] [--temperature T] [--no-align] [--iters N] [--archive DIR] [--picture FILE.png] --out FILE.wav");
+    eprintln!("{why}\nusage: sample_sound --denoiser patch|archive|rows --tag TAG [--tag2 TAG --mix W] [--seconds S] [--steps N] [--seed N] [--rigidity R] [--method ddim|ddpm] [--temperature T] [--no-align] [--iters N] [--archive DIR] [--picture FILE.png] [--magnitudes FILE.mag] --out FILE.wav");
     std::process::exit(2)
 }
 
@@ -71,6 +73,7 @@ fn parse() -> Args {
         },
         out: PathBuf::from("track.wav"),
         picture: None,
+        magnitudes: None,
         archive: PathBuf::from("www/archive"),
         iters: spectrogram::FINAL_ITERS,
         gpu: false,
@@ -102,6 +105,7 @@ fn parse() -> Args {
             "--iters" => a.iters = (num(&v) as usize).clamp(1, 512),
             "--archive" => a.archive = PathBuf::from(v),
             "--picture" => a.picture = Some(PathBuf::from(v)),
+            "--magnitudes" => a.magnitudes = Some(PathBuf::from(v)),
             "--out" => a.out = PathBuf::from(v),
             "--backend" => a.gpu = v == "gpu",
             _ => usage(&format!("unknown flag {flag}")),
@@ -300,6 +304,13 @@ fn main() {
     let wav = wav_of(&sound);
     std::fs::write(&args.out, wav).unwrap_or_else(|e| usage(&e.to_string()));
     println!("wrote {}", args.out.display());
+    if let Some(path) = &args.magnitudes {
+        // The magnitudes the scene inverts (the clamped picture), for the phase bench.
+        let (mags, frames, length) = spectrogram::track_magnitudes(&result);
+        std::fs::write(path, spectrogram::write_magnitudes(&mags, frames, length))
+            .unwrap_or_else(|e| usage(&e.to_string()));
+        println!("wrote {}", path.display());
+    }
     if let Some(path) = &args.picture {
         let rgba = spectrogram::colour_track(&result);
         std::fs::write(path, encode_png(&rgba, cols as u32, EDGE as u32, &[]))

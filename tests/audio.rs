@@ -175,3 +175,13 @@ fn a_pghi_start_ends_closer_than_zero_or_random_phase_on_the_archive() {
         );
     }
 }
+
+#[test]
+fn magnitude_files_read_back_what_was_written() {
+    use hypothetical::audio::spectrogram::{read_magnitudes, write_magnitudes};
+    let mags: Vec<f32> = (0..3 * 513).map(|i| i as f32 * 0.5).collect();
+    let bytes = write_magnitudes(&mags, 3, 768);
+    assert_eq!(read_magnitudes(&bytes), Ok((mags, 3, 768)));
+    assert!(read_magnitudes(&bytes[..bytes.len() - 1]).is_err());
+    assert!(read_magnitudes(b"HYMAG002............").is_err());
+}

@@ -164,6 +164,40 @@ pub fn track_magnitudes(picture: &[f32]) -> (Vec<f32>, usize, usize) {
     (out, frames, cols * HOP)
 }
 
+/// Magnitudes to invert, as a file the examples and the phase bench share:
+/// "HYMAG001", then frames, bins and the signal's length in samples (u32
+/// little-endian), then frames × bins f32 little-endian, frame-major.
+pub fn write_magnitudes(mags: &[f32], frames: usize, length: usize) -> Vec<u8> {
+    let bins = mags.len() / frames.max(1);
+    let mut out = b"HYMAG001".to_vec();
+    for v in [frames, bins, length] {
+        out.extend_from_slice(&(v as u32).to_le_bytes());
+    }
+    for &m in mags {
+        out.extend_from_slice(&m.to_le_bytes());
+    }
+    out
+}
+
+/// Reads [`write_magnitudes`]' file: (magnitudes, frames, length).
+pub fn read_magnitudes(bytes: &[u8]) -> Result<(Vec<f32>, usize, usize), String> {
+    if bytes.len() < 20 || &bytes[..8] != b"HYMAG001" {
+        return Err("not a magnitude file (HYMAG001)".into());
+    }
+    let word =
+        |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes")) as usize;
+    let (frames, bins, length) = (word(8), word(12), word(16));
+    let body = &bytes[20..];
+    if frames.checked_mul(bins).and_then(|n| n.checked_mul(4)) != Some(body.len()) {
+        return Err(format!("{frames} × {bins} magnitudes do not fill the file"));
+    }
+    let mags = body
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
+        .collect();
+    Ok((mags, frames, length))
+}
+
 /// A track picture turned into levelled sound: fast Griffin–Lim from the
 /// PGHI phase, `iters` iterations (`on_iteration` as in `griffin_lim`).
 pub fn track_to_sound(
