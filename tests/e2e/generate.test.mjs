@@ -68,6 +68,11 @@ for (const config of CONFIGS) {
       assert.equal(await page.getAttribute("#recogniser", "data-state"), "prior");
       assert.ok(await page.locator("#recogniser li").count() >= 3);
       assert.match(await page.textContent("#recogniser-sentence"), /shows its prior.*“flower” starts at 0\.\d{3}/);
+      // Disabled controls look it: Cancel and Download are not dressed as Generate.
+      const look = (sel) => page.$eval(sel, (b) => { const c = getComputedStyle(b); return [b.disabled, Number(c.opacity) < 0.7, c.cursor]; });
+      assert.deepEqual(await look("#cancel"), [true, true, "not-allowed"]);
+      assert.deepEqual(await look("#download"), [true, true, "not-allowed"]);
+      assert.deepEqual(await look("#generate"), [false, false, "pointer"]);
       assert.equal(await generateAndWait(), "done");
       const history = await page.evaluate(() => window.__generator.tagHistory("flower"));
       assert.equal(history.length, 20);

@@ -142,6 +142,14 @@ for (const config of CONFIGS) {
       assert.equal(await page.getAttribute("html", "data-playing"), "");
       assert.equal(await page.getAttribute("#play-mix", "aria-pressed"), "false");
       assert.equal(await page.textContent("#sound-state"), "Stopped the waveform mix; nothing plays now.");
+      // A new source stops the mix, and the line says so.
+      await page.click("#play-mix");
+      await page.waitForSelector("html[data-playing=mix]");
+      const clip = await page.inputValue("#clip");
+      await page.selectOption("#clip", clip === "maple-leaf-rag" ? "drums-breakbeat" : "maple-leaf-rag");
+      await page.waitForFunction(() => document.documentElement.dataset.playing === "");
+      assert.equal(await page.textContent("#sound-state"), "Stopped the waveform mix; nothing plays now.");
+      await page.selectOption("#clip", clip);
     });
 
     test("the noised picture is turned back into sound, levelled, with a progress indicator", async () => {
@@ -255,7 +263,7 @@ for (const config of CONFIGS) {
       await page.evaluate(() => { delete document.documentElement.dataset.generated; });
       await page.click("#generate");
       // No guess before a step is measured; the time left is said, as an estimate, once the first step is done.
-      await page.waitForFunction(() => /about \d+ s left, estimated from the first (\d+ )?steps? on this device/.test(document.getElementById("progress-text").textContent), null, { timeout: 120_000 });
+      await page.waitForFunction(() => /about \d+ s left, estimated from \d+ steps? on this device/.test(document.getElementById("progress-text").textContent), null, { timeout: 120_000 });
       await page.waitForSelector("html[data-generated]", { state: "attached", timeout: 300_000 });
       assert.equal(await page.getAttribute("html", "data-generated"), "done");
       assert.match(await page.textContent("#progress-text"), /^Finished: 10 steps/);
@@ -268,12 +276,12 @@ for (const config of CONFIGS) {
         // Griffin–Lim ran in the worker, which reported each of its 64 iterations.
         assert.equal(await page.getAttribute("#render-progress", "max"), "64");
         // The steps were split over Web Workers (one per core) and merged.
-        assert.match(await page.textContent("#perf"), /10 steps in [\d.]+ s, [\d.]+ ms per step on the CPU; the CPU steps shared by \d Web Workers?; estimated after the first step: about \d+ s\.$/);
+        assert.match(await page.textContent("#perf"), /10 steps in [\d.]+ s, [\d.]+ ms per step on the CPU; the CPU steps shared by \d Web Workers?; estimated after step 1: about \d+ s\.$/);
       } else {
         assert.match(await page.textContent("#paths"), /one Griffin–Lim iteration on spectrograms at 512 px took [\d.]+ ms on WebGPU and [\d.]+ ms on the CPU/);
         // The machine's WGSL twin ran the first step or two and was timed against the CPU.
         assert.match(await page.textContent("#paths"), /one step of the track patch machine at 517 px took [\d.]+ ms on WebGPU and [\d.]+ ms on the CPU/);
-        assert.match(await page.textContent("#perf"), /(\([12] on WebGPU, [89] on the CPU\)|on WebGPU)(; the CPU steps shared by \d Web Workers?)?\.$/);
+        assert.match(await page.textContent("#perf"), /(\([12] on WebGPU, [89] on the CPU\)|on WebGPU)(; the CPU steps shared by \d Web Workers?)?(; estimated after step [23]: about \d+ s)?\.$/);
       }
       // The strip has the clips' colours, not one flat fill.
       const colours = await page.evaluate(() => {

@@ -5,7 +5,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 
-import { describeStepTimes, describeWorkers, timeLeftWords } from "../../www/js/lib/timing-line.js";
+import { describeStepTimes, describeWorkers, pace, timeLeftWords } from "../../www/js/lib/timing-line.js";
 
 const patch = ["CPU patch step", "CPU patch steps"];
 const sound = ["CPU step", "CPU steps"];
@@ -40,12 +40,24 @@ describe("The timing line", () => {
     );
   });
 
-  test("the time left waits for a whole step and then says what it rests on", () => {
-    // Before the first step ends there is no estimate at all.
-    assert.equal(timeLeftWords({ stepsDone: 0, workDone: 10, workAll: 100, elapsedMs: 500 }), "");
-    assert.equal(timeLeftWords({ stepsDone: 1, workDone: 10, workAll: 100, elapsedMs: 2000 }), " · about 18 s left, estimated from the first step on this device");
-    assert.equal(timeLeftWords({ stepsDone: 3, workDone: 30, workAll: 100, elapsedMs: 3000 }), " · about 7 s left, estimated from the first 3 steps on this device");
-    assert.equal(timeLeftWords({ stepsDone: 3, workDone: 100, workAll: 100, elapsedMs: 3000 }), "");
+  test("the time left waits for a whole step on the path that runs, and says what it rests on", () => {
+    const step = (index, done, backend, at) => ({ index, work: [done, 100], backend, at });
+    let p = pace(null, { at: 0 });
+    assert.equal(timeLeftWords(p), "", "nothing before the first step");
+    p = pace(p, step(1, 10, "cpu", 2000));
+    assert.equal(timeLeftWords(p), " · about 18 s left, estimated from 1 step on this device");
+    assert.deepEqual([p.estimate, p.estimatedAt], [20, 1]);
+    p = pace(p, step(3, 30, "cpu", 3000));
+    assert.equal(timeLeftWords(p), " · about 7 s left, estimated from 3 steps on this device");
+    assert.equal(timeLeftWords(pace(p, step(10, 100, "cpu", 9000))), "", "nothing left");
+    // A slow first step on WebGPU, then the CPU: the pace is the CPU's alone.
+    let q = pace(null, { at: 0 });
+    q = pace(q, step(1, 10, "gpu", 30_000));
+    q = pace(q, step(2, 20, "cpu", 31_000));
+    assert.equal(timeLeftWords(q), "", "the path changed: no CPU step measured yet");
+    q = pace(q, step(3, 30, "cpu", 32_000));
+    assert.equal(timeLeftWords(q), " · about 7 s left, estimated from 1 step on this device");
+    // The whole run's estimate is remade at the CPU's pace: 31 s passed, then 8 s for the 80 pairs left.
+    assert.deepEqual([q.estimate, q.estimatedAt], [39, 3]);
   });
 });
-

@@ -15,7 +15,7 @@ import { dBFS, decodeMono, peak, rms, statedDuration } from "./lib/decode.js";
 import { showBackend } from "./lib/backend.js";
 import { startScene, runPage } from "./lib/scene.js";
 import { sampleSteps } from "./lib/sampling.js";
-import { describeStepTimes, describeWorkers, timeLeftWords } from "./lib/timing-line.js";
+import { describeStepTimes, describeWorkers, pace, timeLeftWords } from "./lib/timing-line.js";
 import { FAULT_WORDS, recovered } from "./lib/fault.js";
 import { saveBytes } from "./lib/download.js";
 import { WorkerPool } from "./workers.js";
@@ -597,10 +597,9 @@ function trackEngine() {
   };
 }
 
-/** The time left, from the whole steps finished (lib/timing-line.js), as measured when the last one ended. */
+/** The time left, from the whole steps finished on the path that runs now (lib/timing-line.js). */
 function timeLeft() {
-  const m = state.run?.measured;
-  return m ? timeLeftWords(m) : "";
+  return state.run?.pace ? timeLeftWords(state.run.pace) : "";
 }
 
 /**
@@ -658,9 +657,7 @@ async function generate() {
         }
         ui.progress.value = step.index;
         if (step.work) {
-          state.run.measured = { stepsDone: step.index, workDone: step.work[0], workAll: step.work[1], elapsedMs: performance.now() - started };
-          // The whole run's estimate once the first step is measured, kept for the timing line.
-          if (step.index === 1) state.run.estimate = (state.run.measured.elapsedMs / step.work[0]) * step.work[1] / 1000;
+          state.run.pace = pace(state.run.pace ?? pace(null, { at: started }), { index: step.index, work: step.work, backend: step.backend ?? "cpu", at: performance.now() });
         }
         ui.progressText.textContent = `Step ${step.index} of ${step.total} (t = ${step.t})${timeLeft()}`;
         ui.scrub.max = state.steps;
@@ -687,7 +684,8 @@ async function generate() {
     : lost ? `Stopped after step ${lost} of ${info.steps}; its steps went with the engine that stopped.`
     : state.steps === info.steps ? `Finished: ${state.steps} steps.` : `Stopped after step ${state.steps} of ${info.steps}.`;
   const workers = describeWorkers(state.run, ["CPU step", "CPU steps"]);
-  const estimate = state.run.estimate ? `; estimated after the first step: about ${Math.max(1, Math.round(state.run.estimate))} s` : "";
+  const p = state.run.pace;
+  const estimate = p?.estimate ? `; estimated after step ${p.estimatedAt}: about ${Math.max(1, Math.round(p.estimate))} s` : "";
   ui.perf.textContent = `${describeStepTimes(state.timings.steps.slice(-state.steps), performance.now() - started)}${workers}${estimate}.`;
   ui.generate.disabled = false;
   // Focus was on Cancel (moved there when the run began): it goes back to Generate, not to the page.

@@ -26,16 +26,33 @@ export function describeWorkers({ workers = 0, workerSteps = 0, workersFailed = 
 }
 
 /**
- * The time left of a run, from the steps it has finished: the work of the
- * whole steps done (`work` = [pairs done, pairs in all], counted when the
- * last whole step ended) and the time they took. Nothing is said before the
- * first step is finished: a tenth of a second of a step, extrapolated, was
- * off by 5× (a 12 s track estimated at 1 s took 5.2 s). While steps remain
- * the line says it is an estimate and what it rests on.
+ * A run's pace, from the whole steps it has finished: `pace(null, start)` at
+ * the start, then `pace(p, {index, work: [pairs done, pairs in all],
+ * backend, at})` after each step. The pace is measured from the last change
+ * of path (a step on WebGPU, then the rest on the CPU, is not extrapolated
+ * from the GPU step), so nothing is said until a whole step has run on the
+ * path that runs now. A tenth of a second of a step, extrapolated, was off
+ * by 5× (a 12 s track estimated at 1 s took 5.2 s).
  */
-export function timeLeftWords({ stepsDone, workDone, workAll, elapsedMs }) {
-  if (!(stepsDone >= 1) || !(workDone > 0) || workAll <= workDone) return "";
+export function pace(p, step) {
+  if (!p) return { base: { index: 0, work: 0, at: step.at, backend: null }, steps: 0, workDone: 0, workAll: 0, elapsedMs: 0, startedAt: step.at, estimate: null, estimatedAt: 0 };
+  const base = p.base.backend === null || p.base.backend === step.backend
+    ? { ...p.base, backend: step.backend }
+    : { index: step.index, work: step.work[0], at: step.at, backend: step.backend };
+  const next = { ...p, base, steps: step.index - base.index, workDone: step.work[0] - base.work, workAll: step.work[1] - base.work, elapsedMs: step.at - base.at };
+  // A new path: an estimate made at the old one's pace no longer holds.
+  if (base !== p.base && base.index === step.index) next.estimate = null;
+  // The whole run's time, once per path: what has passed plus the rest at this path's pace.
+  if (next.estimate === null && next.steps >= 1 && next.workDone > 0) {
+    next.estimate = (base.at - p.startedAt + (next.elapsedMs / next.workDone) * next.workAll) / 1000;
+    next.estimatedAt = step.index;
+  }
+  return next;
+}
+
+/** “ · about 40 s left, estimated from 2 steps on this device”, or "" before a step on this path is done. */
+export function timeLeftWords({ steps, workDone, workAll, elapsedMs }) {
+  if (!(steps >= 1) || !(workDone > 0) || workAll <= workDone) return "";
   const left = ((elapsedMs / workDone) * (workAll - workDone)) / 1000;
-  const basis = stepsDone === 1 ? "the first step" : `the first ${stepsDone} steps`;
-  return left >= 1 ? ` · about ${left.toFixed(0)} s left, estimated from ${basis} on this device` : "";
+  return left >= 1 ? ` · about ${left.toFixed(0)} s left, estimated from ${steps === 1 ? "1 step" : `${steps} steps`} on this device` : "";
 }
