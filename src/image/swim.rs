@@ -5,16 +5,20 @@
 //!   x(τ) = √ᾱ(t)·x0 + √(1 − ᾱ(t))·b(τ),  t = τ·T on the schedule,
 //!
 //! the forward process of Dissolve, except that the noise is not white: b(τ)
-//! is the background, each of its pictures with its channels' means removed
-//! and scaled to power 1 over all three channels together (so the formula
-//! keeps its powers, and the static keeps its balance of colour: grey static
-//! stays grey, only its contrast raised), blended from one picture
-//! to the next with power-preserving weights cos θ, sin θ. ᾱ is interpolated
-//! linearly between whole timesteps, so t is continuous; the noise field
-//! changes only as slowly as the background blends, so nothing flickers: at
-//! 30 frames a second over 9 minutes no value moves by 0.01 (of the range
-//! −1…1) from one frame to the next (tested). At τ = 0 the frame is the
-//! picture; at τ = 1 it is the background's static, the picture gone.
+//! is the background, the denoisers' static exactly as they made it (as
+//! “Ask for noise” shows it: its values, colours and brightness untouched),
+//! blended linearly from one picture to the next. Its power E[b²] is the
+//! static's own, not 1, so the picture's share of the power is worded from
+//! both powers (`picture_share`). ᾱ is interpolated linearly between whole
+//! timesteps, so t is continuous; the background changes only as slowly as it
+//! blends, so nothing flickers: at 30 frames a second over 9 minutes no value
+//! moves by 0.01 (of the range −1…1) from one frame to the next (tested). At
+//! τ = 0 the frame is the picture; at τ = 1 it is the background's static as
+//! the denoiser made it, the picture gone.
+//!
+//! (Until 2026-12-07 each background was standardised to unit power: its
+//! values then sat at ±1 and clipped, and the end of the piece was loud,
+//! saturated colour speckle, unlike the static the same denoisers show.)
 
 use thiserror::Error;
 
@@ -28,7 +32,7 @@ pub enum SwimError {
     NoBackground,
     #[error("the picture is {width} × {height}; Swim's frames are square")]
     NotSquare { width: u32, height: u32 },
-    #[error("background picture {0} is flat (it has no variance to standardise)")]
+    #[error("background picture {0} is flat (it has no grain to dissolve into)")]
     FlatBackground(usize),
 }
 
@@ -38,6 +42,9 @@ pub struct Swim {
     /// E[x0²] of the picture.
     picture_power: f64,
     fields: Vec<Vec<f32>>,
+    /// E[b_j²] of each background picture, and E[b_j·b_{j+1}] of each with the next.
+    powers: Vec<f64>,
+    cross: Vec<f64>,
     /// How many background pictures the piece is made of when all are
     /// there; fewer may be ready (the page makes the slow ones while the
     /// piece plays), and the last one ready stands in for those still to come.
@@ -80,35 +87,32 @@ impl Swim {
             return Err(SwimError::NoBackground);
         }
         let edge = picture.width();
-        let n = (edge * edge) as usize;
         let fields = backgrounds
             .iter()
             .enumerate()
             .map(|(k, b)| {
-                let mut f = nearest(b, edge);
-                // Each channel's mean removed, then one scale for all three:
-                // the static keeps its own balance of colour, so grey static
-                // stays grey (a scale per channel blew its faint tints up
-                // into saturated rainbow speckle).
-                let mut var = 0.0;
-                for plane in f.chunks_exact_mut(n) {
-                    let mean = plane.iter().map(|&v| f64::from(v)).sum::<f64>() / n as f64;
-                    for v in plane.iter_mut() {
-                        *v = (f64::from(*v) - mean) as f32;
-                        var += f64::from(*v).powi(2);
-                    }
-                }
-                let var = var / f.len() as f64;
+                let f = nearest(b, edge);
+                let mean = f.iter().map(|&v| f64::from(v)).sum::<f64>() / f.len() as f64;
+                let var = f
+                    .iter()
+                    .map(|&v| (f64::from(v) - mean).powi(2))
+                    .sum::<f64>()
+                    / f.len() as f64;
                 if var < 1e-8 {
                     return Err(SwimError::FlatBackground(k));
-                }
-                let sd = var.sqrt();
-                for v in f.iter_mut() {
-                    *v = (f64::from(*v) / sd) as f32;
                 }
                 Ok(f)
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let dot = |a: &[f32], b: &[f32]| {
+            a.iter()
+                .zip(b)
+                .map(|(&p, &q)| f64::from(p) * f64::from(q))
+                .sum::<f64>()
+                / a.len() as f64
+        };
+        let powers = fields.iter().map(|f| dot(f, f)).collect();
+        let cross = fields.windows(2).map(|w| dot(&w[0], &w[1])).collect();
         let picture_power = picture
             .data()
             .iter()
@@ -121,6 +125,8 @@ impl Swim {
             picture_power,
             slots: fields.len(),
             fields,
+            powers,
+            cross,
             schedule,
         })
     }
@@ -146,10 +152,37 @@ impl Swim {
     }
 
     /// The picture's share of the frame's power at τ: ᾱ(τ)·E[x0²] against
-    /// (1 − ᾱ(τ)) times the background's power, 1 (it is standardised).
-    /// Not ᾱ(τ) itself, which is the share only of a picture of power 1.
+    /// (1 − ᾱ(τ))·E[b(τ)²], the static's own power at τ. Not ᾱ(τ) itself,
+    /// which is the share only when both powers are equal.
     pub fn picture_share(&self, tau: f64) -> f64 {
-        picture_share(self.alpha_bar(tau), self.picture_power, 1.0)
+        picture_share(
+            self.alpha_bar(tau),
+            self.picture_power,
+            self.background_power(tau),
+        )
+    }
+
+    /// E[b(τ)²], from each picture's power and its product with the next.
+    pub fn background_power(&self, tau: f64) -> f64 {
+        let (j, w) = self.blend(tau);
+        if w == 0.0 {
+            return self.powers[j];
+        }
+        let v = 1.0 - w;
+        v * v * self.powers[j] + w * w * self.powers[j + 1] + 2.0 * v * w * self.cross[j]
+    }
+
+    /// Which pictures make the background at τ: picture j, blending into
+    /// j + 1 with weight w (0 where there is no next picture ready).
+    fn blend(&self, tau: f64) -> (usize, f64) {
+        let last = self.slots - 1;
+        let ready = self.fields.len() - 1;
+        let u = tau.clamp(0.0, 1.0) * last as f64;
+        let j = (u.floor() as usize).min(last.saturating_sub(1));
+        if last == 0 || j >= ready {
+            return (j.min(ready), 0.0);
+        }
+        (j, (u - j as f64).clamp(0.0, 1.0))
     }
 
     /// The same piece made of `slots` background pictures, of which those
@@ -161,19 +194,14 @@ impl Swim {
         self
     }
 
-    /// The background's static at τ: picture j blending into j + 1 with
-    /// weights cos θ and sin θ (unit variance throughout), over `slots`
-    /// pictures; a picture not yet given is the last one given.
+    /// The background's static at τ: picture j blending linearly into j + 1,
+    /// over `slots` pictures; a picture not yet given is the last one given.
     pub fn background(&self, tau: f64) -> Vec<f32> {
-        let last = self.slots - 1;
-        let ready = self.fields.len() - 1;
-        let u = tau.clamp(0.0, 1.0) * last as f64;
-        let j = (u.floor() as usize).min(last.saturating_sub(1));
-        if last == 0 || j >= ready {
-            return self.fields[j.min(ready)].clone();
+        let (j, w) = self.blend(tau);
+        if w == 0.0 {
+            return self.fields[j].clone();
         }
-        let theta = (u - j as f64).clamp(0.0, 1.0) * std::f64::consts::FRAC_PI_2;
-        let (a, b) = (theta.cos() as f32, theta.sin() as f32);
+        let (a, b) = ((1.0 - w) as f32, w as f32);
         self.fields[j]
             .iter()
             .zip(&self.fields[j + 1])

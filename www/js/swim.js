@@ -463,7 +463,7 @@ const DENOISER_NAMES = { gaussian: "the Gaussian denoiser's", archive: "the arch
 /**
  * The piece in words, a line for each tenth of it: the time, how much of the
  * power is still the picture (ᾱ·E[x0²] against (1 − ᾱ) times the static's
- * unit power, computed in the core from this picture's own power), whose static it is
+ * own power, computed in the core from both), whose static it is
  * going into, and which moment of the sound is heard. For visitors who cannot
  * see the picture, and for anyone who wants to know where it goes.
  */
