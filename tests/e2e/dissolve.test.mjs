@@ -93,6 +93,8 @@ for (const config of CONFIGS) {
       let differing = 0;
       for (let i = 0; i < rgba.length; i++) differing += got[i] !== rgba[i];
       assert.equal(differing, 0, `${differing} bytes differ from the input`);
+      // The words at t = 0 have nothing empty in them: no “()” after the ratio.
+      assert.equal((await page.textContent(".snr")).replace(/\s+/g, " ").trim(), "This picture's signal-to-noise ratio ∞ dB (no noise yet)");
       await shot("upload-t0");
     });
 

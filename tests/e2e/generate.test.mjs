@@ -371,28 +371,26 @@ for (const config of CONFIGS) {
         await page.evaluate(() => { window.__generator.calibrate = false; });
       });
 
-      test("a GPU device lost in the middle of a run: the run finishes on the CPU, the same picture as a CPU run", async () => {
-        await open("scene=recognize&tag=flower&denoiser=archive&steps=20&seed=7&size=32");
+      /** Opens `hash`, generates, destroys the GPU device once `step` steps are done, and waits for the run to finish on the CPU, saying so. */
+      async function loseDeviceAt(hash, step) {
+        await open(hash);
         await page.evaluate(() => { delete document.documentElement.dataset.generated; });
         await page.click("#generate");
-        await page.waitForFunction(() => Number(document.getElementById("progress").value) >= 3, null, { timeout: 120_000 });
-        await page.evaluate(() => window.__generator.loseDevice());
-        await page.waitForSelector("html[data-generated]", { state: "attached", timeout: 300_000 });
-        assert.equal(await page.getAttribute("html", "data-generated"), "done", await page.textContent("#message"));
-        assert.equal(await page.getAttribute("#backend", "data-kind"), "cpu");
-        assert.match(await page.textContent("#progress-text"), /Finished: 20 steps/);
-      });
-
-      test("a GPU device lost during a patch run: the page says the run continues on the CPU", async () => {
-        await open("scene=recognize&tag=flower&denoiser=patch&steps=10&seed=7&size=32");
-        await page.evaluate(() => { delete document.documentElement.dataset.generated; });
-        await page.click("#generate");
-        await page.waitForFunction(() => Number(document.getElementById("progress").value) >= 2, null, { timeout: 300_000 });
+        await page.waitForFunction((k) => Number(document.getElementById("progress").value) >= k, step, { timeout: 300_000 });
         await page.evaluate(() => window.__generator.loseDevice());
         await page.waitForSelector("html[data-generated]", { state: "attached", timeout: 300_000 });
         assert.equal(await page.getAttribute("html", "data-generated"), "done", await page.textContent("#message"));
         assert.match(await page.textContent("#message"), /^The GPU failed \(.*this run continues on the CPU\)\.$/);
         assert.equal(await page.getAttribute("#backend", "data-kind"), "cpu");
+      }
+
+      test("a GPU device lost in the middle of a run: the run finishes on the CPU, the same picture as a CPU run", async () => {
+        await loseDeviceAt("scene=recognize&tag=flower&denoiser=archive&steps=20&seed=7&size=32", 3);
+        assert.match(await page.textContent("#progress-text"), /Finished: 20 steps/);
+      });
+
+      test("a GPU device lost during a patch run: the page says the run continues on the CPU", async () => {
+        await loseDeviceAt("scene=recognize&tag=flower&denoiser=patch&steps=10&seed=7&size=32", 2);
       });
 
       test("after the GPU device is lost the header says the CPU", async () => {
