@@ -75,6 +75,8 @@ describe("Archive page", () => {
     // The tag row counts sounds alone, and a tag no sound carries is not offered.
     assert.equal(await page.textContent('#tags button[data-tag="static"]'), `static ${want.length}`);
     assert.equal(await page.isVisible('#tags button[data-tag="clip art"]'), false);
+    const soundTags = new Set(manifest.items.filter((i) => i.kind === "sound").flatMap((i) => i.tags));
+    assert.equal(await page.textContent("#more-tags"), `Show all ${soundTags.size} tags`);
     await page.click('button.kind[data-kind="image"]');
     assert.deepEqual(await shown(), tagged("static").filter((i) => i.kind === "image").map((i) => i.id));
     await shot("static-images");

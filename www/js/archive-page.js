@@ -167,6 +167,7 @@ function apply(fromUser = false) {
     b.setAttribute("aria-label", `${b.dataset.tag}: ${n} ${n === 1 ? noun.slice(0, -1) : noun}`);
     b.hidden = n === 0 && b.dataset.tag !== state.tag;
   }
+  state.sayMoreTags?.();
   state.resetTags?.();
   const pool = state.kind ? state.items.filter((i) => i.kind === state.kind).length : state.items.length;
   const what = state.kind === "image" ? "images" : state.kind === "sound" ? "sounds" : "items";
@@ -209,12 +210,17 @@ async function main() {
   ui.tags.append(...tagNames.map((t) => tagButton(t, counts.get(t))));
   state.resetTags = roving(ui.tags, "button.tag");
   // The tag box shows its first rows; a button says how many there are and shows them all.
-  ui.moreTags.textContent = `Show all ${tagNames.length} tags`;
   ui.moreTags.hidden = false;
+  // How many tags the kind shown has (apply() hides the others).
+  state.sayMoreTags = () => {
+    const n = [...ui.tags.querySelectorAll("button.tag")].filter((b) => !b.hidden).length;
+    ui.moreTags.textContent = ui.tags.classList.contains("all") ? "Show fewer tags" : `Show all ${n} tags`;
+  };
+  state.sayMoreTags();
   const showAll = (all) => {
     ui.tags.classList.toggle("all", all);
     ui.moreTags.setAttribute("aria-expanded", String(all));
-    ui.moreTags.textContent = all ? "Show fewer tags" : `Show all ${tagNames.length} tags`;
+    state.sayMoreTags();
   };
   ui.moreTags.addEventListener("click", () => showAll(!ui.tags.classList.contains("all")));
   // A tag reached by the arrow keys below the fold opens the box, so that focus is never out of sight.
