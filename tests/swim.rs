@@ -26,6 +26,14 @@ fn picture(edge: u32) -> ImageField {
     ImageField::from_planar(edge, edge, data)
 }
 
+/// The largest |a − b| over two pictures' values.
+fn largest_difference(a: &[f32], b: &[f32]) -> f32 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
 fn correlation(a: &[f32], b: &[f32]) -> f64 {
     let n = a.len() as f64;
     let ma = a.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
@@ -141,12 +149,7 @@ fn the_static_is_the_denoisers_own_as_it_blends_and_nothing_flickers() {
             }
         }
         let (now, next) = (s.frame(tau.min(1.0 - step)), s.frame((tau + step).min(1.0)));
-        let jump = now
-            .data()
-            .iter()
-            .zip(next.data())
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0f32, f32::max);
+        let jump = largest_difference(now.data(), next.data());
         assert!(
             jump < 0.01,
             "τ = {tau}: a pixel moves {jump} between frames"
@@ -225,13 +228,7 @@ fn the_piece_ends_on_the_static_exactly_as_the_denoiser_made_it() {
         Schedule::new(ScheduleKind::Cosine, 1000),
     )
     .unwrap();
-    let end = s.frame(1.0);
-    let worst = end
-        .data()
-        .iter()
-        .zip(made.data())
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0f32, f32::max);
+    let worst = largest_difference(s.frame(1.0).data(), made.data());
     // (ᾱ at t = T is 2·10⁻⁹, not 0: a trace of the picture, 4·10⁻⁵.)
     assert!(worst < 1e-4, "the end differs from the static by {worst}");
 }

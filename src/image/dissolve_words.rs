@@ -75,8 +75,8 @@ pub struct PowerReadout {
 
 /// The picture's share of the power of x_t = √ᾱ·x0 + √(1 − ᾱ)·b, for a
 /// picture of power `picture_power` = E[x0²] and a background of power
-/// `noise_power` = E[b²] (1 for ε ~ N(0, 1) and for Swim's standardised
-/// static):
+/// `noise_power` = E[b²] (1 for Dissolve's ε ~ N(0, 1); Swim's static, as
+/// the denoisers made it, has its own):
 ///
 ///   ᾱ·E[x0²] / (ᾱ·E[x0²] + (1 − ᾱ)·E[b²]).
 ///

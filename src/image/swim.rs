@@ -52,6 +52,15 @@ pub struct Swim {
     schedule: Schedule,
 }
 
+/// E[a·b] over the values of two pictures of one size (E[a²] with a = b).
+fn mean_product(a: &[f32], b: &[f32]) -> f64 {
+    a.iter()
+        .zip(b)
+        .map(|(&p, &q)| f64::from(p) * f64::from(q))
+        .sum::<f64>()
+        / a.len().max(1) as f64
+}
+
 /// `src` (any size) at `edge` × `edge` by nearest neighbour: static keeps its grain.
 fn nearest(src: &ImageField, edge: u32) -> Vec<f32> {
     let (w, h) = (src.width() as usize, src.height() as usize);
@@ -93,32 +102,19 @@ impl Swim {
             .map(|(k, b)| {
                 let f = nearest(b, edge);
                 let mean = f.iter().map(|&v| f64::from(v)).sum::<f64>() / f.len() as f64;
-                let var = f
-                    .iter()
-                    .map(|&v| (f64::from(v) - mean).powi(2))
-                    .sum::<f64>()
-                    / f.len() as f64;
-                if var < 1e-8 {
+                // Variance: the power less the squared mean.
+                if mean_product(&f, &f) - mean * mean < 1e-8 {
                     return Err(SwimError::FlatBackground(k));
                 }
                 Ok(f)
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let dot = |a: &[f32], b: &[f32]| {
-            a.iter()
-                .zip(b)
-                .map(|(&p, &q)| f64::from(p) * f64::from(q))
-                .sum::<f64>()
-                / a.len() as f64
-        };
-        let powers = fields.iter().map(|f| dot(f, f)).collect();
-        let cross = fields.windows(2).map(|w| dot(&w[0], &w[1])).collect();
-        let picture_power = picture
-            .data()
-            .iter()
-            .map(|&v| f64::from(v).powi(2))
-            .sum::<f64>()
-            / picture.data().len().max(1) as f64;
+        let powers = fields.iter().map(|f| mean_product(f, f)).collect();
+        let cross = fields
+            .windows(2)
+            .map(|w| mean_product(&w[0], &w[1]))
+            .collect();
+        let picture_power = mean_product(picture.data(), picture.data());
         Ok(Self {
             edge,
             picture: picture.data().to_vec(),
