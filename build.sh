@@ -135,7 +135,21 @@ case "${1:-}" in
   test) run_tests ;;
   archive)
     # Rebuilds www/archive from pinned upstream packages; the results are committed.
-    apt_install python3 python3-venv openclipart-png fluidsynth fluid-soundfont-gm espeak-ng
+    apt_install python3 python3-venv openclipart-png fluidsynth fluid-soundfont-gm espeak-ng librsvg2-bin sox
+    # The culture the archive holds (tools/archive/culture.py): pinned Debian
+    # packages and the OpenMoji npm package, unpacked under target/archive-debs.
+    debs=target/archive-debs
+    if [ ! -f "$debs/.complete" ]; then
+      mkdir -p "$debs/download"
+      (cd "$debs/download" && apt-get download openclipart-svg=1:0.18+dfsg-19 wesnoth-1.16-music=1:1.16.9-1 \
+        warzone2100-music=4.3.3-3 alsa-utils=1.2.8-1 && npm pack --silent openmoji@17.0.0)
+      for deb in "$debs"/download/*.deb; do
+        name=$(basename "$deb"); name=${name%%_*}
+        mkdir -p "$debs/$name" && dpkg-deb -x "$deb" "$debs/$name"
+      done
+      mkdir -p "$debs/openmoji" && tar xzf "$debs"/download/openmoji-17.0.0.tgz -C "$debs/openmoji"
+      rm -rf "$debs/download" && touch "$debs/.complete"
+    fi
     venv=target/archive-venv
     [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
     "$venv/bin/pip" install -q -r tools/archive/requirements.txt
@@ -143,7 +157,7 @@ case "${1:-}" in
     mkdir -p "$wheels"
     "$venv/bin/pip" download -q --no-deps --only-binary=:all: --python-version 3.11 --platform manylinux_2_28_x86_64 \
       -d "$wheels" scikit-image==0.26.0 scikit-learn==1.9.1
-    (cd tools/archive && "../../$venv/bin/python" build_archive.py "../../$wheels" ../../www/archive)
+    (cd tools/archive && HYPOTHETICAL_DEBS=../../$debs "../../$venv/bin/python" build_archive.py "../../$wheels" ../../www/archive)
     git status --short www/archive || true
     ;;
   bench)

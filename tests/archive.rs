@@ -81,13 +81,26 @@ fn item<'a>(json: &'a mut Value, id: &str) -> &'a mut Value {
 #[test]
 fn the_shipped_archive_is_valid_and_complete() {
     let (manifest, summary) = Manifest::load(Path::new(ARCHIVE)).unwrap_or_else(|e| panic!("{e}"));
-    assert!(summary.images >= 64, "{} images", summary.images);
+    // Culture at scale (issue 26): thousands of pictures by a hundred people,
+    // half an hour of sound of which twenty minutes were recorded by people.
+    assert!(summary.images >= 2000, "{} images", summary.images);
+    assert!(summary.creators >= 100, "{} creators", summary.creators);
+    assert!(
+        summary.sound_seconds >= 1800.0,
+        "{} s of sound",
+        summary.sound_seconds
+    );
+    assert!(
+        summary.recorded_seconds >= 1200.0,
+        "{} s recorded",
+        summary.recorded_seconds
+    );
     assert!(
         summary.large_images >= 6,
         "{} large images",
         summary.large_images
     );
-    assert!(summary.sounds >= 32, "{} sounds", summary.sounds);
+    assert!(summary.sounds >= 250, "{} sounds", summary.sounds);
     assert!(summary.total_bytes <= MAX_TOTAL_BYTES);
     let count = |kind: Kind, tag: &str| manifest.tagged(tag).filter(|i| i.kind == kind).count();
     for tag in ["flower", "Australian", "static"] {
@@ -249,4 +262,79 @@ fn missing_and_unlisted_files_are_refused() {
         words.contains("item “boomerang”: the file path “../manifest.json” must be relative"),
         "{words}"
     );
+}
+
+#[test]
+fn a_sound_that_does_not_say_how_it_was_made_is_refused() {
+    let words = refused("made", false, |j| {
+        item(j, "white-noise")
+            .as_object_mut()
+            .unwrap()
+            .remove("made");
+    });
+    assert!(
+        words.contains("item “white-noise”") && words.contains("needs “made”"),
+        "{words}"
+    );
+}
+
+#[test]
+fn a_picture_missing_from_the_packs_is_refused() {
+    let words = refused("pack", false, |j| {
+        let ids = j["packs"][0]["ids"].as_array_mut().unwrap();
+        let first = ids.remove(0);
+        ids.push(first); // same count, so the sheet's size still fits
+        ids.pop();
+        ids.push("no-such-picture".into());
+    });
+    assert!(
+        words.contains("is not a picture of the archive")
+            && words.contains("has no 32 px copy in a pack"),
+        "{words}"
+    );
+}
+
+#[test]
+fn a_tag_claimed_as_ours_must_be_a_tag() {
+    let words = refused("ours", false, |j| {
+        item(j, "tulips")["ourTags"] = serde_json::json!(["not a tag of it"]);
+    });
+    assert!(words.contains("is in ourTags but not in tags"), "{words}");
+}
+
+#[test]
+fn the_archive_credits_people_and_says_how_each_sound_was_made() {
+    let manifest = Manifest::load(Path::new(ARCHIVE)).unwrap().0;
+    // Every tag the first archive had is still a tag (the episode's
+    // "Australian" among them, now also from the sources' own words).
+    for tag in [
+        "flower",
+        "animal",
+        "plant",
+        "bird",
+        "photograph",
+        "Australian",
+        "static",
+        "noise",
+        "map",
+    ] {
+        assert!(manifest.tagged(tag).count() >= 2, "tag {tag}");
+    }
+    let from_sources = manifest
+        .tagged("Australian")
+        .filter(|i| i.tags.iter().any(|t| t == "australia"))
+        .count();
+    assert!(from_sources >= 10, "{from_sources} items say “australia”");
+    // A third of the pictures are emoji with the Unicode committee's words.
+    let emoji = manifest.tagged("emoji").count();
+    assert!(emoji >= 500, "{emoji} emoji");
+    // Recordings by people: the soundtracks' composers are named.
+    let recorded: std::collections::BTreeSet<&str> = manifest
+        .items
+        .iter()
+        .filter(|i| i.made == Some(hypothetical::archive::Made::Recorded))
+        .map(|i| i.creator.as_str())
+        .collect();
+    assert!(recorded.len() >= 8, "{recorded:?}");
+    assert!(recorded.contains("Martin Severn"), "{recorded:?}");
 }

@@ -23,8 +23,12 @@ pub const LARGE_EDGE: u32 = 512;
 pub const SAMPLE_RATE: u32 = 22_050;
 /// Length of every sound clip in samples (2^17, about 5.94 s).
 pub const CLIP_SAMPLES: u64 = 131_072;
-/// The archive's files together may not exceed this many bytes.
-pub const MAX_TOTAL_BYTES: u64 = 16 * 1024 * 1024;
+/// The archive's files together may not exceed this many bytes: 100 MB
+/// (thousands of pictures and about 35 minutes of FLAC, with room to grow;
+/// the kiosk's offline copy holds all of it).
+pub const MAX_TOTAL_BYTES: u64 = 100_000_000;
+/// Edge of the packed copies every picture has (the samplers' smallest size).
+pub const PACK_EDGE: u32 = 32;
 /// Sample peaks may not exceed -1 dBFS (the generator's ceiling), with 0.05 dB for rounding.
 pub const MAX_PEAK_DBFS: f64 = -0.95;
 /// Licences the project may ship (SPDX ids; `LicenseRef-PD-NASA` for NASA's
@@ -34,6 +38,9 @@ pub const LICENCES: &[&str] = &[
     "CC-PDDC",
     "CC-BY-2.0",
     "CC-BY-4.0",
+    "CC-BY-SA-3.0",
+    "CC-BY-SA-4.0",
+    "GPL-2.0-or-later",
     "MIT",
     "LicenseRef-PD-NASA",
 ];
@@ -47,7 +54,36 @@ pub struct Manifest {
     /// What the archive is, in words for visitors.
     pub about: String,
     pub version: u32,
+    /// Sheets of every picture's [`PACK_EDGE`] px copy, fetched before any 128 px file.
+    #[serde(default)]
+    pub packs: Vec<Pack>,
     pub items: Vec<Item>,
+}
+
+/// One sheet of packed pictures: tiles of `edge` px, `columns` to a row, in
+/// the order of `ids`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Pack {
+    pub file: String,
+    pub sha256: String,
+    pub edge: u32,
+    pub columns: u32,
+    pub ids: Vec<String>,
+}
+
+/// How a sound was made (the manifest's `made`).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum Made {
+    /// People playing or speaking, as they recorded it.
+    Recorded,
+    /// A score played by a synthesiser or sampler.
+    Rendered,
+    /// A pattern or voice the project generated.
+    Synthesised,
+    /// Noise.
+    Generated,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -88,6 +124,9 @@ pub struct Item {
     /// One plain sentence.
     pub caption: String,
     pub tags: Vec<String>,
+    /// The tags the project wrote; the others are the source's own words.
+    #[serde(default)]
+    pub our_tags: Vec<String>,
     // images
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub width: Option<u32>,
@@ -111,6 +150,9 @@ pub struct Item {
     pub tempo: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
+    /// Sounds: how the sound was made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub made: Option<Made>,
 }
 
 /// One thing wrong with the archive.
@@ -173,6 +215,12 @@ pub struct Summary {
     pub total_bytes: u64,
     /// Every tag with the number of items carrying it.
     pub tags: Vec<(String, usize)>,
+    /// Distinct creators named.
+    pub creators: usize,
+    /// Seconds of sound recorded by people (`made: recorded`).
+    pub recorded_seconds: f64,
+    /// Seconds of sound in all.
+    pub sound_seconds: f64,
 }
 
 impl Manifest {
@@ -209,9 +257,9 @@ impl Manifest {
                 message,
             })
         };
-        if self.version != 1 {
+        if self.version != 2 {
             whole(format!(
-                "manifest version {} is not supported (expected 1)",
+                "manifest version {} is not supported (expected 2)",
                 self.version
             ));
         }
@@ -272,6 +320,15 @@ impl Manifest {
                 message,
             })
         };
+        let packed = check_packs(self, root, &mut listed, &mut total, &mut whole);
+        for item in self.items.iter().filter(|i| i.kind == Kind::Image) {
+            if !packed.contains(item.id.as_str()) {
+                whole(format!(
+                    "the picture “{}” has no {PACK_EDGE} px copy in a pack",
+                    item.id
+                ));
+            }
+        }
         for stray in stray_files(root, &listed) {
             whole(format!(
                 "{stray} is in the archive folder but no item lists it"
@@ -283,7 +340,22 @@ impl Manifest {
             ));
         }
         if problems.is_empty() {
+            let seconds = |keep: &dyn Fn(&Item) -> bool| {
+                self.items
+                    .iter()
+                    .filter(|i| i.kind == Kind::Sound && keep(i))
+                    .map(|i| i.samples.unwrap_or(0) as f64 / f64::from(SAMPLE_RATE))
+                    .sum::<f64>()
+            };
             Ok(Summary {
+                creators: self
+                    .items
+                    .iter()
+                    .map(|i| i.creator.as_str())
+                    .collect::<HashSet<_>>()
+                    .len(),
+                recorded_seconds: seconds(&|i| i.made == Some(Made::Recorded)),
+                sound_seconds: seconds(&|_| true),
                 images,
                 large_images,
                 sounds,
@@ -341,6 +413,9 @@ fn check_text(item: &Item, report: &mut impl FnMut(String)) {
     if item.tags.iter().collect::<HashSet<_>>().len() != item.tags.len() {
         report("a tag is listed twice".into());
     }
+    if let Some(t) = item.our_tags.iter().find(|t| !item.tags.contains(t)) {
+        report(format!("“{t}” is in ourTags but not in tags"));
+    }
     if let Some(year) = item.year {
         if !(1000..=2100).contains(&year) {
             report(format!("the year {year} is not plausible"));
@@ -378,9 +453,11 @@ fn check_image(item: &Item, contents: Option<&[Vec<u8>]>, report: &mut impl FnMu
         || item.peak_dbfs.is_some()
         || item.tempo.is_some()
         || item.key.is_some()
+        || item.made.is_some()
     {
         report(
-            "an image has sound fields (sampleRate, samples, loudness, peak, tempo or key)".into(),
+            "an image has sound fields (sampleRate, samples, loudness, peak, tempo, key or made)"
+                .into(),
         );
     }
     let (Some(w), Some(h)) = (item.width, item.height) else {
@@ -446,6 +523,9 @@ fn check_sound(item: &Item, contents: Option<&[Vec<u8>]>, report: &mut impl FnMu
             "the sample rate is listed as {r} Hz; clips are {SAMPLE_RATE} Hz"
         )),
         None => report("a sound needs its sampleRate".into()),
+    }
+    if item.made.is_none() {
+        report("a sound needs “made”: recorded, rendered, synthesised or generated".into());
     }
     match item.samples {
         Some(CLIP_SAMPLES) => {}
@@ -534,6 +614,65 @@ pub fn decode_flac(bytes: &[u8]) -> Result<Clip, String> {
 }
 
 /// Files under `root/images` and `root/sounds` that no item lists.
+/// Checks each pack's file, size and ids; returns the ids packed.
+fn check_packs<'a>(
+    manifest: &'a Manifest,
+    root: &Path,
+    listed: &mut BTreeSet<String>,
+    total: &mut u64,
+    whole: &mut impl FnMut(String),
+) -> HashSet<&'a str> {
+    let images: HashSet<&str> = manifest
+        .items
+        .iter()
+        .filter(|i| i.kind == Kind::Image)
+        .map(|i| i.id.as_str())
+        .collect();
+    let mut packed = HashSet::new();
+    for pack in &manifest.packs {
+        listed.insert(pack.file.clone());
+        if pack.edge != PACK_EDGE || pack.columns == 0 {
+            whole(format!(
+                "{}: packs hold {PACK_EDGE} px tiles in at least one column",
+                pack.file
+            ));
+            continue;
+        }
+        for id in &pack.ids {
+            if !images.contains(id.as_str()) || !packed.insert(id.as_str()) {
+                whole(format!(
+                    "{}: “{id}” is not a picture of the archive, or is packed twice",
+                    pack.file
+                ));
+            }
+        }
+        match check_file(root, &pack.file, &pack.sha256) {
+            Ok(bytes) => {
+                *total += bytes.len() as u64;
+                let rows = pack.ids.len().div_ceil(pack.columns as usize) as u32;
+                match dataset::decode_png(&bytes) {
+                    Ok(png)
+                        if png.width == pack.columns * PACK_EDGE
+                            && png.height == rows * PACK_EDGE => {}
+                    Ok(png) => whole(format!(
+                        "{} is {}×{} px; {} tiles in {} columns need {}×{}",
+                        pack.file,
+                        png.width,
+                        png.height,
+                        pack.ids.len(),
+                        pack.columns,
+                        pack.columns * PACK_EDGE,
+                        rows * PACK_EDGE
+                    )),
+                    Err(e) => whole(format!("{}: {e}", pack.file)),
+                }
+            }
+            Err(message) => whole(message),
+        }
+    }
+    packed
+}
+
 fn stray_files(root: &Path, listed: &BTreeSet<String>) -> Vec<String> {
     fn walk(dir: &Path, rel: &str, out: &mut Vec<String>) {
         let Ok(entries) = std::fs::read_dir(dir) else {

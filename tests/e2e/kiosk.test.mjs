@@ -95,6 +95,10 @@ for (const config of CONFIGS) {
 
     test("keeps every file for offline use and works with the network gone", async () => {
       const { files, version } = JSON.parse(readFileSync("www/precache.json", "utf8"));
+      const manifest = JSON.parse(readFileSync("www/archive/manifest.json", "utf8"));
+      const archiveFiles = [...manifest.packs.map((p) => p.file), ...manifest.items.flatMap((i) => [i.file, i.large?.file].filter(Boolean))];
+      const listed = new Set(files);
+      assert.deepEqual(archiveFiles.filter((f) => !listed.has(`archive/${f}`)), [], "the offline copy lists every archive file");
       page = await session.fresh();
       await page.goto(`${origin}/?${q}&kiosk`);
       await page.waitForSelector(`html[data-offline="${version}"]`, { timeout: 120_000 });

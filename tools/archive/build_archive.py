@@ -22,12 +22,19 @@ import numpy as np
 import soundfile
 from PIL import Image
 
+import culture
 import images as im
 import sounds as so
 
 ABOUT = ("These are the only examples the samplers know: every image and sound the project ships, "
          "with its creator, source, licence and caption. Nothing else was used to make what the site generates. "
          "Rebuilt by ./build.sh archive (tools/archive/build_archive.py).")
+# The 32 px copies of every picture, packed in sheets of PACK_COLUMNS × PACK_COLUMNS
+# tiles (one file instead of a thousand small ones; a scene fetches them first).
+PACK_EDGE = 32
+PACK_COLUMNS = 32
+# How each sound was made (the manifest's `made`), by the origin of the project's own items.
+MADE = {"corpus": "rendered", "pattern": "synthesised", "speech": "synthesised", "noise": "generated"}
 
 
 def sha256(path):
@@ -85,7 +92,7 @@ def build_image(id_, item, wheel_dir, out):
             entry["large"] = files
     entry.update(title=item["title"], creator=item["creator"], year=item["year"], licence=item["licence"],
                  attribution=item["attribution"], caption=item["caption"], tags=item["tags"],
-                 scenes=["dissolve"] if item["large"] else [])
+                 ourTags=list(item["tags"]), scenes=["dissolve"] if item["large"] else [])
     return entry
 
 
@@ -122,7 +129,8 @@ def build_sound(id_, item, out, tmp):
     entry = dict(id=id_, kind="sound", file=rel, sha256=sha256(f"{out}/{rel}"),
                  sampleRate=so.SR, samples=so.N, loudnessLufs=round(lufs, 1), peakDbfs=round(peak, 1),
                  title=item["title"], creator=item["creator"], year=item["year"], source=source,
-                 licence=item["licence"], attribution=item["attribution"], caption=item["caption"], tags=item["tags"])
+                 licence=item["licence"], attribution=item["attribution"], caption=item["caption"], tags=item["tags"],
+                 ourTags=list(item["tags"]), made=MADE[item["origin"]])
     if item.get("tempo") is not None and item["origin"] != "speech":
         entry["tempo"] = item["tempo"]
     if item.get("key"):
@@ -130,42 +138,120 @@ def build_sound(id_, item, out, tmp):
     return entry
 
 
+CULTURE_PREFIXES = ("oc-", "om-", "wesnoth-", "warzone-", "alsa-")
+
+
+def unique_id(id_, taken):
+    base, n = id_, 2
+    while id_ in taken:
+        id_, n = f"{base}-{n}", n + 1
+    taken.add(id_)
+    return id_
+
+
+def build_culture_images(out, tmp, taken):
+    entries = []
+    for fields, img in culture.pictures(tmp):
+        id_ = unique_id(fields.pop("id"), taken)
+        rel = f"images/128/{id_}.png"
+        save_png(img, f"{out}/{rel}")
+        entries.append(dict(id=id_, kind="image", file=rel, sha256=sha256(f"{out}/{rel}"),
+                            width=im.SMALL, height=im.SMALL, source=fields.pop("source"), **fields, scenes=[]))
+        if len(entries) % 200 == 0:
+            print(f"{len(entries)} culture pictures", flush=True)
+    return entries
+
+
+def build_culture_sounds(out, taken):
+    entries = []
+    for fields, x, start in culture.music():
+        id_ = unique_id(fields.pop("id"), taken)
+        y, lufs, peak = so.normalise(so.window(x, start))
+        rel = f"sounds/{id_}.flac"
+        soundfile.write(f"{out}/{rel}", y, so.SR, subtype="PCM_16", format="FLAC")
+        entries.append(dict(id=id_, kind="sound", file=rel, sha256=sha256(f"{out}/{rel}"),
+                            sampleRate=so.SR, samples=so.N, loudnessLufs=round(lufs, 1), peakDbfs=round(peak, 1),
+                            **fields))
+    print(f"{len(entries)} culture sounds", flush=True)
+    return entries
+
+
+def build_packs(out, entries):
+    """Sheets of the pictures' 32 px copies (4 × 4 box means of the 128 px PNG,
+    as the samplers reduce them), in manifest order."""
+    ids = [e["id"] for e in entries if e["kind"] == "image"]
+    files = {e["id"]: e["file"] for e in entries if e["kind"] == "image"}
+    per = PACK_COLUMNS * PACK_COLUMNS
+    packs = []
+    for n, first in enumerate(range(0, len(ids), per)):
+        chunk = ids[first:first + per]
+        rows = (len(chunk) + PACK_COLUMNS - 1) // PACK_COLUMNS
+        sheet = np.full((rows * PACK_EDGE, PACK_COLUMNS * PACK_EDGE, 3), 255, dtype=np.uint8)
+        for k, id_ in enumerate(chunk):
+            a = np.asarray(Image.open(f"{out}/{files[id_]}").convert("RGB"), dtype=np.float64)
+            f = a.shape[0] // PACK_EDGE
+            tile = a.reshape(PACK_EDGE, f, PACK_EDGE, f, 3).mean(axis=(1, 3))
+            r, c = divmod(k, PACK_COLUMNS)
+            sheet[r * PACK_EDGE:(r + 1) * PACK_EDGE, c * PACK_EDGE:(c + 1) * PACK_EDGE] = np.rint(tile)
+        rel = f"images/{PACK_EDGE}/pack-{n:02d}.png"
+        save_png(Image.fromarray(sheet), f"{out}/{rel}")
+        packs.append(dict(file=rel, sha256=sha256(f"{out}/{rel}"), edge=PACK_EDGE, columns=PACK_COLUMNS, ids=chunk))
+    return packs
+
+
 def main(wheel_dir, out, *flags):
-    for sub in ("images/128", "images/512", "sounds"):
+    for sub in ("images/32", "images/128", "images/512", "sounds"):
         os.makedirs(f"{out}/{sub}", exist_ok=True)
     manifest_path = f"{out}/manifest.json"
     old = {}
     if os.path.exists(manifest_path):
         old = {e["id"]: e for e in json.load(open(manifest_path))["items"]}
+    project_only = [e for e in old.values() if not e["id"].startswith(CULTURE_PREFIXES)]
+    for e in project_only:  # manifests of version 1 lacked these two fields
+        e.setdefault("ourTags", list(e["tags"]))
+        if e["kind"] == "sound" and "made" not in e:
+            e["made"] = ("generated" if "make_noise" in e["source"] else "rendered" if "corpus" in e["source"]
+                         else "synthesised")
     entries = []
-    if "--only-sounds" not in flags:
+    if "--only-sounds" not in flags and "--only-culture" not in flags:
         for id_, item in im.IMAGES.items():
             entries.append(build_image(id_, item, wheel_dir, out))
             print(f"image {id_}", flush=True)
     else:
-        entries += [e for e in old.values() if e["kind"] == "image"]
-    if "--only-images" not in flags:
+        entries += [e for e in project_only if e["kind"] == "image"]
+    if "--only-images" not in flags and "--only-culture" not in flags:
         with tempfile.TemporaryDirectory() as tmp:
             for id_, item in so.SOUNDS.items():
                 entries.append(build_sound(id_, item, out, tmp))
                 print(f"sound {id_}: {entries[-1]['loudnessLufs']} LUFS, peak {entries[-1]['peakDbfs']} dBFS", flush=True)
     else:
-        entries += [e for e in old.values() if e["kind"] == "sound"]
+        entries += [e for e in project_only if e["kind"] == "sound"]
+    taken = {e["id"] for e in entries}
+    with tempfile.TemporaryDirectory() as tmp:
+        images = build_culture_images(out, tmp, taken)
+    sounds = build_culture_sounds(out, taken)
+    entries = [e for e in entries if e["kind"] == "image"] + images + [e for e in entries if e["kind"] == "sound"] + sounds
+    packs = build_packs(out, entries)
     # files no item names any more
-    named = {e["file"] for e in entries} | {e["large"]["file"] for e in entries if "large" in e}
-    for sub in ("images/128", "images/512", "sounds"):
+    named = ({e["file"] for e in entries} | {e["large"]["file"] for e in entries if "large" in e}
+             | {p["file"] for p in packs})
+    for sub in ("images/32", "images/128", "images/512", "sounds"):
         for name in os.listdir(f"{out}/{sub}"):
             if f"{sub}/{name}" not in named:
                 os.remove(f"{out}/{sub}/{name}")
     changed = [e["id"] for e in entries if e["id"] in old and old[e["id"]].get("sha256") != e["sha256"]]
     with open(manifest_path, "w") as f:
-        json.dump(dict(about=ABOUT, version=1, items=entries), f, indent=2, ensure_ascii=False)
+        json.dump(dict(about=ABOUT, version=2, packs=packs, items=entries), f, indent=1, ensure_ascii=False)
         f.write("\n")
     total = sum(os.path.getsize(os.path.join(d, n)) for d, _, ns in os.walk(out) for n in ns)
+    creators = {e["creator"] for e in entries}
+    recorded = sum(e["samples"] for e in entries if e.get("made") == "recorded") / so.SR / 60
     print(f"{len(entries)} items ({sum(e['kind'] == 'image' for e in entries)} images, "
-          f"{sum(e['kind'] == 'sound' for e in entries)} sounds), {total / 1e6:.2f} MB")
+          f"{sum(e['kind'] == 'sound' for e in entries)} sounds), {len(creators)} creators, "
+          f"{recorded:.1f} min recorded, {total / 1e6:.2f} MB")
     if changed:
-        print(f"changed since the last build (an upstream package may have changed): {', '.join(changed)}")
+        print(f"{len(changed)} items changed since the last build (an upstream package may have changed): "
+              f"{', '.join(changed[:12])}{' …' if len(changed) > 12 else ''}")
 
 
 if __name__ == "__main__":
