@@ -926,7 +926,7 @@ fn sampler_refuses_bad_settings() {
 #[test]
 fn every_denoiser_generates_from_the_shipped_archive() {
     let set = load_archive(std::path::Path::new("www/archive"), 32).unwrap();
-    assert_eq!(set.len(), 67);
+    assert!(set.len() >= 2000, "{} pictures", set.len());
     for kind in DenoiserKind::ALL {
         let cpu = CpuDenoiser::new(&set, kind, Some("static")).unwrap();
         let steps = if kind == DenoiserKind::Patch { 10 } else { 20 };

@@ -595,3 +595,96 @@ fn a_128_px_cascade_on_the_gpu_agrees_with_the_cpu() {
     // lavapipe, largest 6.5e-3 and RMS 5.0e-5, of values in [−1, 1].
     assert!(d < 0.02 && rms < 1e-3, "largest {d}, RMS {rms}");
 }
+
+/// A 128 px cascade for the tag "even" holding `fine` at 128 px, composing on `coarse`.
+fn cascade_on(
+    fine: Rc<Dataset>,
+    coarse: &Rc<Dataset>,
+) -> (Run, hypothetical::diffusion::run::StartInfo) {
+    Run::start(
+        fine,
+        Some(coarse.clone()),
+        &options("patch", Some("even")),
+        None,
+        &Calibrations::default(),
+        false,
+    )
+    .unwrap()
+}
+
+/// Steps `run` to its end; at a handover that `needs` pictures, supplies
+/// `full` (the pictures at 128 px) and steps on. Returns the ids it asked for.
+fn finish_supplying(run: &mut Run, full: &Rc<Dataset>) -> Vec<String> {
+    let now = clock();
+    let mut asked = Vec::new();
+    loop {
+        let r = pollster::block_on(run.step(&now, f64::INFINITY)).unwrap();
+        if let Some(needs) = r.needs {
+            assert!(asked.is_empty(), "a run asks once");
+            asked = needs;
+            run.supply(full.clone()).unwrap();
+            continue;
+        }
+        if r.done {
+            return asked;
+        }
+    }
+}
+
+#[test]
+fn a_cascade_over_at_most_64_items_refines_with_all_of_them_exactly_as_before() {
+    use hypothetical::diffusion::run::FINE_CANDIDATES;
+    let (big, small) = pictures_128(FINE_CANDIDATES);
+    let start = |fine| cascade_on(fine, &small);
+    // Holding every picture at 128 px, the run asks for nothing …
+    let (mut whole, info) = start(big.clone());
+    assert!(info.approximation.unwrap().contains("keeps all 64 items"));
+    assert!(finish_supplying(&mut whole, &big).is_empty());
+    assert_eq!(whole.set().len(), FINE_CANDIDATES, "every item refines");
+    // … and holding none, it asks for all 64 and ends on the same picture.
+    let empty = Rc::new(Dataset::new(128).unwrap());
+    let (mut lazy, _) = start(empty);
+    assert_eq!(finish_supplying(&mut lazy, &big).len(), FINE_CANDIDATES);
+    assert_eq!(
+        lazy.sampler().result().unwrap(),
+        whole.sampler().result().unwrap()
+    );
+}
+
+#[test]
+fn a_cascade_over_more_items_fetches_its_64_candidates_and_ends_where_holding_all_ends() {
+    use hypothetical::diffusion::run::FINE_CANDIDATES;
+    let (big, small) = pictures_128(100);
+    let start = |fine| cascade_on(fine, &small);
+    let (mut whole, info) = start(big.clone());
+    let words = info.approximation.unwrap();
+    assert!(
+        words.contains("keeps the 64 of the 100 items that the archive posterior of that picture ranks highest"),
+        "{words}"
+    );
+    assert!(finish_supplying(&mut whole, &big).is_empty());
+    let chosen: Vec<String> = (0..whole.set().len())
+        .map(|i| whole.set().id(i).to_string())
+        .collect();
+    assert_eq!(chosen.len(), FINE_CANDIDATES);
+    // Guidance 1: the tag's items (the 50 even ones) first, the rest by rank.
+    let even = chosen
+        .iter()
+        .filter(|id| id.trim_start_matches("item-").parse::<usize>().unwrap() % 2 == 0)
+        .count();
+    assert_eq!(even, 50, "every item of the tag is a candidate");
+    let empty = Rc::new(Dataset::new(128).unwrap());
+    let (mut lazy, _) = start(empty);
+    let mut asked = finish_supplying(&mut lazy, &big);
+    asked.sort();
+    let mut want = chosen.clone();
+    want.sort();
+    assert_eq!(asked, want, "it fetches exactly the candidates it chose");
+    assert_eq!(
+        lazy.sampler().result().unwrap(),
+        whole.sampler().result().unwrap()
+    );
+    // The steps composed at 32 px keep the whole archive's posterior.
+    assert_eq!(whole.recogniser(1, 3, None).unwrap().len(), 2);
+    assert!(whole.provenance(1, 8).is_ok());
+}

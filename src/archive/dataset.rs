@@ -173,6 +173,60 @@ impl Dataset {
         Ok(())
     }
 
+    /// Adds the tiles of a packed sheet: `columns` tiles of `tile` px to a
+    /// row, in the order of `items` (id and tags); `tile` must be a whole
+    /// multiple of the edge.
+    pub fn push_pack(
+        &mut self,
+        png: &[u8],
+        tile: u32,
+        columns: u32,
+        items: &[(String, Vec<String>)],
+    ) -> Result<(), DatasetError> {
+        let sheet_id = || items.first().map_or_else(String::new, |(id, _)| id.clone());
+        let img = decode_png(png).map_err(|why| DatasetError::Png {
+            id: sheet_id(),
+            why,
+        })?;
+        let rows = items.len().div_ceil(columns.max(1) as usize) as u32;
+        if tile == 0 || img.width != columns * tile || img.height < rows * tile {
+            return Err(DatasetError::Size {
+                id: sheet_id(),
+                width: img.width,
+                height: img.height,
+                edge: tile,
+            });
+        }
+        let (t, w) = (tile as usize, img.width as usize);
+        let mut rgba = vec![0u8; t * t * 4];
+        for (k, (id, tags)) in items.iter().enumerate() {
+            let (row, col) = (k / columns as usize, k % columns as usize);
+            for y in 0..t {
+                let from = ((row * t + y) * w + col * t) * 4;
+                rgba[y * t * 4..(y + 1) * t * 4].copy_from_slice(&img.bytes[from..from + t * 4]);
+            }
+            self.push_rgba(id, tags, &rgba, tile, tile)?;
+        }
+        Ok(())
+    }
+
+    /// The items `ids`, in that order, as a new set of the same edge; None
+    /// when one of them is not in this set.
+    pub fn subset(&self, ids: &[String]) -> Option<Dataset> {
+        let mut out = Dataset {
+            edge: self.edge,
+            channels: self.channels,
+            ..Dataset::default()
+        };
+        for id in ids {
+            let i = self.index_of(id)?;
+            out.ids.push(id.clone());
+            out.tags.push(self.tags[i].clone());
+            out.data.extend_from_slice(self.item(i));
+        }
+        Some(out)
+    }
+
     /// Adds an item from a PNG whose sides are whole multiples of the edge.
     pub fn push_png(&mut self, id: &str, tags: &[String], png: &[u8]) -> Result<(), DatasetError> {
         let img = decode_png(png).map_err(|why| DatasetError::Png { id: id.into(), why })?;

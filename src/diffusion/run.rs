@@ -127,6 +127,10 @@ pub struct StepReport {
     pub timing: Option<KernelTiming>,
     /// The decision taken from `timing`, in words (set by the scene).
     pub calibration: Option<String>,
+    /// A cascade at its handover: the items whose full-size pictures the
+    /// refinement needs and the run does not hold yet (the scene fetches
+    /// them, calls [`Run::supply`] and steps again). Nothing was computed.
+    pub needs: Option<Vec<String>>,
 }
 
 /// The coarse stage of a cascade: the patch machine at a smaller edge, which
@@ -145,6 +149,14 @@ pub const CASCADE_EDGE: u32 = 32;
 /// shrunk to this size: the composition (the large patches) is settled at
 /// the coarse edge, the texture is made at the full one.
 pub const CASCADE_HANDOVER_PATCH: u32 = 7;
+
+/// The items a cascade refines with: at its handover it keeps this many, those
+/// the archive posterior of the coarse picture ranks highest (the tag's side
+/// as in [`crate::diffusion::cpu::patch_candidates`]), and fetches their
+/// full-size pictures. 64 is about the size of the first archive (67
+/// pictures), so WebGPU's work per step at 128 px is what it was then; an
+/// archive of at most 64 pictures is refined with all of them, exactly.
+pub const FINE_CANDIDATES: usize = 64;
 
 /// The first timestep of T at which the cascade works at the full edge.
 pub fn cascade_handover(t_max: u32) -> u32 {
@@ -169,6 +181,13 @@ pub struct Run {
     pending: Option<PendingPatch>,
     tag: Option<String>,
     settings: String,
+    /// The GPU the refinement's twin is made on at a cascade's handover.
+    gpu_context: Option<GpuContext>,
+    /// A cascade's refinement candidates, chosen at the handover.
+    fine_ids: Option<Vec<String>>,
+    /// After a cascade's handover: the coarse archive and the number of
+    /// steps recorded on it (their posteriors index it).
+    composed: Option<(Rc<Dataset>, usize)>,
 }
 
 impl Run {
@@ -197,7 +216,16 @@ impl Run {
                 return Err(RunError::Size(size));
             }
         }
-        if set.is_empty() {
+        let cascade = kind == DenoiserKind::Patch && set.edge() > patch::WINDOWED_ABOVE;
+        let coarse = coarse.filter(|c| cascade && c.edge() == CASCADE_EDGE && !c.is_empty());
+        // A cascade may start before any full-size picture is held: it
+        // chooses and fetches them at its handover.
+        let full = if coarse.is_some() && set.is_empty() {
+            coarse.clone().expect("checked")
+        } else {
+            set.clone()
+        };
+        if full.is_empty() {
             return Err(RunError::Empty);
         }
         if spectrograms && kind == DenoiserKind::Patch {
@@ -214,7 +242,7 @@ impl Run {
             temperature: o.temperature,
         };
         let channels = if spectrograms { 1 } else { CHANNELS };
-        let mut cpu = CpuDenoiser::new(&set, kind, tag.as_deref())
+        let mut cpu = CpuDenoiser::new(&full, kind, tag.as_deref())
             .ok_or_else(|| RunError::Tag(tag.clone().unwrap_or_default()))?;
         if let Some(name) = o.border.as_deref() {
             cpu =
@@ -224,37 +252,40 @@ impl Run {
         let measured = calibrations.get(&kernel, set.edge()).cloned();
         let gpu_open = gpu.is_some();
         let use_gpu = measured.as_ref().is_none_or(|m| m.choice() == Path::Gpu);
-        let gpu = gpu.filter(|_| use_gpu).map(|ctx| {
-            GpuDenoiser::new(
-                ctx.clone(),
-                &set,
-                cpu.gpu_kernel(),
-                cpu.mask(),
-                cpu.gaussian(),
-            )
-        });
-        let cascade = kind == DenoiserKind::Patch && set.edge() > patch::WINDOWED_ABOVE;
-        let coarse =
-            match coarse.filter(|c| cascade && c.edge() == CASCADE_EDGE && c.len() == set.len()) {
-                Some(c) => {
-                    let mut ccpu = CpuDenoiser::new(&c, kind, tag.as_deref())
-                        .ok_or_else(|| RunError::Tag(tag.clone().unwrap_or_default()))?
-                        .with_border(cpu.border());
-                    if gpu.is_none() {
-                        ccpu = ccpu.with_cpu_budget();
-                    }
-                    let cgpu = gpu.as_ref().map(|g| {
-                        GpuDenoiser::new(g.context().clone(), &c, kind, ccpu.mask(), None)
-                    });
-                    Some(Coarse {
-                        set: c,
-                        cpu: ccpu,
-                        gpu: cgpu,
-                        until: 0, // set below, from the sampler's T
-                    })
+        let gpu_context = gpu.filter(|_| use_gpu).cloned();
+        // A cascade's refinement twin is made at the handover, on the items chosen there.
+        let gpu = gpu_context
+            .as_ref()
+            .filter(|_| coarse.is_none())
+            .map(|ctx| {
+                GpuDenoiser::new(
+                    ctx.clone(),
+                    &set,
+                    cpu.gpu_kernel(),
+                    cpu.mask(),
+                    cpu.gaussian(),
+                )
+            });
+        let coarse = match coarse {
+            Some(c) => {
+                let mut ccpu = CpuDenoiser::new(&c, kind, tag.as_deref())
+                    .ok_or_else(|| RunError::Tag(tag.clone().unwrap_or_default()))?
+                    .with_border(cpu.border());
+                if gpu_context.is_none() {
+                    ccpu = ccpu.with_cpu_budget();
                 }
-                None => None,
-            };
+                let cgpu = gpu_context
+                    .as_ref()
+                    .map(|g| GpuDenoiser::new(g.clone(), &c, kind, ccpu.mask(), None));
+                Some(Coarse {
+                    set: c,
+                    cpu: ccpu,
+                    gpu: cgpu,
+                    until: 0, // set below, from the sampler's T
+                })
+            }
+            None => None,
+        };
         // A cascade's sampler starts at the coarse edge and is enlarged at the handover.
         let edge = if coarse.is_some() {
             CASCADE_EDGE
@@ -279,14 +310,15 @@ impl Run {
         };
         let mut approximation = None;
         if cascade {
-            if gpu.is_none() {
+            if gpu_context.is_none() {
                 cpu = cpu.with_cpu_budget();
             }
             approximation = Some(cascade_sentence(
-                &set,
-                coarse.as_ref().map(|c| c.until),
-                gpu.is_none(),
+                set.edge(),
+                coarse.as_ref().map(|c| (c.until, c.set.len())),
+                gpu_context.is_none(),
                 sampler.t_max(),
+                full.len(),
             ));
         } else if gpu.is_none() && kind == DenoiserKind::Patch {
             let k = cpu_patch_items(set.edge(), set.len());
@@ -301,7 +333,11 @@ impl Run {
                 ));
             }
         }
-        let backend = if gpu.is_some() { "gpu" } else { "cpu" };
+        let backend = if gpu.is_some() || gpu_context.is_some() && coarse.is_some() {
+            "gpu"
+        } else {
+            "cpu"
+        };
         let mut settings = describe_settings(kind, tag.as_deref(), &cfg, cpu.border(), backend);
         if let Some(c) = coarse.as_ref() {
             let (t_max, edge) = (sampler.t_max(), set.edge());
@@ -344,6 +380,9 @@ impl Run {
             pending: None,
             tag,
             settings,
+            gpu_context,
+            fine_ids: None,
+            composed: None,
         };
         Ok((run, info))
     }
@@ -361,7 +400,17 @@ impl Run {
             ..StepReport::default()
         };
         if !self.sampler.is_done() {
-            self.hand_over()?;
+            if let Some(needs) = self.hand_over()? {
+                return Ok(self.after_step(StepReport {
+                    needs: Some(needs),
+                    backend: if self.gpu_context.is_some() {
+                        "gpu"
+                    } else {
+                        "cpu"
+                    },
+                    ..report
+                }));
+            }
             let Run {
                 set,
                 sampler,
@@ -473,7 +522,9 @@ impl Run {
         if self.sampler.is_done() {
             return Ok(None);
         }
-        self.hand_over()?;
+        if self.hand_over()?.is_some() {
+            return Ok(None); // `step` reports what the refinement needs
+        }
         let (set, cpu, on_gpu) = self.stage();
         if on_gpu || cpu.kind() != DenoiserKind::Patch {
             return Ok(None);
@@ -539,23 +590,109 @@ impl Run {
     /// patch denoiser keeps every item, however slow).
     fn leave_gpu(&mut self) {
         self.gpu = None;
+        self.gpu_context = None;
         if let Some(c) = self.coarse.as_mut() {
             c.gpu = None;
         }
     }
 
-    /// A cascade moves to the full edge at its handover timestep.
-    fn hand_over(&mut self) -> Result<(), RunError> {
+    /// A cascade moves to the full edge at its handover timestep, with the
+    /// [`FINE_CANDIDATES`] items the archive posterior of the coarse picture
+    /// ranks highest. Returns the ids of those the run does not hold at the
+    /// full edge yet (nothing is changed then; see [`Run::supply`]).
+    fn hand_over(&mut self) -> Result<Option<Vec<String>>, RunError> {
         let due = match (&self.coarse, self.sampler.t()) {
             (Some(c), Some(t)) => t <= c.until && self.sampler.steps_done() > 0,
             _ => false,
         };
-        if due {
-            let c = self.coarse.take().expect("checked");
-            self.sampler.enlarge(self.set.edge() / c.set.edge())?;
-            self.pending = None;
+        if !due {
+            return Ok(None);
         }
+        let c = self.coarse.as_ref().expect("checked");
+        let ids = match &self.fine_ids {
+            Some(ids) => ids.clone(),
+            None => {
+                let posterior = archive_denoiser::posterior(
+                    &c.set,
+                    self.sampler.x_t(),
+                    self.sampler.alpha_bar(),
+                );
+                let chosen = crate::diffusion::cpu::patch_candidates(
+                    &posterior,
+                    c.cpu.mask(),
+                    self.sampler.config().guidance,
+                    FINE_CANDIDATES,
+                );
+                let ids: Vec<String> = chosen.iter().map(|&i| c.set.id(i).to_string()).collect();
+                self.fine_ids = Some(ids.clone());
+                ids
+            }
+        };
+        let missing: Vec<String> = ids
+            .iter()
+            .filter(|id| self.set.index_of(id).is_none())
+            .cloned()
+            .collect();
+        if !missing.is_empty() {
+            return Ok(Some(missing));
+        }
+        let fine = Rc::new(self.set.subset(&ids).expect("every id is held"));
+        let tag = self.tag.as_deref();
+        let mut cpu = CpuDenoiser::new(&fine, self.cpu.kind(), tag)
+            .ok_or_else(|| RunError::Tag(tag.unwrap_or_default().to_string()))?
+            .with_border(self.cpu.border());
+        let on_gpu = c.gpu.is_some();
+        if !on_gpu {
+            cpu = cpu.with_cpu_budget();
+        }
+        self.gpu = self.gpu_context.as_ref().filter(|_| on_gpu).map(|ctx| {
+            GpuDenoiser::new(
+                ctx.clone(),
+                &fine,
+                cpu.gpu_kernel(),
+                cpu.mask(),
+                cpu.gaussian(),
+            )
+        });
+        self.cpu = cpu;
+        self.set = fine;
+        let c = self.coarse.take().expect("checked");
+        self.sampler.enlarge(self.set.edge() / c.set.edge())?;
+        self.composed = Some((c.set, self.sampler.records().len()));
+        self.pending = None;
+        Ok(None)
+    }
+
+    /// Gives a cascade the full-size pictures it asked for (a set holding at
+    /// least the ids its step reported in `needs`); the next step refines.
+    pub fn supply(&mut self, full: Rc<Dataset>) -> Result<(), RunError> {
+        if self.coarse.is_none() || full.edge() != self.set.edge() {
+            return Err(RunError::Share(
+                "this run is not waiting for full-size pictures".into(),
+            ));
+        }
+        self.set = full;
         Ok(())
+    }
+
+    /// The archive step k's posterior indexes: a cascade's coarse archive for
+    /// the steps composed on it, else the run's own.
+    fn set_of(&self, k: usize) -> &Dataset {
+        match (&self.coarse, &self.composed) {
+            (Some(c), _) => &c.set,
+            (None, Some((set, steps))) if k <= *steps => set,
+            _ => &self.set,
+        }
+    }
+
+    /// The whole archive the run draws on (a cascade's coarse one, which
+    /// holds every item).
+    fn archive(&self) -> &Dataset {
+        match (&self.coarse, &self.composed) {
+            (Some(c), _) => &c.set,
+            (None, Some((set, _))) => set,
+            _ => &self.set,
+        }
     }
 
     /// Whether a cascade is still composing at its coarse edge.
@@ -638,7 +775,7 @@ impl Run {
             .ok_or(RunError::NoPicture)
     }
 
-    /// The recogniser at step k: the `limit` most probable tags (within
+    /// The recogniser at step k: the `limit` most probable tags. On pictures each bar is the probability that the caption applies ([`archive_denoiser::applies_bars`]); on spectrograms (a `vocabulary`) the bars share the mass and sum to 1 (within
     /// `vocabulary` where the scene names its tags).
     pub fn recogniser(
         &self,
@@ -647,8 +784,12 @@ impl Run {
         vocabulary: Option<&[&str]>,
     ) -> Result<Vec<TagBar>, RunError> {
         let r = self.record(k)?;
+        let set = self.set_of(k);
+        if set.channels() == CHANNELS && vocabulary.is_none() {
+            return Ok(archive_denoiser::applies_bars(set, &r.posterior, limit));
+        }
         Ok(archive_denoiser::recogniser_bars(
-            &self.set,
+            set,
             &r.posterior,
             limit,
             vocabulary,
@@ -660,30 +801,49 @@ impl Run {
         self.sampler
             .records()
             .iter()
-            .map(|r| archive_denoiser::tag_probability(&self.set, &r.posterior, tag))
+            .enumerate()
+            .map(|(i, r)| {
+                let set = self.set_of(i + 1);
+                if set.channels() == CHANNELS {
+                    archive_denoiser::applies(set, &r.posterior, tag)
+                } else {
+                    archive_denoiser::tag_probability(set, &r.posterior, tag)
+                }
+            })
             .collect()
     }
 
     /// The recogniser before any picture is seen: the `limit` tags with the
     /// largest prior (each its share of the archive), p = prior.
     pub fn prior_bars(&self, limit: usize) -> Vec<TagBar> {
-        let uniform = vec![1.0 / self.set.len().max(1) as f32; self.set.len()];
-        archive_denoiser::recogniser_bars(&self.set, &uniform, limit, None)
+        let set = self.archive();
+        let uniform = vec![1.0 / set.len().max(1) as f32; set.len()];
+        if set.channels() == CHANNELS {
+            return archive_denoiser::applies_bars(set, &uniform, limit);
+        }
+        archive_denoiser::recogniser_bars(set, &uniform, limit, None)
     }
 
     /// The recogniser's value for `tag` before any picture is seen.
     pub fn tag_prior(&self, tag: &str) -> f32 {
-        archive_denoiser::tag_prior(&self.set, tag, None)
+        let set = self.archive();
+        if set.channels() == CHANNELS {
+            return archive_denoiser::applies_prior(set, tag);
+        }
+        archive_denoiser::tag_prior(set, tag, None)
     }
 
     /// The items step k's x̂0 came from (k past the end: the last step).
     pub fn provenance(&self, k: usize, limit: usize) -> Result<Vec<Source>, RunError> {
         let n = self.sampler.records().len();
-        let r = self.record(k.clamp(1, n.max(1)))?;
+        let k = k.clamp(1, n.max(1));
+        let r = self.record(k)?;
+        let set = self.set_of(k);
+        let mask = self.tag.as_deref().map(|t| set.tag_mask(t));
         Ok(provenance(
-            &self.set,
+            set,
             self.cpu.kind(),
-            self.cpu.mask(),
+            mask.as_deref(),
             self.sampler.config().guidance,
             r,
             limit,
@@ -742,18 +902,35 @@ impl Run {
 }
 
 /// The words for a cascade, with the CPU's item counts where they apply.
-fn cascade_sentence(set: &Dataset, until: Option<u32>, on_cpu: bool, t_max: u32) -> String {
-    let edge = set.edge();
-    let mut words = match until {
-        Some(t) => format!(
-            "At {edge} × {edge} px the patch machine works as a cascade: it composes the picture at {CASCADE_EDGE} px while t > {t} (patches from every position of every item, as at {CASCADE_EDGE} px), then enlarges its guess, adds fresh noise of the same level and refines it at {edge} px, where each pixel takes patches only from within the patch radius of its own position."
-        ),
+/// `coarse`: the handover timestep and the coarse archive's size.
+fn cascade_sentence(
+    edge: u32,
+    coarse: Option<(u32, usize)>,
+    on_cpu: bool,
+    t_max: u32,
+    archive: usize,
+) -> String {
+    let fine = match coarse {
+        Some((_, n)) => n.min(FINE_CANDIDATES),
+        None => archive,
+    };
+    let mut words = match coarse {
+        Some((t, n)) => {
+            let kept = if n > FINE_CANDIDATES {
+                format!("keeps the {fine} of the {n} items that the archive posterior of that picture ranks highest, fetches their {edge} px pictures, ")
+            } else {
+                format!("keeps all {n} items, ")
+            };
+            format!(
+                "At {edge} × {edge} px the patch machine works as a cascade: it composes the picture at {CASCADE_EDGE} px while t > {t} (patches from every position of every item, as at {CASCADE_EDGE} px), then {kept}enlarges its guess, adds fresh noise of the same level and refines it at {edge} px, where each pixel takes patches only from within the patch radius of its own position."
+            )
+        }
         None => format!(
             "At {edge} × {edge} px each pixel takes patches only from within the patch radius of its own position."
         ),
     };
     if on_cpu {
-        let from = until.unwrap_or(t_max);
+        let from = coarse.map_or(t_max, |(t, _)| t);
         let counts: Vec<usize> = [from, 1]
             .iter()
             .map(|&t| {
@@ -762,14 +939,20 @@ fn cascade_sentence(set: &Dataset, until: Option<u32>, on_cpu: bool, t_max: u32)
                     window: Some(patch::position_window(size)),
                     ..patch::PatchShape::everywhere(size, Border::Interior)
                 };
-                crate::diffusion::cpu::cpu_patch_items_for(shape, edge, set.len())
+                crate::diffusion::cpu::cpu_patch_items_for(shape, edge, fine)
             })
             .collect();
+        let coarse_words = match coarse {
+            Some((_, n)) if n > crate::diffusion::cpu::cpu_patch_items(CASCADE_EDGE, n) => format!(
+                " At {CASCADE_EDGE} px the CPU takes each step's patches from the {} of the {n} items the archive posterior ranks highest.",
+                crate::diffusion::cpu::cpu_patch_items(CASCADE_EDGE, n)
+            ),
+            _ => String::new(),
+        };
         words.push_str(&format!(
-            " On the CPU the {edge} px steps use the {}–{} items of the {} that the archive posterior ranks highest (more as the patches shrink); WebGPU uses all of them.",
+            " On the CPU the {edge} px steps use the {}–{} items of the {fine} that the archive posterior ranks highest (more as the patches shrink); WebGPU uses all of them.{coarse_words}",
             counts[0],
             counts[1],
-            set.len()
         ));
     }
     words

@@ -2,10 +2,13 @@
 //!
 //! ```js
 //! const gen = await Generator.create(true, manifestJsonText); // true: try WebGPU
-//! gen.addImage(id, pngBytes);                 // each archive image (tags from the manifest)
+//! gen.addPack(index, pngBytes);               // each sheet of 32 px pictures (manifest.packs)
+//! gen.addImage(id, pngBytes);                 // a 128 px picture (tags from the manifest)
 //! const info = gen.start({denoiser: "patch", tag: "flower", steps: 20, guidance: 1,
 //!                         temperature: 1, seed: 7, method: "ddim", size: 32});
 //! while (!(await gen.step()).done) { /* draw, yield to the browser */ }
+//! // a report with `needs: [id, ...]`: a cascade chose those items at its
+//! // handover; addImage each one's 128 px picture, call gen.supply(), step on
 //! gen.frame(k, "xt" | "x0");  gen.recogniser(k, 5);  gen.provenance(k, 8);
 //! gen.sourceMap(k);  gen.png(4);               // PNG with provenance text chunks
 //! ```
@@ -30,7 +33,7 @@ use wasm_bindgen::prelude::*;
 
 use super::{err, step_run, to_js, Runs, Scene};
 use crate::archive::dataset::{Dataset, SAMPLE_EDGES};
-use crate::archive::{Item, Kind, Manifest};
+use crate::archive::{Item, Kind, Manifest, Pack, PACK_EDGE};
 use crate::denoise::patch::{Border, FlatPartial, PatchShape};
 use crate::diffusion::cpu::PatchJob;
 use crate::diffusion::provenance::source_colour;
@@ -40,6 +43,10 @@ use crate::gpu::GpuContext;
 
 struct State {
     items: Vec<Item>,
+    /// The manifest's sheets of 32 px pictures.
+    packs: Vec<Pack>,
+    /// The pictures of the sheets added so far, at 32 px.
+    packed: Dataset,
     pngs: Vec<(String, Vec<u8>)>,
     /// The archive at each size, shared with the run (no copy per step).
     sets: Vec<Rc<Dataset>>,
@@ -72,6 +79,8 @@ impl Generator {
         Ok(Generator {
             inner: Rc::new(RefCell::new(State {
                 items,
+                packs: manifest.packs,
+                packed: Dataset::new(PACK_EDGE).map_err(err)?,
                 pngs: Vec::new(),
                 sets: Vec::new(),
                 runs,
@@ -108,10 +117,58 @@ impl Generator {
         Ok(())
     }
 
-    /// Number of images loaded.
+    /// Adds the pictures of the manifest's pack `index` (its PNG sheet of 32 px tiles).
+    #[wasm_bindgen(js_name = addPack)]
+    pub fn add_pack(&self, index: usize, png: &[u8]) -> Result<(), JsError> {
+        let mut s = self.inner.borrow_mut();
+        let pack = s
+            .packs
+            .get(index)
+            .cloned()
+            .ok_or_else(|| err(format!("the manifest has no pack {index}")))?;
+        let items: Vec<(String, Vec<String>)> = pack
+            .ids
+            .iter()
+            .filter(|id| s.packed.index_of(id).is_none())
+            .map(|id| {
+                s.items
+                    .iter()
+                    .find(|i| &i.id == id)
+                    .map(|i| (id.clone(), i.tags.clone()))
+                    .ok_or_else(|| err(format!("{id} is not an image of the archive")))
+            })
+            .collect::<Result<_, _>>()?;
+        if items.len() != pack.ids.len() {
+            return Ok(()); // added before
+        }
+        let mut packed = s.packed.clone();
+        packed
+            .push_pack(png, pack.edge, pack.columns, &items)
+            .map_err(err)?;
+        s.packed = packed;
+        s.sets.clear();
+        Ok(())
+    }
+
+    /// Number of images loaded (packed or as 128 px pictures).
     #[wasm_bindgen(getter)]
     pub fn images(&self) -> usize {
-        self.inner.borrow().pngs.len()
+        let s = self.inner.borrow();
+        s.packed.len()
+            + s.pngs
+                .iter()
+                .filter(|(id, _)| s.packed.index_of(id).is_none())
+                .count()
+    }
+
+    /// Gives a cascade waiting at its handover (a step's `needs`) the 128 px
+    /// pictures added since.
+    pub fn supply(&self) -> Result<(), JsError> {
+        let edge = self.with_run(|r| Ok(r.set().edge()))?;
+        let set = self.dataset_or_empty(edge)?;
+        let mut s = self.inner.borrow_mut();
+        let run = s.runs.slot.get_mut().map_err(err)?;
+        run.supply(set).map_err(err)
     }
 
     /// Every tag of the loaded images: `[{tag, count}]`, most common first.
@@ -131,19 +188,33 @@ impl Generator {
     }
 
     fn dataset(&self, edge: u32) -> Result<Rc<Dataset>, JsError> {
+        let set = self.dataset_or_empty(edge)?;
+        if set.is_empty() {
+            return Err(err("no archive images have been loaded yet"));
+        }
+        Ok(set)
+    }
+
+    /// The pictures held at `edge`: at 32 px the packed ones and any other
+    /// 128 px picture, above it the 128 px pictures added.
+    fn dataset_or_empty(&self, edge: u32) -> Result<Rc<Dataset>, JsError> {
         let mut s = self.inner.borrow_mut();
         if let Some(set) = s.sets.iter().find(|set| set.edge() == edge) {
             return Ok(set.clone());
         }
-        let mut set = Dataset::new(edge).map_err(err)?;
+        let mut set = if edge == PACK_EDGE {
+            s.packed.clone()
+        } else {
+            Dataset::new(edge).map_err(err)?
+        };
         let State { items, pngs, .. } = &*s;
         for item in items {
+            if set.index_of(&item.id).is_some() {
+                continue;
+            }
             if let Some((_, png)) = pngs.iter().find(|(id, _)| *id == item.id) {
                 set.push_png(&item.id, &item.tags, png).map_err(err)?;
             }
-        }
-        if set.is_empty() {
-            return Err(err("no archive images have been loaded yet"));
         }
         let set = Rc::new(set);
         s.sets.push(set.clone());
@@ -157,12 +228,16 @@ impl Generator {
         if !SAMPLE_EDGES.contains(&size) {
             return Err(err(RunError::Size(size)));
         }
-        let set = self.dataset(size)?;
-        // A patch run above 64 px composes at 32 px first (a cascade).
-        let coarse = if o.denoiser == "patch" && size > crate::denoise::patch::WINDOWED_ABOVE {
-            Some(self.dataset(crate::diffusion::run::CASCADE_EDGE)?)
+        // A patch run above 64 px composes at 32 px first (a cascade), and
+        // fetches the 128 px pictures it chooses at the handover.
+        let cascade = o.denoiser == "patch" && size > crate::denoise::patch::WINDOWED_ABOVE;
+        let (set, coarse) = if cascade {
+            (
+                self.dataset_or_empty(size)?,
+                Some(self.dataset(crate::diffusion::run::CASCADE_EDGE)?),
+            )
         } else {
-            None
+            (self.dataset(size)?, None)
         };
         let mut s = self.inner.borrow_mut();
         s.runs.start(set, coarse, &o)
@@ -277,7 +352,15 @@ impl Generator {
     /// one after another (`ImageWorker.addArchive`).
     #[wasm_bindgen(js_name = workerArchive)]
     pub fn worker_archive(&self, edge: u32) -> Result<Float32Array, JsError> {
-        Ok(Float32Array::from(self.dataset(edge)?.data()))
+        let stage = self
+            .with_run(|r| Ok(r.stage_set()))
+            .ok()
+            .filter(|set| set.edge() == edge);
+        let set = match stage {
+            Some(set) => set,
+            None => self.dataset(edge)?,
+        };
+        Ok(Float32Array::from(set.data()))
     }
 
     /// The current step's CPU patch call for the workers to share, or null
@@ -293,7 +376,15 @@ impl Generator {
             return Ok(JsValue::NULL);
         };
         let (index, total) = (run.sampler().steps_done(), run.sampler().total_steps());
-        job_to_js(&job, serial, index, total)
+        let key = archive_key(&run.stage_set());
+        let out = job_to_js(&job, serial, index, total)?;
+        js_sys::Reflect::set(
+            &out,
+            &JsValue::from_str("archive"),
+            &JsValue::from_str(&key),
+        )
+        .map_err(|_| err("reflect"))?;
+        Ok(out)
     }
 
     /// Completes the step of `patchJob` (run `serial`) with the workers'
@@ -317,37 +408,9 @@ impl Generator {
         Ok(to_js(&report))
     }
 
-    /// The patch call that reads the finished picture
-    /// (`diffusion::reading`), shaped like `patchJob` for the workers; null
-    /// until a run has finished.
-    #[wasm_bindgen(js_name = readingJob)]
-    pub fn reading_job(&self) -> Result<JsValue, JsError> {
-        let small = self.dataset(READ_EDGE)?;
-        let job = {
-            let s = self.inner.borrow();
-            let run = s.runs.slot.get().map_err(err)?;
-            let Some(result) = run.sampler().result() else {
-                return Ok(JsValue::NULL);
-            };
-            reading::reading_job(result, run.edge(), small.len()).map_err(err)?
-        };
-        job_to_js(&job, 0, 0, 0)
-    }
-
-    /// The reading's tags from the workers' shares of `readingJob`:
-    /// `[{tag, p, prior}]`, the `limit` most probable.
-    #[wasm_bindgen(js_name = finishReading)]
-    pub fn finish_reading(&self, shares: js_sys::Array, limit: usize) -> Result<JsValue, JsError> {
-        let small = self.dataset(READ_EDGE)?;
-        let flats = shares
-            .iter()
-            .map(|v| flat_partial_of(&v))
-            .collect::<Result<Vec<_>, _>>()?;
-        let weights = reading::finish_reading(&small, &flats).map_err(err)?;
-        Ok(to_js(&reading::reading_bars(&small, &weights, limit)))
-    }
-
-    /// The same reading on this thread (when workers cannot start).
+    /// Reads the finished picture with the diffusion classifier
+    /// (`diffusion::reading`): `[{tag, p, prior}]`, the `limit` most
+    /// probable, the run's tag among them.
     #[wasm_bindgen(js_name = readResult)]
     pub fn read_result(&self, limit: usize) -> Result<JsValue, JsError> {
         let small = self.dataset(READ_EDGE)?;
@@ -357,8 +420,8 @@ impl Generator {
             .sampler()
             .result()
             .ok_or_else(|| err("the run has not finished"))?;
-        let weights = reading::read(&small, result, run.edge()).map_err(err)?;
-        Ok(to_js(&reading::reading_bars(&small, &weights, limit)))
+        let bars = reading::read(&small, result, run.edge(), run.tag(), limit).map_err(err)?;
+        Ok(to_js(&bars))
     }
 
     /// Calls `f` with the current run (between steps).
@@ -377,6 +440,18 @@ pub fn source_colour_js(index: u32) -> Vec<u8> {
 /// A patch call for the workers: `{serial, edge, x, alphaBar, size, border,
 /// window, candidates, mask, index, total}` (`window` −1: every position;
 /// `mask` null: no tag; `index` of `total`: the sampling step).
+/// Names the items of a set (edge, count and an FNV-1a hash of the ids), so
+/// that a worker holding that set is not sent it again.
+fn archive_key(set: &Dataset) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for i in 0..set.len() {
+        for b in set.id(i).bytes().chain([0]) {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{}:{}:{h:016x}", set.edge(), set.len())
+}
+
 fn job_to_js(job: &PatchJob, serial: u64, index: usize, total: usize) -> Result<JsValue, JsError> {
     let out = js_sys::Object::new();
     let set = |k: &str, v: JsValue| {

@@ -12,11 +12,12 @@ import { byIds, messenger, shortCredit } from "./lib/page.js";
 import { parseAddress, writeAddress, own } from "./lib/address.js";
 import { showBackend } from "./lib/backend.js";
 import { startScene, runPage } from "./lib/scene.js";
-import { sampleSteps } from "./lib/sampling.js";
+import { nextTask, sampleSteps } from "./lib/sampling.js";
 import { describeStepTimes, describeWorkers } from "./lib/timing-line.js";
 import { FAULT_WORDS, recovered } from "./lib/fault.js";
 import { saveBytes } from "./lib/download.js";
 import { WorkerPool } from "./workers.js";
+import { loadPacks, loadPictures, needsEveryPicture, supplyPictures } from "./lib/pictures.js";
 
 const ui = byIds([
   "scene-title", "scene-intro", "backend", "controls", "tag", "denoiser", "steps", "method", "guidance",
@@ -29,8 +30,8 @@ const ui = byIds([
 const SCENES = {
   recognize: {
     title: "Recognize",
-    intro: "Start from pure noise and ask, step by step, what picture with this caption the noise hides. The recogniser's confidence in the caption rises as the picture appears, and every result names the archive items it came from.",
-    defaults: { tag: "flower", denoiser: "archive" },
+    intro: "Start from pure noise and ask, step by step, what picture with this caption the noise hides. The patch machine invents one from pieces of the caption's pictures; the recogniser follows the picture as it appears, and when it is finished a second reader asks which caption's own material explains it. Every result names the archive items it came from. The archive denoiser, the exact optimum, shows the other lesson: it can only return an item it memorised.",
+    defaults: { tag: "flower", denoiser: "patch" },
   },
   noise: {
     title: "Ask for noise",
@@ -43,6 +44,14 @@ const SCENES = {
     defaults: { tag: "flower", denoiser: "gaussian" },
   },
 };
+/** The tag list offers the tags of at least this many pictures (the sources carry thousands of one-off keywords); any tag can be asked for in the address. */
+const TAG_LIST_MIN = 5;
+function tagOption(tag, count) {
+  const o = document.createElement("option");
+  o.value = tag;
+  o.textContent = `${tag} (${count})`;
+  return o;
+}
 const FIELDS = ["tag", "denoiser", "border", "steps", "method", "guidance", "temperature", "seed", "size"];
 /** The address's fields and their rules (lib/address.js); limits follow the controls. */
 function addressSchema() {
@@ -69,6 +78,9 @@ const DENOISER_WORDS = {
 
 /** Everything this page keeps between events. */
 const state = {
+  allPictures: false, // whether every 128 px picture is in the engine
+  startTicket: 0, // the latest showStart's (a slower earlier one does not draw over it)
+  allTags: new Map(), // every tag of the archive's pictures → its number of pictures
   gen: null, // the wasm Generator
   choice: null, // which path, and why (lib/backend.js)
   limits: null, // the sampler's limits, from the core
@@ -100,7 +112,7 @@ function patchEngine(run, onProgress) {
       const job = state.gen.patchJob();
       if (!job) return state.gen.step();
       try {
-        await pool.archive(job.edge, () => state.gen.workerArchive(job.edge));
+        await pool.archive(job.archive, job.edge, () => state.gen.workerArchive(job.edge));
         const shares = await pool.patchShares(job, (added, of) => onProgress(job, added, of));
         const report = state.gen.finishPatchStep(job.serial, shares);
         run.workers = pool.size;
@@ -113,6 +125,10 @@ function patchEngine(run, onProgress) {
         pool.broken = true;
         return state.gen.step();
       }
+    },
+    supply: (ids) => {
+      ui.progressText.textContent = `Fetching the ${ids.length} pictures the refinement chose at 128 px…`;
+      return supplyPictures(state.gen, state.items, ids);
     },
   };
 }
@@ -172,6 +188,8 @@ function applyScene({ values, corrections }) {
     if (merged[f] === undefined) continue;
     const el = ui[f];
     const v = String(merged[f]);
+    // A tag too rare for the list (under TAG_LIST_MIN items) joins it when asked for.
+    if (f === "tag" && state.allTags.has(v) && ![...el.options].some((o) => o.value === v)) el.append(tagOption(v, state.allTags.get(v)));
     if (el.tagName === "SELECT" && ![...el.options].some((o) => o.value === v)) {
       if (f === "tag") {
         el.value = scene.defaults.tag;
@@ -199,10 +217,16 @@ function applyScene({ values, corrections }) {
  * the same seed gives the same x_T) and the recogniser's prior, each tag's
  * share of the archive, which is all it knows before it has seen a picture.
  */
-function showStart() {
+async function showStart() {
   if (state.running || state.steps > 0 || !state.gen) return;
   const s = settings();
   if (checkSettings(s, state.limits)) return;
+  if (needsEveryPicture(s) && !state.allPictures) {
+    const ticket = ++state.startTicket;
+    await everyPicture();
+    if (ticket === state.startTicket) showStart();
+    return;
+  }
   try { state.gen.start(s); } catch { return; }
   const rgba = state.gen.frame(0, "result");
   const edge = Math.round(Math.sqrt(rgba.length / 4));
@@ -312,15 +336,9 @@ function showStep(k) {
 async function showReading() {
   const tag = state.runSettings.tag;
   let bars;
-  try {
-    const job = state.gen.readingJob();
-    if (!job) return;
-    if (pool.broken) throw new Error("no workers");
-    await pool.archive(job.edge, () => state.gen.workerArchive(job.edge));
-    bars = state.gen.finishReading(await pool.patchShares(job), 5);
-  } catch {
-    try { bars = state.gen.readResult(5); } catch (e) { showMessage(`The finished picture could not be read: ${e.message ?? e}`, "note"); return; }
-  }
+  ui.progressText.textContent = "Reading the finished picture…";
+  await nextTask();
+  try { bars = state.gen.readResult(5); } catch (e) { showMessage(`The finished picture could not be read: ${e.message ?? e}`, "note"); return; }
   renderRecogniser(ui.reading, bars, tag);
   ui.readingBox.hidden = false;
   ui.readingSentence.textContent = readingSentence(bars, tag, state.runSettings.denoiser);
@@ -330,7 +348,8 @@ async function showReading() {
 function readingSentence(bars, tag, denoiser) {
   const rank = bars.findIndex((b) => b.tag === tag);
   const named = rank === 0 ? `“${tag}” comes first` : rank > 0 ? `“${tag}” comes ${["", "second", "third", "fourth", "fifth"][rank]}` : `“${tag}” is not among the first five`;
-  return `Every 5 × 5 patch of the finished picture (at 32 px) is compared with every patch of every archive item, as a convolutional recogniser reads; each item counts by its average share of the weight over the patches. ${named}. ` +
+  return "The reader noises the finished picture (at 32 px, to ᾱ = 0.8 and 0.5) and asks each caption's own patch machine, which has only that caption's pictures, to give it back; the caption whose material rebuilds it best is the most probable (a diffusion classifier, as in Li et al. 2023). "
+    + `It reads the ten tags whose pictures resemble it most and the tag asked for; tags on more than a quarter of the archive, such as “clip art”, fit nearly everything and are not read. ${named}. ` +
     "The recogniser above compares whole pictures: at the last step it names the single nearest item" +
     (denoiser === "patch" ? ", and a new picture made of many items' patches is near none of them." : ".");
 }
@@ -373,6 +392,7 @@ async function generate(override = {}) {
   showMessage("");
   let info;
   try {
+    if (needsEveryPicture(s)) await everyPicture();
     info = state.gen.start(s);
   } catch (e) {
     showMessage(e.message ?? String(e));
@@ -490,11 +510,20 @@ function download() {
   saveBytes(state.gen.png(8), "image/png", `hypothetical-${s.denoiser}-${s.tag || "all"}-seed${s.seed}.png`);
 }
 
-/** Gives `gen` the archive's pictures. */
+/** Gives `gen` the archive's pictures: every one at 32 px (the packs). */
 async function loadArchive(gen) {
-  await Promise.all(state.items.map(async (item) => {
-    gen.addImage(item.id, new Uint8Array(await (await fetch(`archive/${item.file}`)).arrayBuffer()));
-  }));
+  state.allPictures = false;
+  await loadPacks(gen, state.packs);
+}
+
+/** Every picture at 128 px, for a 64 or 128 px run of the archive or Gaussian denoiser (fetched once). */
+async function everyPicture() {
+  if (state.allPictures) return;
+  await loadPictures(state.gen, state.items, null, (done, of) => {
+    ui.progressText.textContent = `Fetching every picture of the archive at 128 px for this size and denoiser: ${done} of ${of}…`;
+  });
+  ui.progressText.textContent = "";
+  state.allPictures = true;
 }
 
 async function main() {
@@ -504,15 +533,12 @@ async function main() {
   state.choice = started.choice;
   state.limits = started.limits;
   state.items = started.items;
+  state.packs = JSON.parse(started.manifestText).packs ?? [];
   expose("__generator", state.gen);
   expose("__workers", pool);
   await loadArchive(state.gen);
-  for (const { tag, count } of state.gen.tags()) {
-    const o = document.createElement("option");
-    o.value = tag;
-    o.textContent = `${tag} (${count})`;
-    ui.tag.append(o);
-  }
+  state.allTags = new Map(state.gen.tags().map(({ tag, count }) => [tag, count]));
+  for (const [tag, count] of state.allTags) if (count >= TAG_LIST_MIN) ui.tag.append(tagOption(tag, count));
   applyScene(readAddress());
   ui.controls.addEventListener("submit", (e) => { e.preventDefault(); generate(); });
   ui.controls.addEventListener("input", () => { syncOutputs(); if (state.scene === "average") showMembers(); });

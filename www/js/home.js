@@ -13,6 +13,7 @@
 import init, { Dissolve, Generator, SoundScene, SwimPictures, randomSeed, soundConstants } from "../pkg/hypothetical.js";
 import { loadBuiltin } from "./image-input.js";
 import { decodeMono } from "./lib/decode.js";
+import { loadPacks } from "./lib/pictures.js";
 import { messenger } from "./lib/page.js";
 import { onUnhandled } from "./lib/fault.js";
 import "./lib/site.js";
@@ -97,16 +98,10 @@ const GENERATIONS = [
   { id: "average", options: { denoiser: "gaussian", tag: "flower" } },
 ];
 
-/** The archive's pictures as bytes, fetched once for the three generations. */
-async function pictureBytes(manifestText) {
-  const items = JSON.parse(manifestText).items.filter((i) => i.kind === "image");
-  return Promise.all(items.map(async (item) => [item.id, new Uint8Array(await (await fetch(`archive/${item.file}`)).arrayBuffer())]));
-}
-
-/** One generation miniature: its own Generator, runs of 20 steps with a new seed each time. */
-async function generationMini({ id, options }, manifestText, pictures) {
+/** One generation miniature: its own Generator on the 32 px packs, runs of 20 steps with a new seed each time. */
+async function generationMini({ id, options }, manifestText) {
   const gen = await Generator.create(false, manifestText);
-  for (const [item, bytes] of pictures) gen.addImage(item, bytes);
+  await loadPacks(gen, JSON.parse(manifestText).packs ?? []);
   for (let round = 0; ; round++) {
     await whenShown([id]);
     const seed = round === 0 ? 7 + GENERATIONS.findIndex((g) => g.id === id) : randomSeed();
@@ -206,10 +201,9 @@ async function main() {
   await init();
   const manifestText = await (await fetch("archive/manifest.json")).text();
   archiveThumbs(manifestText);
-  const pictures = pictureBytes(manifestText);
   const minis = [
     ["Dissolve", dissolveMini()],
-    ...GENERATIONS.map((g) => [card(g.id).querySelector(".card-title").textContent, pictures.then((p) => generationMini(g, manifestText, p))]),
+    ...GENERATIONS.map((g) => [card(g.id).querySelector(".card-title").textContent, generationMini(g, manifestText)]),
     ["Sounds Like Music", soundMini(manifestText)],
     ["Swim", swimMini(manifestText)],
   ];

@@ -12,6 +12,7 @@ import { dBFS, decodeMono, peak, statedDuration } from "./lib/decode.js";
 import "./lib/site.js";
 import { embedControls } from "./lib/embed.js";
 import { FAULT_WORDS, onUnhandled, race, recovered } from "./lib/fault.js";
+import { loadPictures } from "./lib/pictures.js";
 
 const ui = byIds(["view", "transcript", "credit", "sound-credit", "seek", "clock", "start", "pause", "status", "level", "message", "controls", "picture", "file", "sound", "sound-file", "minutes", "slow"]);
 const showMessage = messenger(ui.message, "note");
@@ -438,12 +439,15 @@ async function makeBackground(gen, from, to, say, added = () => {}) {
   }
 }
 
+/**
+ * The background's engine holds only the pictures tagged “static”: asked for
+ * a tag with guidance 1, each denoiser's answer comes from the tag's items
+ * alone, so the rest of the archive would change nothing.
+ */
 async function backgroundGenerator(manifestText) {
   const gen = await Generator.create(false, manifestText);
-  const images = state.items.filter((i) => i.kind === "image");
-  await Promise.all(images.map(async (item) => {
-    gen.addImage(item.id, new Uint8Array(await (await fetch(`archive/${item.file}`)).arrayBuffer()));
-  }));
+  const images = state.items.filter((i) => i.kind === "image" && i.tags.includes("static"));
+  await loadPictures(gen, images);
   state.pictures.expectBackgrounds(BACKGROUND.length);
   return gen;
 }

@@ -12,7 +12,7 @@ export class WorkerPool {
     this.workers = [];
     this.ticket = 0;
     this.broken = false; // set when a worker could not start: the page works on the main thread
-    this.archives = new Set(); // edges of the image archive every worker holds
+    this.archives = new Map(); // edge → the key of the image archive every worker holds there
   }
 
   worker(i) {
@@ -54,12 +54,16 @@ export class WorkerPool {
     return answers.map((a) => a.share);
   }
 
-  /** Gives every worker the image archive at `edge` once (`values`: a function, called only when needed). */
-  async archive(edge, values) {
-    if (this.archives.has(edge)) return;
+  /**
+   * Gives every worker the image archive at `edge` named `key` (a patch job's
+   * `archive`: a cascade refines with its own choice of items), once;
+   * `values` is a function, called only when needed.
+   */
+  async archive(key, edge, values) {
+    if (this.archives.get(edge) === key) return;
     const v = values();
     await Promise.all(Array.from({ length: this.size }, (_, i) => this.call(i, { kind: "archive", edge, values: v })));
-    this.archives.add(edge);
+    this.archives.set(edge, key);
   }
 
   /**

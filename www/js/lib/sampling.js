@@ -9,7 +9,8 @@ export const nextTask = () => new Promise((r) => setTimeout(r, 0));
 /**
  * Steps `engine` until its run is done or `run.cancelled` is set. Each
  * finished step goes to `onStep(report, ms)`; a CPU patch step still in
- * progress goes to `onPartial(report)`. Returns the last finished report
+ * progress goes to `onPartial(report)`; a cascade that needs pictures
+ * (`report.needs`) gets them from `engine.supply(ids)`. Returns the last finished report
  * (null if none); errors propagate, an engine fault as an EngineFault
  * (lib/fault.js) rather than a wait that never ends.
  */
@@ -18,6 +19,10 @@ export async function sampleSteps(engine, run, { onStep, onPartial = () => {} })
   let t0 = performance.now();
   while (!run.cancelled) {
     const report = await race(engine.step());
+    if (report.needs) {
+      await engine.supply(report.needs);
+      continue;
+    }
     if (report.partial) {
       onPartial(report);
       await nextTask();
