@@ -23,7 +23,7 @@ use hypothetical::archive::dataset::{load_archive, Dataset};
 use hypothetical::archive::{Kind, Manifest};
 use hypothetical::backend::calibration::Calibrations;
 use hypothetical::denoise::patch::WINDOWED_ABOVE;
-use hypothetical::diffusion::reading::{self, READ_ALPHA_BAR, READ_EDGE, READ_PATCH};
+use hypothetical::diffusion::reading::{self, READ_EDGE, READ_LEVELS};
 use hypothetical::diffusion::run::{Run, RunOptions, CASCADE_EDGE};
 use hypothetical::gpu::GpuContext;
 
@@ -184,6 +184,15 @@ fn main() {
     for s in run.provenance(usize::MAX, 8).expect("finished") {
         println!("  {:<28} {:.4}", s.id, s.weight);
     }
+    if args.options.denoiser == "patch" {
+        let supplying = run
+            .provenance(usize::MAX, usize::MAX)
+            .expect("finished")
+            .iter()
+            .filter(|s| s.weight >= 0.05)
+            .count();
+        println!("items supplying at least 5 % of the pixels: {supplying}");
+    }
     println!("recogniser p(tag | x_t) at the last step:");
     for bar in run.recogniser(steps, 6, None).expect("finished") {
         println!("  {:<16} {:.3}", bar.tag, bar.p);
@@ -194,11 +203,16 @@ fn main() {
     } else {
         load(READ_EDGE)
     };
-    let weights = reading::read(&small, result, size).unwrap_or_else(|e| usage(&e));
+    let bars = reading::read(&small, result, size, run.tag(), 6).unwrap_or_else(|e| usage(&e));
+    let levels: Vec<String> = READ_LEVELS
+        .iter()
+        .map(|(a, p)| format!("ᾱ = {a} with {p} px patches"))
+        .collect();
     println!(
-        "read patch by patch ({READ_PATCH} px patches at {READ_EDGE} px, ᾱ = {READ_ALPHA_BAR}):"
+        "read by the diffusion classifier (each tag's patch machine at {READ_EDGE} px, {}):",
+        levels.join(", ")
     );
-    for bar in reading::reading_bars(&small, &weights, 6) {
+    for bar in bars {
         println!("  {:<16} {:.3}", bar.tag, bar.p);
     }
     let tag = run.tag();

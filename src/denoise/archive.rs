@@ -173,6 +173,50 @@ pub fn other_bar(set: &Dataset, posterior: &[f32], vocabulary: Option<&[&str]>) 
     })
 }
 
+/// The probability that a caption applies to the picture: the posterior
+/// mass of the items that carry it, p(tag ∈ tags_i | x_t) = Σ_i p(i | x_t)·[tag ∈ tags_i].
+/// An item's mass is not split over its tags, so each bar is a probability
+/// of its own (a picture can be "flower" and "plant" at once; the bars do
+/// not sum to 1). The prior is the share of the archive's items that carry
+/// the tag. The `limit` most probable tags, in one pass over the items.
+pub fn applies_bars(set: &Dataset, posterior: &[f32], limit: usize) -> Vec<TagBar> {
+    let mut mass: std::collections::HashMap<&str, (f32, usize)> = Default::default();
+    for (i, &p) in posterior.iter().enumerate().take(set.len()) {
+        for t in set.tags(i) {
+            let e = mass.entry(t.as_str()).or_default();
+            e.0 += p;
+            e.1 += 1;
+        }
+    }
+    let n = set.len().max(1) as f32;
+    let mut bars: Vec<TagBar> = mass
+        .into_iter()
+        .map(|(tag, (p, count))| TagBar {
+            tag: tag.to_string(),
+            p: p.min(1.0),
+            prior: count as f32 / n,
+            other: false,
+        })
+        .collect();
+    bars.sort_by(|a, b| b.p.total_cmp(&a.p).then_with(|| a.tag.cmp(&b.tag)));
+    bars.truncate(limit);
+    bars
+}
+
+/// [`applies_bars`] for one tag: p(tag applies | x_t).
+pub fn applies(set: &Dataset, posterior: &[f32], tag: &str) -> f32 {
+    (0..set.len())
+        .filter(|&i| set.has_tag(i, tag))
+        .map(|i| posterior[i])
+        .sum::<f32>()
+        .min(1.0)
+}
+
+/// The share of the archive's items that carry `tag`: [`applies`] before any picture is seen.
+pub fn applies_prior(set: &Dataset, tag: &str) -> f32 {
+    (0..set.len()).filter(|&i| set.has_tag(i, tag)).count() as f32 / set.len().max(1) as f32
+}
+
 /// The `limit` most probable tags of the vocabulary (all tags: None), with
 /// their priors; within a vocabulary the [`other_bar`] takes its place among
 /// them, so the bars of a whole vocabulary sum to 1.

@@ -1,7 +1,8 @@
 // The recogniser's bars, shared by the image and sound scenes. Each bar is a
-// tag's probability p(tag | x_t) (the bars of all tags add up to 1) with a
-// mark at the tag's prior: its value before any picture is seen, the tag's
-// share of the archive. Widths are set through the CSSOM (no inline style
+// tag's probability (on pictures: that the caption applies, each bar its own
+// probability; on sounds: p(tag | x_t), the bars adding up to 1) with a mark
+// at the tag's prior: its value before any picture is seen, the tag's share
+// of the archive. Widths are set through the CSSOM (no inline style
 // attributes, so a strict Content Security Policy does not blank them).
 
 /** Fills `list` (an <ol>) with one <li> per `{tag, p, prior}`; `chosen` is highlighted. */
@@ -38,7 +39,7 @@ export function renderRecogniser(list, bars, chosen) {
 export function recogniserSentence(step, tag, p, prior) {
   const ratio = prior > 0 ? p / prior : 0;
   const change = ratio >= 1.05 ? `${ratio.toFixed(1)} times` : ratio <= 0.95 ? `${ratio.toFixed(2)} times` : "about";
-  return `At step ${step}, the recogniser gives “${tag}” a probability of ${p.toFixed(3)}. ` +
+  return `At step ${step}, the recogniser gives “${tag}” a probability of ${p.toFixed(3)}: the weight of the archive items that carry it, each item weighted by how likely it is to be the picture (an item counts fully for each of its tags, so a picture can be “flower” and “plant” at once). ` +
     `It starts out believing the archive's proportions: before any picture is seen, “${tag}” gets ${prior.toFixed(3)}, ` +
     `its share of the archive (the mark on each bar), so tags with more items start ahead. Now it is ${change} that.`;
 }
