@@ -32,8 +32,8 @@ use hypothetical::denoise::track::{frame_major, Candidates};
 use hypothetical::diffusion::provenance::result_wav;
 use hypothetical::diffusion::run::{Run, RunOptions};
 use hypothetical::diffusion::track::{
-    frames_per_second, longest_copy, ltas, ltas_distance_db, nearest_patches, track_pulse,
-    TrackLibrary, TrackOptions, TrackRun,
+    frames_per_second, longest_copy, ltas, ltas_distance_db, nearest_patches, run_clip_ids,
+    track_clip_choice, track_pulse, TrackLibrary, TrackOptions, TrackRun, TRACK_CLIPS_PER_TAG,
 };
 use hypothetical::gpu::track::GpuTrack;
 use hypothetical::gpu::GpuContext;
@@ -119,9 +119,19 @@ fn parse() -> Args {
 
 fn main() {
     let args = parse();
-    let (set, _) = load_sounds(&args.archive).unwrap_or_else(|e| usage(&e));
-    let lib = TrackLibrary::from_dataset(&set);
+    let (all, _) = load_sounds(&args.archive).unwrap_or_else(|e| usage(&e));
     let (manifest, _) = Manifest::load(&args.archive).unwrap_or_else(|e| usage(&e.to_string()));
+    // The page's library: the soundtracks only as chosen for the track's tags.
+    let chosen = track_clip_choice(&manifest.items, &args.o);
+    let ids = run_clip_ids(&manifest.items, &chosen, |id| all.index_of(id).is_some());
+    let set = all.subset(&ids).expect("every clip is loaded");
+    if !chosen.is_empty() {
+        println!(
+            "the soundtracks this track draws on: {} clips chosen by the seed, at most {TRACK_CLIPS_PER_TAG} of a tag, spread over the pieces",
+            chosen.len()
+        );
+    }
+    let lib = TrackLibrary::ordered(&set, &ids.iter().map(String::as_str).collect::<Vec<_>>());
     let started = Instant::now();
     let clock = || started.elapsed().as_secs_f64();
     let mut last = 0.0;

@@ -105,6 +105,105 @@ pub enum TrackError {
     Sampler(#[from] SamplerError),
 }
 
+/// Tags of the soundtracks' excerpts that the track machine offers (ours:
+/// Wesnoth's orchestral scores, Warzone 2100's electronic ones).
+pub const TRACK_ONLY_TAGS: [&str; 2] = ["orchestral", "electronic"];
+
+/// Clips carrying this tag (the soundtracks' excerpts) are not loaded with
+/// the scene: a track asked for one of their tags fetches the clips
+/// [`chosen_clips`] names.
+pub const FETCHED_TAG: &str = "game music";
+
+/// The most clips of one tag a track draws from. A tag with more (the
+/// soundtracks' "orchestral" and "electronic", over a hundred clips each)
+/// gives this many, chosen by the seed; the machine's work grows with its
+/// clips, and 24 is about the size of the largest tag of the project's own
+/// clips, for which tracks were measured.
+pub const TRACK_CLIPS_PER_TAG: usize = 24;
+
+/// One clip as [`chosen_clips`] sees it: id, tags and the piece it was cut
+/// from (clips of one piece share it).
+pub struct ClipEntry<'a> {
+    pub id: &'a str,
+    pub tags: &'a [String],
+    pub piece: &'a str,
+}
+
+/// The clips of `tag` a track draws from, in the order given: all of them
+/// when there are at most [`TRACK_CLIPS_PER_TAG`]; otherwise that many,
+/// chosen by the seed and spread over the pieces (no piece gives a second
+/// clip before every piece has given one).
+pub fn chosen_clips(clips: &[ClipEntry<'_>], tag: &str, seed: u32) -> Vec<String> {
+    let tagged: Vec<usize> = (0..clips.len())
+        .filter(|&i| clips[i].tags.iter().any(|t| t == tag))
+        .collect();
+    if tagged.len() <= TRACK_CLIPS_PER_TAG {
+        return tagged.iter().map(|&i| clips[i].id.to_string()).collect();
+    }
+    let key = |i: usize| {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ u64::from(seed);
+        for b in clips[i].id.bytes() {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        let w = crate::rng::words(h, 0, 0);
+        (u64::from(w[0]) << 32) | u64::from(w[1])
+    };
+    // Each clip's rank within its piece (by key), then the key.
+    let mut ranked: Vec<(usize, u64, usize)> = tagged
+        .iter()
+        .map(|&i| {
+            let k = key(i);
+            let rank = tagged
+                .iter()
+                .filter(|&&j| clips[j].piece == clips[i].piece && key(j) < k)
+                .count();
+            (rank, k, i)
+        })
+        .collect();
+    ranked.sort_unstable();
+    let mut chosen: Vec<usize> = ranked
+        .iter()
+        .take(TRACK_CLIPS_PER_TAG)
+        .map(|&(_, _, i)| i)
+        .collect();
+    chosen.sort_unstable();
+    chosen.iter().map(|&i| clips[i].id.to_string()).collect()
+}
+
+/// The fetched clips a track of `o` draws on: [`chosen_clips`] of its tags
+/// among the clips tagged [`FETCHED_TAG`].
+pub fn track_clip_choice(items: &[Item], o: &TrackOptions) -> Vec<String> {
+    let entries: Vec<ClipEntry<'_>> = items
+        .iter()
+        .filter(|i| i.tags.iter().any(|t| t == FETCHED_TAG))
+        .map(|i| ClipEntry {
+            id: &i.id,
+            tags: &i.tags,
+            piece: &i.attribution,
+        })
+        .collect();
+    let mut ids = chosen_clips(&entries, &o.tag, o.seed);
+    if let Some(t2) = o.tag2.as_deref().filter(|t| !t.is_empty() && o.mix > 0.0) {
+        for id in chosen_clips(&entries, t2, o.seed) {
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+    }
+    ids
+}
+
+/// The clips a track draws on, in manifest order: every clip held
+/// (`held`) that is not a fetched soundtrack, and the soundtracks `chosen`.
+pub fn run_clip_ids(items: &[Item], chosen: &[String], held: impl Fn(&str) -> bool) -> Vec<String> {
+    items
+        .iter()
+        .filter(|i| held(&i.id))
+        .filter(|i| !i.tags.iter().any(|t| t == FETCHED_TAG) || chosen.contains(&i.id))
+        .map(|i| i.id.clone())
+        .collect()
+}
+
 /// The clips a track can draw from: ids, tags and frame-major pictures.
 pub struct TrackLibrary {
     pub ids: Vec<String>,

@@ -37,7 +37,8 @@ use crate::gpu::track::GpuTrack;
 /// `backend::calibration`; the denoisers' kernels are timed by their run).
 pub(super) const GRIFFIN_LIM_KERNEL: &str = "one Griffin–Lim iteration on spectrograms";
 
-/// The sound constants the page needs: `{sampleRate, window, hop}` (one definition, in Rust).
+/// The sound constants the page needs: `{sampleRate, window, hop,
+/// trackClipsPerTag}` (one definition, in Rust).
 #[wasm_bindgen(js_name = soundConstants)]
 pub fn sound_constants() -> JsValue {
     #[derive(Serialize)]
@@ -46,15 +47,18 @@ pub fn sound_constants() -> JsValue {
         sample_rate: u32,
         window: usize,
         hop: usize,
+        track_clips_per_tag: usize,
     }
     to_js(&Constants {
         sample_rate: SAMPLE_RATE,
         window: WINDOW,
         hop: HOP,
+        track_clips_per_tag: crate::diffusion::track::TRACK_CLIPS_PER_TAG,
     })
 }
 
 pub use crate::diffusion::track::SOUND_SCENE_TAGS as SCENE_TAGS;
+use crate::diffusion::track::{FETCHED_TAG, TRACK_ONLY_TAGS};
 
 struct Clip {
     label: String,
@@ -221,18 +225,33 @@ impl SoundScene {
     /// The scene's tags with their numbers of loaded clips: `[{tag, count}]`.
     pub fn tags(&self) -> JsValue {
         #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
         struct TagCount {
             tag: &'static str,
             count: usize,
+            /// Only the track machine uses it, with clips it fetches.
+            tracks_only: bool,
         }
         let s = self.inner.borrow();
-        let v: Vec<TagCount> = SCENE_TAGS
+        let mut v: Vec<TagCount> = SCENE_TAGS
             .iter()
             .map(|&tag| TagCount {
                 tag,
                 count: s.set.tag_mask(tag).iter().filter(|&&b| b).count(),
+                tracks_only: false,
             })
             .collect();
+        v.extend(TRACK_ONLY_TAGS.iter().map(|&tag| {
+            TagCount {
+                tag,
+                count: s
+                    .items
+                    .iter()
+                    .filter(|i| i.tags.iter().any(|t| t == tag))
+                    .count(),
+                tracks_only: true,
+            }
+        }));
         to_js(&v)
     }
 
@@ -386,7 +405,19 @@ impl SoundScene {
     pub fn start(&self, options: JsValue) -> Result<JsValue, JsError> {
         let o: RunOptions = serde_wasm_bindgen::from_value(options).map_err(err)?;
         let mut s = self.inner.borrow_mut();
-        let set = s.set.clone();
+        // The scene's own clips: not the soundtracks fetched for tracks.
+        let own: Vec<String> = s
+            .items
+            .iter()
+            .filter(|i| s.set.index_of(&i.id).is_some())
+            .filter(|i| !i.tags.iter().any(|t| t == FETCHED_TAG))
+            .map(|i| i.id.clone())
+            .collect();
+        let set = if own.len() == s.set.len() {
+            s.set.clone()
+        } else {
+            Rc::new(s.set.subset(&own).expect("loaded"))
+        };
         s.runs.start(set, None, &o)
     }
 

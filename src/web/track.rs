@@ -26,7 +26,8 @@ use crate::backend::calibration::{KernelTiming, Path};
 use crate::denoise::track::{Candidates, Source, TrackPartial, TrackPass, TrackShape, BAND};
 use crate::diffusion::provenance::{credit_line, source_colour};
 use crate::diffusion::track::{
-    frames_per_second, TrackError, TrackLibrary, TrackOptions, TrackRun, TrackStepReport, ROWS,
+    frames_per_second, run_clip_ids, track_clip_choice, TrackError, TrackLibrary, TrackOptions,
+    TrackRun, TrackStepReport, ROWS,
 };
 use crate::gpu::track::GpuTrack;
 
@@ -121,11 +122,26 @@ impl SoundScene {
         if s.track_busy {
             return Err(err("a step is still running; wait for it"));
         }
+        // The clips this run may draw on: every clip loaded with the scene,
+        // and of the fetched soundtracks only those chosen for its tags.
+        let chosen = track_clip_choice(&s.items, &o);
+        let missing: Vec<&String> = chosen
+            .iter()
+            .filter(|id| s.set.index_of(id).is_none())
+            .collect();
+        if !missing.is_empty() {
+            return Err(err(format!(
+                "{} chosen clips are not loaded yet (scene.trackClips names them)",
+                missing.len()
+            )));
+        }
+        let ids = run_clip_ids(&s.items, &chosen, |id| s.set.index_of(id).is_some());
+        let key: Vec<&str> = ids.iter().map(String::as_str).collect();
         let lib = match &s.library {
-            Some(lib) => lib.clone(),
-            None => {
-                let ids: Vec<&str> = s.items.iter().map(|i| i.id.as_str()).collect();
-                let lib = Rc::new(TrackLibrary::ordered(&s.set, &ids));
+            Some(lib) if lib.ids == ids => lib.clone(),
+            _ => {
+                let subset = s.set.subset(&ids).expect("every id is loaded");
+                let lib = Rc::new(TrackLibrary::ordered(&subset, &key));
                 s.library = Some(lib.clone());
                 lib
             }
@@ -163,6 +179,15 @@ impl SoundScene {
         };
         s.track = Some(run);
         Ok(to_js(&info))
+    }
+
+    /// The soundtrack clips a track of these options draws on (fetch and
+    /// `addClip` them before `startTrack`): `[id]`, empty when its tags are
+    /// the scene's own.
+    #[wasm_bindgen(js_name = trackClips)]
+    pub fn track_clips(&self, options: JsValue) -> Result<Vec<String>, JsError> {
+        let o: TrackOptions = serde_wasm_bindgen::from_value(options).map_err(err)?;
+        Ok(track_clip_choice(&self.inner.borrow().items, &o))
     }
 
     /// Works on the track: on the GPU one whole step per call; on the CPU

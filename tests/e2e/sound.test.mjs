@@ -85,17 +85,18 @@ for (const config of CONFIGS) {
       ({ page, origin } = session);
     });
 
-    test("the archive's 33 clips load and the chosen clip's spectrogram is drawn with its axes", async () => {
+    test("the scene's own 34 clips load (the soundtracks wait until used) and the chosen clip's spectrogram is drawn with its axes", async () => {
       await open("clip=drums-breakbeat&t=0");
       assert.equal(await page.getAttribute("#backend", "data-kind"), config.backend, await page.textContent("#backend"));
-      assert.equal(await page.evaluate(() => window.__sound.scene.clips), 33);
+      assert.equal(await page.evaluate(() => window.__sound.scene.clips), 34);
       assert.equal(await page.inputValue("#clip"), "drums-breakbeat");
       assert.match(await page.textContent("#source-info"), /^Breakbeat.*5\.9 s\.$/);
       assert.equal(await page.getAttribute("html", "data-audio"), null, "no sound before a gesture");
       assert.ok(await spectrogramSpread("spec") > 300, "the spectrogram has light and dark");
       assert.equal(await page.textContent("#power-sentence"), "The music is louder than the noise at every frequency.");
       const tags = await page.$$eval("#tag option", (o) => o.map((x) => x.value));
-      assert.deepEqual(tags, ["techno", "chorale", "jazz", "voice", "drums", "static"]);
+      assert.deepEqual(tags, ["techno", "chorale", "jazz", "voice", "drums", "static", "orchestral", "electronic"]);
+      assert.match(await page.textContent('#tag option[value="orchestral"]'), /^orchestral \(\d+ clips, recordings, for tracks\)$/);
       await shot("drums-t0");
     });
 
@@ -243,6 +244,26 @@ for (const config of CONFIGS) {
       for (const id of ids) assert.ok(drums.includes(id), `${id} is a drums clip`);
       assert.match(await page.textContent("#provenance-intro"), /every clip of the tag alike/);
       await shot("generated-drums-gaussian");
+    });
+
+    test("a 12 s track of recorded soundtracks fetches its chosen excerpts and credits their composers", async () => {
+      await open("clip=techno-128-acid&t=0&denoiser=patch&tag=orchestral&seconds=12&steps=10&seed=3");
+      const chosen = await page.evaluate(() => window.__sound.scene.trackClips({ tag: "orchestral", seconds: 12, steps: 10, seed: 3, method: "ddim" }));
+      assert.equal(chosen.length, 24, "24 of the orchestral excerpts");
+      await page.evaluate(() => { delete document.documentElement.dataset.generated; });
+      await page.click("#generate");
+      await page.waitForSelector("html[data-generated]", { state: "attached", timeout: 300_000 });
+      assert.equal(await page.getAttribute("html", "data-generated"), "done");
+      assert.equal(await page.evaluate(() => window.__sound.scene.clips), 34 + 24, "only the chosen excerpts were fetched");
+      const ids = await page.$$eval("#provenance li", (l) => l.map((x) => x.dataset.id));
+      assert.ok(ids.length >= 3 && ids.every((id) => chosen.includes(id)), `from the chosen recordings: ${ids}`);
+      const manifest = await page.evaluate(async () => (await (await fetch("archive/manifest.json")).json()).items);
+      const creators = new Set(ids.map((id) => manifest.find((i) => i.id === id).creator));
+      assert.ok(creators.size >= 2, `several composers: ${[...creators]}`);
+      const words = await page.textContent("#provenance");
+      for (const c of creators) assert.ok(words.includes(c), `${c} is credited`);
+      assert.match(await page.textContent("#provenance-intro"), /It drew on 24 of the \d+ recordings tagged “orchestral”, chosen by the seed/);
+      await shot("orchestral-track");
     });
 
     test("a two-tag track from the patch machine finishes with where each moment came from, plays and downloads", async () => {

@@ -41,6 +41,7 @@ const TRACK_SLICE_MS = 40; // the patch machine's work between two looks at the 
 
 /** Everything this page keeps between events. */
 const state = {
+  loaded: new Set(), // ids of the clips the scene holds (the soundtracks are fetched when used)
   scene: null, // the wasm SoundScene
   choice: null, // which path, and why (lib/backend.js)
   limits: null, // the sampler's limits, from the core
@@ -283,9 +284,20 @@ function sourceChanged(info) {
 // Every source choice takes a ticket: a file still decoding when a later
 // choice is made is dropped when it finishes, so the latest choice wins.
 
-function useClip(id) {
-  state.sourceTicket++;
+/** The soundtracks' excerpts (tagged “game music”) are fetched when used, not with the scene. */
+const FETCHED = (item) => item.tags.includes("game music");
+
+/** Fetches and adds the clips of `ids` the scene does not hold yet. */
+async function ensureClips(scene, ids, progress) {
+  const wanted = ids.map((id) => state.items.find((i) => i.id === id)).filter((i) => i && !state.loaded.has(i.id));
+  await loadClips(scene, wanted, progress);
+}
+
+async function useClip(id) {
+  const ticket = ++state.sourceTicket;
   try {
+    await ensureClips(state.scene, [id]);
+    if (ticket !== state.sourceTicket) return;
     sourceChanged(state.scene.useClip(id));
     state.decoded = null;
     ui.startRow.hidden = true;
@@ -487,6 +499,17 @@ async function hearPicture() {
 }
 
 // ---- generation ----
+/** Words for the soundtrack excerpts a track draws on, when a tag has more than the machine takes. */
+function drawnOnWords(s) {
+  const chosen = new Set(state.scene.trackClips(s));
+  const parts = [s.tag, s.mix > 0 ? s.tag2 : ""].filter(Boolean).map((tag) => {
+    const all = state.items.filter((i) => FETCHED(i) && i.tags.includes(tag));
+    const used = all.filter((i) => chosen.has(i.id)).length;
+    return all.length > used ? `${used} of the ${all.length} recordings tagged “${tag}”` : "";
+  }).filter(Boolean);
+  return parts.length ? `It drew on ${parts.join(" and ")}, chosen by the seed (at most ${state.sound.trackClipsPerTag} of a tag, spread over the pieces they were cut from); another seed draws on others.` : "";
+}
+
 const settings = () => samplerSettings(ui);
 
 function showStep(k) {
@@ -564,7 +587,8 @@ function showTrackStep(k) {
   const shares = state.scene.trackShares(k, 8);
   const leading = state.scene.trackSeconds(k);
   ui.genStrip.setAttribute("aria-label", `Where each second came from: ${leading.map((id, i) => `${i} s ${state.items.find((it) => it.id === id)?.title ?? id}`).join("; ")}`);
-  ui.provenanceIntro.textContent = "Each frequency band of each moment of this guess was taken mostly from one clip, at the same frequencies and any moment of it; these clips led the most of them (their colours are the strip's):";
+  ui.provenanceIntro.textContent = "Each frequency band of each moment of this guess was taken mostly from one clip, at the same frequencies and any moment of it; these clips led the most of them (their colours are the strip's):"
+    + (state.run?.drawnOn ? ` ${state.run.drawnOn}` : "");
   showSources(shares);
 }
 
@@ -609,7 +633,8 @@ function timeLeft() {
  */
 async function restartEngine() {
   const scene = await state.remake();
-  await loadClips(scene, state.items);
+  await loadClips(scene, state.items.filter((i) => !FETCHED(i)));
+  state.loaded = new Set(state.items.filter((i) => !FETCHED(i)).map((i) => i.id));
   state.scene = scene;
   state.steps = 0;
   if (state.decoded) useDecoded(Number(ui.start.value) || 0);
@@ -624,8 +649,16 @@ async function generate() {
   if (bad) { showMessage(bad); return; }
   showMessage("");
   let info;
-  try { info = track ? state.scene.startTrack(s) : state.scene.start(s); } catch (e) { showMessage(e.message ?? String(e)); return; }
+  try {
+    if (track) {
+      await ensureClips(state.scene, state.scene.trackClips(s), (done, of) => {
+        ui.progressText.textContent = `Fetching the recordings this track draws on: ${done} of ${of}…`;
+      });
+    }
+    info = track ? state.scene.startTrack(s) : state.scene.start(s);
+  } catch (e) { showMessage(e.message ?? String(e)); return; }
   state.run = {
+    drawnOn: track ? drawnOnWords(s) : "",
     cancelled: false, track, tag: s.tag, denoiser: track ? "patch" : s.denoiser, settings: s,
     frames: info.frames ?? 512, bands: info.bands, seconds: info.seconds ?? state.sound.window / SAMPLE_RATE,
   };
@@ -797,6 +830,7 @@ async function loadClips(scene, manifestItems, progress = () => {}) {
   const decodeOne = async (item) => {
     const bytes = await (await fetch(`archive/${item.file}`)).arrayBuffer();
     scene.addClip(item.id, await decode(bytes));
+    if (scene === state.scene) state.loaded.add(item.id);
     progress(++done, manifestItems.length);
   };
   // A few at a time: decoding is the browser's, the pictures are ours.
@@ -879,11 +913,12 @@ async function main() {
   drawSpectrogram(ui.genSpec, null);
   drawStrip(null);
   syncMode();
-  await loadClips(state.scene, state.items, (done, of) => { ui.clip.options[0].textContent = `Loading the archive… ${done} of ${of}`; });
+  await loadClips(state.scene, state.items.filter((i) => !FETCHED(i)), (done, of) => { ui.clip.options[0].textContent = `Loading the archive… ${done} of ${of}`; });
   ui.clip.replaceChildren(...state.items.map((i) => new Option(`${i.title} (${i.tags.slice(0, 3).join(", ")})`, i.id)));
   const tags = state.scene.tags();
-  ui.tag.replaceChildren(...tags.map(({ tag, count }) => new Option(`${tag} (${count} clips)`, tag)));
-  ui.tag2.replaceChildren(new Option("nothing", ""), ...tags.map(({ tag, count }) => new Option(`${tag} (${count} clips)`, tag)));
+  const label = ({ tag, count, tracksOnly }) => `${tag} (${count} clips${tracksOnly ? ", recordings, for tracks" : ""})`;
+  ui.tag.replaceChildren(...tags.map((t) => new Option(label(t), t.tag)));
+  ui.tag2.replaceChildren(new Option("nothing", ""), ...tags.map((t) => new Option(label(t), t.tag)));
   // What an address without a field means: the controls as the page ships them.
   state.defaults = Object.fromEntries(["denoiser", "seconds", "tag2", "mix", "rigidity", "steps", "seed", "t"].map((k) => [k, ui[k].value]));
   applyAddress();
