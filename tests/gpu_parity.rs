@@ -436,6 +436,51 @@ mod denoisers {
     }
 
     #[test]
+    fn a_limited_patch_kernel_compares_the_items_the_cpus_bounded_set_compares() {
+        let Some(ctx) = ctx() else { return };
+        let full = archive_set();
+        let mut set = Dataset::new(32).unwrap();
+        for (k, id) in [
+            "sunflower",
+            "kangaroo-hopping",
+            "tv-static",
+            "daisy",
+            "bison",
+            "lotus",
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let i = full.index_of(id).unwrap_or(k);
+            let tag = if k % 2 == 0 { "flower" } else { "other" };
+            set.push_field(id, &[tag], &full.field(i));
+        }
+        let mask = set.tag_mask("flower");
+        let mut gpu = GpuDenoiser::new(ctx, &set, DenoiserKind::Patch, Some(&mask), None)
+            .with_patch_limit(3, 0.5);
+        let a = 0.5f64;
+        let x_t: Vec<f32> = set
+            .item(3)
+            .iter()
+            .zip(field(32, 41))
+            .map(|(v, e)| a.sqrt() as f32 * v + (1.0 - a).sqrt() as f32 * e)
+            .collect();
+        let shape = PatchShape::everywhere(7, Border::Interior);
+        let posterior = hypothetical::denoise::archive::posterior(&set, &x_t, a);
+        let chosen =
+            hypothetical::diffusion::cpu::patch_candidates(&posterior, Some(&mask), 0.5, 3);
+        assert_eq!(chosen.len(), 3);
+        let want = patch::denoise(&set, &x_t, a, shape, Some(&mask), &chosen);
+        let got = pollster::block_on(gpu.denoise(&x_t, a, Some(shape))).unwrap();
+        let d = max_diff(&got.x0_all, &want.x0_all);
+        let dt = max_diff(got.x0_tag.as_ref().unwrap(), want.x0_tag.as_ref().unwrap());
+        assert!(d < 3e-4 && dt < 3e-4, "{d}, {dt}");
+        // Every item would give another answer: the limit is in force.
+        let every = patch::denoise(&set, &x_t, a, shape, Some(&mask), &[0, 1, 2, 3, 4, 5]);
+        assert!(max_diff(&every.x0_all, &want.x0_all) > 1e-3);
+    }
+
+    #[test]
     fn whole_samples_agree_between_gpu_and_cpu() {
         let Some(ctx) = ctx() else { return };
         let set = archive_set();

@@ -28,7 +28,7 @@ use crate::diffusion::provenance::{
 };
 use crate::diffusion::sampler::{Method, Sampler, SamplerConfig, SamplerError, StepRecord};
 use crate::diffusion::schedule::ScheduleKind;
-use crate::gpu::denoisers::GpuDenoiser;
+use crate::gpu::denoisers::{GpuDenoiser, GPU_PATCH_ITEMS};
 use crate::gpu::GpuContext;
 use crate::image::{upscale_nearest, write_rgba8, CHANNELS};
 
@@ -265,6 +265,7 @@ impl Run {
                     cpu.mask(),
                     cpu.gaussian(),
                 )
+                .with_patch_limit(GPU_PATCH_ITEMS, o.guidance)
             });
         let coarse = match coarse {
             Some(c) => {
@@ -274,9 +275,10 @@ impl Run {
                 if gpu_context.is_none() {
                     ccpu = ccpu.with_cpu_budget();
                 }
-                let cgpu = gpu_context
-                    .as_ref()
-                    .map(|g| GpuDenoiser::new(g.clone(), &c, kind, ccpu.mask(), None));
+                let cgpu = gpu_context.as_ref().map(|g| {
+                    GpuDenoiser::new(g.clone(), &c, kind, ccpu.mask(), None)
+                        .with_patch_limit(GPU_PATCH_ITEMS, o.guidance)
+                });
                 Some(Coarse {
                     set: c,
                     cpu: ccpu,
@@ -320,6 +322,15 @@ impl Run {
                 sampler.t_max(),
                 full.len(),
             ));
+        } else if gpu.is_some() && kind == DenoiserKind::Patch && set.len() > GPU_PATCH_ITEMS {
+            approximation = Some(bounded_candidates_sentence(
+                set.edge(),
+                GPU_PATCH_ITEMS,
+                set.len(),
+                tag.is_some(),
+                o.guidance,
+                true,
+            ));
         } else if gpu.is_none() && kind == DenoiserKind::Patch {
             let k = cpu_patch_items(set.edge(), set.len());
             if k < set.len() {
@@ -330,6 +341,7 @@ impl Run {
                     set.len(),
                     tag.is_some(),
                     o.guidance,
+                    false,
                 ));
             }
         }
@@ -653,6 +665,7 @@ impl Run {
                 cpu.mask(),
                 cpu.gaussian(),
             )
+            .with_patch_limit(GPU_PATCH_ITEMS, self.sampler.config().guidance)
         });
         self.cpu = cpu;
         self.set = fine;
@@ -954,12 +967,23 @@ fn cascade_sentence(
             counts[0],
             counts[1],
         ));
+    } else if let Some((_, n)) = coarse.filter(|&(_, n)| n > GPU_PATCH_ITEMS) {
+        words.push_str(&format!(
+            " On WebGPU each {CASCADE_EDGE} px step takes its patches from the {GPU_PATCH_ITEMS} of the {n} items the archive posterior ranks highest."
+        ));
     }
     words
 }
 
 /// The words for the patch denoiser's bounded candidate set on the CPU.
-fn bounded_candidates_sentence(edge: u32, k: usize, n: usize, tagged: bool, w: f32) -> String {
+fn bounded_candidates_sentence(
+    edge: u32,
+    k: usize,
+    n: usize,
+    tagged: bool,
+    w: f32,
+    on_gpu: bool,
+) -> String {
     let side = if !tagged {
         "from the whole archive"
     } else if w == 1.0 {
@@ -969,8 +993,15 @@ fn bounded_candidates_sentence(edge: u32, k: usize, n: usize, tagged: bool, w: f
     } else {
         "half from the tag, half from the whole archive"
     };
+    let (path, other) = if on_gpu {
+        ("WebGPU", String::new())
+    } else if n > GPU_PATCH_ITEMS {
+        ("the CPU", format!(" WebGPU uses {GPU_PATCH_ITEMS}."))
+    } else {
+        ("the CPU", format!(" WebGPU uses all {n}."))
+    };
     format!(
-        "On the CPU at {edge} × {edge} px the patch denoiser takes its patches from only {k} of the {n} archive items at each step: those the archive posterior ranks highest, {side}. WebGPU uses all {n}."
+        "On {path} at {edge} × {edge} px the patch denoiser takes its patches from only {k} of the {n} archive items at each step: those the archive posterior ranks highest, {side}.{other}"
     )
 }
 
