@@ -8,7 +8,7 @@ import "./lib/site.js";
 /** Our own note on each chapter, by its start time in seconds (no transcript text). */
 const NOTES = {
   0: "The show opens. The front page gathers every scene this site computes, in the order of the argument.",
-  204: "The guest is an artist and researcher whose work treats generative AI as a machine for noise. Everything this site generates comes from the small archive linked here, each item with its creator, source and licence.",
+  204: "The guest is an artist and researcher whose work treats generative AI as a machine for noise. Everything this site generates comes from the archive linked here, thousands of pictures and sounds by named people, each with its creator, source and licence.",
   333: "Noise, in the sense an engineer gives it: whatever buries a signal. Gaussian noise buries a picture's fine detail before its broad shapes; this link opens Dissolve halfway, where the detail has gone and the shapes remain.",
   554: "A diffusion model makes pictures by removing noise, guided by what it learned from its examples, so it leans towards what they have in common. This link opens The average: the Gaussian denoiser's flower, made from the mean and spectrum of the archive's flowers, which belongs to none of them.",
   2015: "Who made the examples, and on what terms? Here every picture and sound carries its creator, source, licence and caption, and every result says which examples it came from.",

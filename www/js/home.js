@@ -182,8 +182,9 @@ async function swimMini(manifestText) {
 // ---- Archive ----
 function archiveThumbs(manifestText) {
   const items = JSON.parse(manifestText).items.filter((i) => i.kind === "image");
-  // Every fourth picture, 16 in all: a spread of the archive, the same on every visit.
-  const chosen = items.filter((_, k) => k % 4 === 0).slice(0, 16);
+  // 16 pictures evenly spread over the archive: its range of sources, the same on every visit.
+  const every = Math.max(1, Math.floor(items.length / 16));
+  const chosen = items.filter((_, k) => k % every === 0).slice(0, 16);
   const box = card("archive").querySelector(".thumbs");
   box.replaceChildren(...chosen.map((item) => {
     const img = document.createElement("img");
