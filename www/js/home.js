@@ -15,7 +15,7 @@ import { loadBuiltin } from "./image-input.js";
 import { decodeMono } from "./lib/decode.js";
 import { loadPacks } from "./lib/pictures.js";
 import { messenger } from "./lib/page.js";
-import { onUnhandled } from "./lib/fault.js";
+import { onUnhandled, unrecovered } from "./lib/fault.js";
 import "./lib/site.js";
 
 const reducedMotion = matchMedia("(prefers-reduced-motion: reduce)");
@@ -214,6 +214,9 @@ async function main() {
       await running;
     } catch (e) {
       if (leaving) return;
+      // A fault of the engine (a panic, whose message the console already has)
+      // stops every miniature: the page's message and Reload.
+      if (unrecovered(e)) return;
       console.error(e);
       note(`The ${name} miniature could not run here (${e?.message ?? e}); the scene's own page says more.`);
     }

@@ -101,6 +101,19 @@ export function recovered(e) {
 }
 
 /**
+ * Called by a page that caught `e` from its engine and does not recover (the
+ * front page's miniatures): an engine fault is counted and gets the page's
+ * message (`onUnhandled`). Returns whether `e` was one.
+ */
+export function unrecovered(e) {
+  if (!isEngineFault(e)) return false;
+  if (e instanceof WebAssembly.RuntimeError) count();
+  handled = true;
+  setTimeout(() => unhandled?.(e), 0);
+  return true;
+}
+
+/**
  * What the page does with a fault no scene recovered from: `show(text)` puts
  * the message where the visitor looks; a Reload button goes after `place`.
  * `what` names what stopped ("The scene").
