@@ -83,8 +83,12 @@ self.addEventListener("message", (event) => {
     }
     const missing = [];
     let repaired = 0;
+    // The copy's paths, read once: a match per file with ignoreSearch scans
+    // every entry, and the archive has thousands of files.
+    const path = (url) => new URL(url, self.location.href).pathname;
+    const have = new Set((await cache.keys()).map((r) => path(r.url)));
     for (const f of files) {
-      if (await cache.match(f, { ignoreSearch: true })) continue;
+      if (have.has(path(f))) continue;
       try {
         await cache.add(new Request(f, { cache: "reload" }));
         repaired += 1;

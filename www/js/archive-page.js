@@ -10,7 +10,7 @@ import { byIds } from "./lib/page.js";
 import { roving } from "./lib/roving.js";
 import { dBFS, decodeMono, peak, rms } from "./lib/decode.js";
 
-const ui = byIds(["about", "tags", "more-tags", "search", "count", "now-playing", "message", "items", "more-items"]);
+const ui = byIds(["about", "recorded", "tags", "more-tags", "search", "count", "now-playing", "message", "items", "more-items"]);
 /** Cards made at a time. */
 const PAGE = 60;
 /** A tag carried by fewer items is not in the tag row (thousands of the sources' keywords are on one or two). */
@@ -265,8 +265,8 @@ async function main() {
   const images = state.items.filter((i) => i.kind === "image").length;
   const creators = new Set(state.items.map((i) => i.creator)).size;
   const minutes = (made) => state.items.filter((i) => i.kind === "sound" && (!made || i.made === made)).reduce((s, i) => s + i.samples / i.sampleRate, 0) / 60;
-  ui.about.textContent = `These ${images} images and ${state.items.length - images} sounds, by ${creators} creators, are the only examples the samplers know. `
-    + `${Math.floor(minutes("recorded"))} of the ${Math.floor(minutes())} minutes of sound were recorded by the people credited; the project rendered, synthesised or generated the rest.`;
+  ui.about.textContent = `These ${images} images and ${state.items.length - images} sounds, by ${creators} creators, are the only examples the samplers know.`;
+  ui.recorded.textContent = `${Math.floor(minutes("recorded"))} of the ${Math.floor(minutes())} minutes of sound were recorded by the people credited; the project rendered, synthesised or generated the rest.`;
   const counts = new Map();
   for (const item of state.items) for (const t of item.tags) counts.set(t, (counts.get(t) ?? 0) + 1);
   const tagNames = [...counts.keys()].sort((a, b) => counts.get(b) - counts.get(a) || a.localeCompare(b));
