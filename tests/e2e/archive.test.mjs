@@ -52,8 +52,11 @@ describe("Archive page", () => {
     await page.keyboard.press("Enter");
     assert.ok(await listed() >= pressed + PAGE); // (the button stays in view: the observer may add one more)
     assert.deepEqual(await shown(), manifest.items.slice(0, await listed()).map((i) => i.id));
+    // Scrolled from the top to the end of the list (an observer fires when the end comes into view).
+    await page.evaluate(() => window.scrollTo(0, 0));
+    const atTop = await listed();
     await page.evaluate(() => document.getElementById("more-items").scrollIntoView());
-    await page.waitForFunction((n) => Number(document.documentElement.dataset.listed) > n, await listed());
+    await page.waitForFunction((n) => Number(document.documentElement.dataset.listed) > n, atTop);
     // The last item, found by words from its title and creator.
     const last = manifest.items.at(-1);
     await page.fill("#search", `${last.title.split(" ")[0]} ${last.creator.split(" ").at(-1)}`);
