@@ -148,14 +148,16 @@ pub fn chosen_clips(clips: &[ClipEntry<'_>], tag: &str, seed: u32) -> Vec<String
         let w = crate::rng::words(h, 0, 0);
         (u64::from(w[0]) << 32) | u64::from(w[1])
     };
-    // Each clip's rank within its piece (by key), then the key.
+    // Each clip's rank within its piece (by key), then the key; keys once.
+    let keys: Vec<u64> = tagged.iter().map(|&i| key(i)).collect();
     let mut ranked: Vec<(usize, u64, usize)> = tagged
         .iter()
-        .map(|&i| {
-            let k = key(i);
+        .zip(&keys)
+        .map(|(&i, &k)| {
             let rank = tagged
                 .iter()
-                .filter(|&&j| clips[j].piece == clips[i].piece && key(j) < k)
+                .zip(&keys)
+                .filter(|&(&j, &kj)| clips[j].piece == clips[i].piece && kj < k)
                 .count();
             (rank, k, i)
         })
