@@ -5,15 +5,17 @@
 //! cargo run --release --example sample -- --denoiser patch --tag flower --steps 20 \
 //!     --seed 7 --size 128 --out out.png [--method ddim|ddpm] [--guidance 1] \
 //!     [--temperature 1] [--backend cpu|gpu] [--border interior|wrap] \
-//!     [--archive www/archive] [--scale 4]
+//!     [--archive www/archive] [--scale 4] [--whole]
 //! ```
 //! It prints the time per step, the leading provenance items, the recogniser
 //! at the last step, and how far the result is from the archive: the RMS
 //! distance to its nearest item and to the tag's mean (a copy is at 0). The
 //! PNG carries the settings and provenance in its text chunks. `--backend gpu`
 //! runs the WGSL kernels through wgpu (Vulkan; lavapipe without a GPU). The
-//! CPU path is the page's: the patch denoiser's bounded candidate set at 64 px,
-//! the cascade at 128 px.
+//! run is the page's: above 32 px it sees the whole archive at 32 px and
+//! chooses from it (the cascades, the Gaussian's sample). `--whole` gives it
+//! every picture at the full size instead: the exact machine to compare with
+//! (the patch machine at 128 px is a cascade either way).
 
 use std::path::PathBuf;
 use std::rc::Rc;
@@ -33,10 +35,11 @@ struct Args {
     archive: PathBuf,
     gpu: bool,
     scale: u32,
+    whole: bool,
 }
 
 fn usage(why: &str) -> ! {
-    eprintln!("{why}\nusage: sample --denoiser archive|gaussian|patch [--tag TAG] [--steps 10..1000] [--seed N] [--size 32|64|128] [--method ddim|ddpm] [--guidance W] [--temperature T] [--backend cpu|gpu] [--border interior|wrap] [--archive DIR] [--scale K] --out FILE.png");
+    eprintln!("{why}\nusage: sample --denoiser archive|gaussian|patch [--tag TAG] [--steps 10..1000] [--seed N] [--size 32|64|128] [--method ddim|ddpm] [--guidance W] [--temperature T] [--backend cpu|gpu] [--border interior|wrap] [--archive DIR] [--scale K] [--whole] --out FILE.png");
     std::process::exit(2)
 }
 
@@ -57,9 +60,14 @@ fn parse() -> Args {
         archive: PathBuf::from("www/archive"),
         gpu: false,
         scale: 4,
+        whole: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
+        if flag == "--whole" {
+            a.whole = true;
+            continue;
+        }
         let v = it
             .next()
             .unwrap_or_else(|| usage(&format!("{flag} needs a value")));
@@ -124,8 +132,11 @@ fn main() {
     let size = args.options.size.unwrap_or(32);
     let load = |edge| Rc::new(load_archive(&args.archive, edge).unwrap_or_else(|e| usage(&e)));
     let set = load(size);
+    // Above 32 px the run sees the whole archive at 32 px, as the page does:
+    // it chooses its cascade's candidates or the Gaussian's sample from it.
+    let patch_cascade = args.options.denoiser == "patch" && size > WINDOWED_ABOVE;
     let coarse =
-        (args.options.denoiser == "patch" && size > WINDOWED_ABOVE).then(|| load(CASCADE_EDGE));
+        (size > CASCADE_EDGE && (!args.whole || patch_cascade)).then(|| load(CASCADE_EDGE));
     let (manifest, _) = Manifest::load(&args.archive).unwrap_or_else(|e| usage(&e.to_string()));
     let items: Vec<_> = manifest
         .items
@@ -173,6 +184,9 @@ fn main() {
         if r.done {
             break;
         }
+    }
+    if let Some(kept) = run.kept_mass() {
+        println!("at the handover the kept items held {kept:.6} of the posterior");
     }
     let elapsed = clock() / 1e3;
     let steps = run.sampler().total_steps();

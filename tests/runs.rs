@@ -688,3 +688,126 @@ fn a_cascade_over_more_items_fetches_its_64_candidates_and_ends_where_holding_al
     assert_eq!(whole.recogniser(1, 3, None).unwrap().len(), 2);
     assert!(whole.provenance(1, 8).is_ok());
 }
+
+#[test]
+fn an_archive_run_above_32_px_is_a_cascade_over_more_than_64_items_and_exact_over_fewer() {
+    use hypothetical::diffusion::run::{pictures_before_start, FINE_CANDIDATES};
+    let opts = RunOptions {
+        size: Some(128),
+        ..options("archive", Some("even"))
+    };
+    // 100 items: composed at 32 px, then 64 chosen and fetched at the handover.
+    let (big, small) = pictures_128(100);
+    assert!(pictures_before_start(&small, DenoiserKind::Archive, 128, Some("even")).is_empty());
+    let empty = Rc::new(Dataset::new(128).unwrap());
+    let (mut run, info) = plain(empty, Some(small.clone()), &opts).unwrap();
+    let words = info.approximation.unwrap();
+    assert!(
+        words.contains("the archive denoiser works as a cascade")
+            && words.contains("keeps the 64 of the 100 items"),
+        "{words}"
+    );
+    let asked = finish_supplying(&mut run, &big);
+    assert_eq!(asked.len(), FINE_CANDIDATES);
+    assert_eq!(run.sampler().config().edge, 128);
+    let kept = run.kept_mass().expect("a cascade measures what it kept");
+    assert!(kept > 0.999, "the kept items held {kept} of the posterior");
+    // The archive denoiser memorises: the result is one of the tag's items.
+    let result = run.sampler().result().unwrap();
+    let nearest = (0..big.len())
+        .map(|i| {
+            let d: f32 = big
+                .item(i)
+                .iter()
+                .zip(result)
+                .map(|(a, b)| (a - b).powi(2))
+                .sum();
+            (d / result.len() as f32, i)
+        })
+        .min_by(|a, b| a.0.total_cmp(&b.0))
+        .unwrap();
+    assert!(nearest.0 < 1e-3 && nearest.1 % 2 == 0, "{nearest:?}");
+
+    // 40 items: every picture is needed first, and the run is the exact one.
+    let (big, small) = pictures_128(40);
+    let ids = pictures_before_start(&small, DenoiserKind::Archive, 128, Some("even"));
+    assert_eq!(ids.len(), 40);
+    let (mut given, info) = plain(big.clone(), Some(small.clone()), &opts).unwrap();
+    assert!(info.approximation.is_none() && !info.settings.contains("cascade"));
+    let (mut exact, _) = plain(big.clone(), None, &opts).unwrap();
+    finish(&mut given, f64::INFINITY);
+    finish(&mut exact, f64::INFINITY);
+    assert_eq!(given.sampler().result(), exact.sampler().result());
+    let missing = Rc::new(big.subset(&ids[..30]).unwrap());
+    let refused = plain(missing, Some(small), &opts);
+    assert_eq!(
+        refused.err().map(|e| e.to_string()).as_deref(),
+        Some("10 of the pictures this run needs at 128 px have not been fetched yet")
+    );
+}
+
+#[test]
+fn a_gaussian_run_above_32_px_is_fitted_to_a_spread_sample_and_to_everything_when_small() {
+    use hypothetical::diffusion::run::{gaussian_fit_ids, GAUSSIAN_FIT_ITEMS};
+    let opts = RunOptions {
+        size: Some(64),
+        ..options("gaussian", Some("odd"))
+    };
+    let pictures = |n: usize| {
+        let mut small = Dataset::new(32).unwrap();
+        let mut big = Dataset::new(64).unwrap();
+        for i in 0..n {
+            let v = field(64, i as u64 + 3, 3);
+            let tags = [if i % 7 == 0 { "odd" } else { "other" }.to_string()];
+            big.push_values(&format!("item-{i}"), &tags, &v).unwrap();
+            small
+                .push_values(&format!("item-{i}"), &tags, &field(32, i as u64 + 3, 3))
+                .unwrap();
+        }
+        (Rc::new(big), Rc::new(small))
+    };
+    // Over the budget: 256 spread over the archive, and the tag's spread too.
+    let (big, small) = pictures(600);
+    let ids = gaussian_fit_ids(&small, Some("odd"));
+    let tagged = ids
+        .iter()
+        .filter(|id| id.trim_start_matches("item-").parse::<usize>().unwrap() % 7 == 0);
+    assert_eq!(
+        tagged.count(),
+        86,
+        "all 86 of the tag's items are in the sample"
+    );
+    assert!(ids.len() >= GAUSSIAN_FIT_ITEMS && ids.len() < GAUSSIAN_FIT_ITEMS + 86);
+    assert_eq!(ids[0], "item-0");
+    let (mut sampled, info) = plain(big.clone(), Some(small.clone()), &opts).unwrap();
+    let words = info.approximation.unwrap();
+    assert!(
+        words.contains(&format!(
+            "fitted to {} of the archive's 600 pictures",
+            ids.len()
+        )),
+        "{words}"
+    );
+    let (mut by_hand, _) = plain(Rc::new(big.subset(&ids).unwrap()), None, &opts).unwrap();
+    finish(&mut sampled, f64::INFINITY);
+    finish(&mut by_hand, f64::INFINITY);
+    assert_eq!(sampled.sampler().result(), by_hand.sampler().result());
+    // Within the budget: every item, and the exact run.
+    let (big, small) = pictures(100);
+    assert_eq!(gaussian_fit_ids(&small, Some("odd")).len(), 100);
+    let (mut given, info) = plain(big.clone(), Some(small), &opts).unwrap();
+    assert!(info.approximation.is_none());
+    let (mut exact, _) = plain(big, None, &opts).unwrap();
+    finish(&mut given, f64::INFINITY);
+    finish(&mut exact, f64::INFINITY);
+    assert_eq!(given.sampler().result(), exact.sampler().result());
+}
+
+/// A run on the CPU, not timed.
+fn plain(
+    set: Rc<Dataset>,
+    coarse: Option<Rc<Dataset>>,
+    o: &RunOptions,
+) -> Result<(Run, hypothetical::diffusion::run::StartInfo), RunError> {
+    Run::start(set, coarse, o, None, &Calibrations::default(), false)
+}

@@ -73,6 +73,8 @@ pub enum RunError {
     NotForSpectrograms(&'static str),
     #[error("the archive has no items loaded yet")]
     Empty,
+    #[error("{0} of the pictures this run needs at {1} px have not been fetched yet")]
+    NotFetched(usize, u32),
     #[error("a step is still running; wait for it")]
     Busy,
     #[error("press Generate first")]
@@ -131,6 +133,9 @@ pub struct StepReport {
     /// refinement needs and the run does not hold yet (the scene fetches
     /// them, calls [`Run::supply`] and steps again). Nothing was computed.
     pub needs: Option<Vec<String>>,
+    /// After a cascade's handover: the share of the posterior its kept
+    /// items held there ([`Run::kept_mass`]).
+    pub kept: Option<f32>,
 }
 
 /// The coarse stage of a cascade: the patch machine at a smaller edge, which
@@ -157,6 +162,76 @@ pub const CASCADE_HANDOVER_PATCH: u32 = 7;
 /// pictures), so WebGPU's work per step at 128 px is what it was then; an
 /// archive of at most 64 pictures is refined with all of them, exactly.
 pub const FINE_CANDIDATES: usize = 64;
+
+/// The Gaussian denoiser above the packs' 32 px is fitted to at most this
+/// many items of the whole archive (every n-th), plus at most this many of
+/// the asked tag's, fetched at 128 px: about 2.5 MB instead of the 23 MB of
+/// every picture. An archive of at most this many is fitted whole, exactly.
+pub const GAUSSIAN_FIT_ITEMS: usize = 256;
+
+/// Whether a run of `kind` at `edge` over an archive of `items` (held at
+/// [`CASCADE_EDGE`]) is a cascade: it composes at [`CASCADE_EDGE`] over every
+/// item and fetches the full-size pictures of the [`FINE_CANDIDATES`] it
+/// chooses at its handover. The patch machine above 64 px always is (its
+/// refinement is windowed); the patch machine at 64 px and the archive
+/// denoiser at 64 and 128 px are when the archive has more items than the
+/// handover keeps, and otherwise run exactly at the full edge on every item.
+/// The Gaussian denoiser never is (see [`GAUSSIAN_FIT_ITEMS`]).
+pub fn is_cascade(kind: DenoiserKind, edge: u32, items: usize) -> bool {
+    match kind {
+        DenoiserKind::Patch if edge > patch::WINDOWED_ABOVE => true,
+        DenoiserKind::Patch | DenoiserKind::Archive => {
+            edge > CASCADE_EDGE && items > FINE_CANDIDATES
+        }
+        DenoiserKind::Gaussian => false,
+    }
+}
+
+/// The full-size pictures a run needs before its first step, given the
+/// whole archive at [`CASCADE_EDGE`]: none at that edge or for a cascade
+/// (it asks at its handover), every item for an exact run, and
+/// [`gaussian_fit_ids`] for the Gaussian denoiser.
+pub fn pictures_before_start(
+    archive: &Dataset,
+    kind: DenoiserKind,
+    edge: u32,
+    tag: Option<&str>,
+) -> Vec<String> {
+    if edge <= CASCADE_EDGE || is_cascade(kind, edge, archive.len()) {
+        return Vec::new();
+    }
+    if kind == DenoiserKind::Gaussian {
+        return gaussian_fit_ids(archive, tag);
+    }
+    (0..archive.len())
+        .map(|i| archive.id(i).to_string())
+        .collect()
+}
+
+/// The items a Gaussian run above [`CASCADE_EDGE`] is fitted to: every item
+/// of an archive of at most [`GAUSSIAN_FIT_ITEMS`]; else that many spread
+/// evenly over the archive's order and as many of the tag's, spread evenly
+/// over its items, in the archive's order.
+pub fn gaussian_fit_ids(archive: &Dataset, tag: Option<&str>) -> Vec<String> {
+    let n = archive.len();
+    let mut keep = vec![false; n];
+    let spread = |of: &[usize], keep: &mut Vec<bool>| {
+        let k = of.len().min(GAUSSIAN_FIT_ITEMS);
+        for j in 0..k {
+            keep[of[j * of.len() / k]] = true;
+        }
+    };
+    spread(&(0..n).collect::<Vec<_>>(), &mut keep);
+    if let Some(tag) = tag {
+        let mask = archive.tag_mask(tag);
+        let tagged: Vec<usize> = (0..n).filter(|&i| mask[i]).collect();
+        spread(&tagged, &mut keep);
+    }
+    (0..n)
+        .filter(|&i| keep[i])
+        .map(|i| archive.id(i).to_string())
+        .collect()
+}
 
 /// The first timestep of T at which the cascade works at the full edge.
 pub fn cascade_handover(t_max: u32) -> u32 {
@@ -188,6 +263,39 @@ pub struct Run {
     /// After a cascade's handover: the coarse archive and the number of
     /// steps recorded on it (their posteriors index it).
     composed: Option<(Rc<Dataset>, usize)>,
+    /// A cascade's handover: the smallest share of the posterior that the
+    /// kept items held, over the sides of the guidance formula that count.
+    kept_mass: Option<f32>,
+}
+
+/// The share of the posterior that the items `kept` hold: of the whole
+/// archive's (unless a tag with w = 1 leaves only the tag's side) and of the
+/// tag's items' renormalised posterior (with a tag and w ≠ 0); the smaller.
+fn kept_mass(posterior: &[f32], tag: Option<&[bool]>, guidance: f32, kept: &[usize]) -> f32 {
+    let share = |on: &dyn Fn(usize) -> bool| {
+        let all: f64 = (0..posterior.len())
+            .filter(|&i| on(i))
+            .map(|i| f64::from(posterior[i]))
+            .sum();
+        let held: f64 = kept
+            .iter()
+            .filter(|&&i| on(i))
+            .map(|&i| f64::from(posterior[i]))
+            .sum();
+        if all > 0.0 {
+            (held / all) as f32
+        } else {
+            1.0
+        }
+    };
+    let mut least = 1.0f32;
+    if tag.is_none() || guidance != 1.0 {
+        least = least.min(share(&|_| true));
+    }
+    if let Some(mask) = tag.filter(|_| guidance != 0.0) {
+        least = least.min(share(&|i| mask[i]));
+    }
+    least
 }
 
 impl Run {
@@ -216,8 +324,32 @@ impl Run {
                 return Err(RunError::Size(size));
             }
         }
-        let cascade = kind == DenoiserKind::Patch && set.edge() > patch::WINDOWED_ABOVE;
-        let coarse = coarse.filter(|c| cascade && c.edge() == CASCADE_EDGE && !c.is_empty());
+        let tag = o.tag.clone().filter(|t| !t.is_empty());
+        // The whole archive at the coarse edge, when the scene holds it.
+        let archive = coarse
+            .filter(|c| c.edge() == CASCADE_EDGE && !c.is_empty() && set.edge() > CASCADE_EDGE);
+        let cascade = match &archive {
+            Some(a) => is_cascade(kind, set.edge(), a.len()),
+            None => kind == DenoiserKind::Patch && set.edge() > patch::WINDOWED_ABOVE,
+        };
+        let coarse = archive.clone().filter(|_| cascade);
+        // A run at the full edge throughout works on the pictures it needs
+        // from the start (every item, or the Gaussian's sample).
+        let mut set = set;
+        let mut fitted = None;
+        if let (Some(a), false) = (&archive, cascade) {
+            let ids = pictures_before_start(a, kind, set.edge(), tag.as_deref());
+            let missing = ids.iter().filter(|id| set.index_of(id).is_none()).count();
+            if missing > 0 {
+                return Err(RunError::NotFetched(missing, set.edge()));
+            }
+            if ids.len() != set.len() {
+                set = Rc::new(set.subset(&ids).expect("every id is held"));
+            }
+            if kind == DenoiserKind::Gaussian && ids.len() < a.len() {
+                fitted = Some((ids.len(), a.len()));
+            }
+        }
         // A cascade may start before any full-size picture is held: it
         // chooses and fetches them at its handover.
         let full = if coarse.is_some() && set.is_empty() {
@@ -231,7 +363,6 @@ impl Run {
         if spectrograms && kind == DenoiserKind::Patch {
             return Err(RunError::NotForSpectrograms(kind.name()));
         }
-        let tag = o.tag.clone().filter(|t| !t.is_empty());
         let cfg = SamplerConfig {
             edge: set.edge(),
             method,
@@ -326,11 +457,19 @@ impl Run {
             (true, None) => Some("WebGPU, as the address asks (?gpu).".to_string()),
         };
         let mut approximation = None;
-        if cascade {
+        if let Some((n, of)) = fitted {
+            approximation = Some(format!(
+                "At {e} × {e} px the Gaussian is fitted to {n} of the archive's {of} pictures (every {every}th in its order{tagged}), fetched at {e} px, not to all of them; the recogniser weighs the same {n}.",
+                e = set.edge(),
+                every = of.div_ceil(GAUSSIAN_FIT_ITEMS),
+                tagged = if tag.is_some() { ", and the tag's spread the same way" } else { "" },
+            ));
+        } else if cascade {
             if gpu_context.is_none() {
                 cpu = cpu.with_cpu_budget();
             }
             approximation = Some(cascade_sentence(
+                kind,
                 set.edge(),
                 coarse.as_ref().map(|c| (c.until, c.set.len())),
                 gpu_context.is_none(),
@@ -366,7 +505,14 @@ impl Run {
             "cpu"
         };
         let mut settings = describe_settings(kind, tag.as_deref(), &cfg, cpu.border(), backend);
-        if let Some(c) = coarse.as_ref() {
+        if let Some(c) = coarse.as_ref().filter(|_| kind != DenoiserKind::Patch) {
+            settings.push_str(&format!(
+                "; a cascade: the archive posterior at {CASCADE_EDGE} px while t > {}, then at {} px over the {} items it ranks highest there",
+                c.until,
+                set.edge(),
+                c.set.len().min(FINE_CANDIDATES)
+            ));
+        } else if let Some(c) = coarse.as_ref() {
             let (t_max, edge) = (sampler.t_max(), set.edge());
             let whole = format!(
                 "patches {} to 3 px (linear in t)",
@@ -379,11 +525,19 @@ impl Run {
                 patch::patch_size(edge, c.until, t_max),
             );
             settings = settings.replace(&whole, &staged);
+            let near = if edge > patch::WINDOWED_ABOVE {
+                " with candidates within the patch radius of each pixel"
+            } else {
+                ""
+            };
             settings.push_str(&format!(
-                "; a cascade: composed at {CASCADE_EDGE} px while t > {}, then refined at {} px with candidates within the patch radius of each pixel",
+                "; a cascade: composed at {CASCADE_EDGE} px while t > {}, then refined at {edge} px on {} items{near}",
                 c.until,
-                set.edge()
+                c.set.len().min(FINE_CANDIDATES)
             ));
+        }
+        if let Some((n, of)) = fitted {
+            settings.push_str(&format!("; the Gaussian fitted to {n} of {of} pictures"));
         }
         if spectrograms {
             settings.push_str("; ");
@@ -410,6 +564,7 @@ impl Run {
             gpu_context,
             fine_ids: None,
             composed: None,
+            kept_mass: None,
         };
         Ok((run, info))
     }
@@ -529,6 +684,7 @@ impl Run {
             total: self.sampler.total_steps(),
             t: last.map_or(0, |r| r.t),
             patch: last.and_then(|r| r.patch),
+            kept: self.kept_mass,
             ..report
         }
     }
@@ -651,6 +807,12 @@ impl Run {
                     FINE_CANDIDATES,
                 );
                 let ids: Vec<String> = chosen.iter().map(|&i| c.set.id(i).to_string()).collect();
+                self.kept_mass = Some(kept_mass(
+                    &posterior,
+                    c.cpu.mask(),
+                    self.sampler.config().guidance,
+                    &chosen,
+                ));
                 self.fine_ids = Some(ids.clone());
                 ids
             }
@@ -721,6 +883,12 @@ impl Run {
             (None, Some((set, _))) => set,
             _ => &self.set,
         }
+    }
+
+    /// After a cascade's handover: the smallest share of the posterior (of
+    /// the sides of the guidance formula that count) the kept items held.
+    pub fn kept_mass(&self) -> Option<f32> {
+        self.kept_mass
     }
 
     /// Whether a cascade is still composing at its coarse edge.
@@ -932,6 +1100,7 @@ impl Run {
 /// The words for a cascade, with the CPU's item counts where they apply.
 /// `coarse`: the handover timestep and the coarse archive's size.
 fn cascade_sentence(
+    kind: DenoiserKind,
     edge: u32,
     coarse: Option<(u32, usize)>,
     on_cpu: bool,
@@ -942,6 +1111,19 @@ fn cascade_sentence(
         Some((_, n)) => n.min(FINE_CANDIDATES),
         None => archive,
     };
+    if kind != DenoiserKind::Patch {
+        let (t, n) = coarse.unwrap_or((0, archive));
+        return format!(
+            "At {edge} × {edge} px the {name} denoiser works as a cascade: it follows the archive posterior of every item at {CASCADE_EDGE} px while t > {t}, then keeps the {fine} of the {n} items that posterior ranks highest, fetches their {edge} px pictures, enlarges its guess, adds fresh noise of the same level and finishes at {edge} px with the exact posterior over those {fine}.",
+            name = kind.name()
+        );
+    }
+    let windowed = edge > patch::WINDOWED_ABOVE;
+    let near = if windowed {
+        ", where each pixel takes patches only from within the patch radius of its own position"
+    } else {
+        ", where each pixel takes patches from every position of those items"
+    };
     let mut words = match coarse {
         Some((t, n)) => {
             let kept = if n > FINE_CANDIDATES {
@@ -950,7 +1132,7 @@ fn cascade_sentence(
                 format!("keeps all {n} items, ")
             };
             format!(
-                "At {edge} × {edge} px the patch machine works as a cascade: it composes the picture at {CASCADE_EDGE} px while t > {t} (patches from every position of every item, as at {CASCADE_EDGE} px), then {kept}enlarges its guess, adds fresh noise of the same level and refines it at {edge} px, where each pixel takes patches only from within the patch radius of its own position."
+                "At {edge} × {edge} px the patch machine works as a cascade: it composes the picture at {CASCADE_EDGE} px while t > {t} (patches from every position of every item, as at {CASCADE_EDGE} px), then {kept}enlarges its guess, adds fresh noise of the same level and refines it at {edge} px{near}."
             )
         }
         None => format!(
@@ -964,7 +1146,7 @@ fn cascade_sentence(
             .map(|&t| {
                 let size = patch::patch_size(edge, t, t_max);
                 let shape = patch::PatchShape {
-                    window: Some(patch::position_window(size)),
+                    window: windowed.then(|| patch::position_window(size)),
                     ..patch::PatchShape::everywhere(size, Border::Interior)
                 };
                 crate::diffusion::cpu::cpu_patch_items_for(shape, edge, fine)

@@ -35,10 +35,13 @@ use super::{err, step_run, to_js, Runs, Scene};
 use crate::archive::dataset::{Dataset, SAMPLE_EDGES};
 use crate::archive::{Item, Kind, Manifest, Pack, PACK_EDGE};
 use crate::denoise::patch::{Border, FlatPartial, PatchShape};
+use crate::denoise::DenoiserKind;
 use crate::diffusion::cpu::PatchJob;
 use crate::diffusion::provenance::source_colour;
 use crate::diffusion::reading::{self, READ_EDGE};
-use crate::diffusion::run::{Run, RunError, RunOptions, CPU_SLICE_MS};
+use crate::diffusion::run::{
+    pictures_before_start, Run, RunError, RunOptions, CASCADE_EDGE, CPU_SLICE_MS,
+};
 use crate::gpu::GpuContext;
 
 struct State {
@@ -228,19 +231,40 @@ impl Generator {
         if !SAMPLE_EDGES.contains(&size) {
             return Err(err(RunError::Size(size)));
         }
-        // A patch run above 64 px composes at 32 px first (a cascade), and
-        // fetches the 128 px pictures it chooses at the handover.
-        let cascade = o.denoiser == "patch" && size > crate::denoise::patch::WINDOWED_ABOVE;
-        let (set, coarse) = if cascade {
+        // Above 32 px the run is given the whole archive at 32 px and the
+        // pictures held at its size: a cascade composes on the first and
+        // fetches what it chooses at its handover, the others need
+        // `picturesFor`'s pictures first.
+        let (set, coarse) = if size > CASCADE_EDGE {
             (
                 self.dataset_or_empty(size)?,
-                Some(self.dataset(crate::diffusion::run::CASCADE_EDGE)?),
+                Some(self.dataset(CASCADE_EDGE)?),
             )
         } else {
             (self.dataset(size)?, None)
         };
         let mut s = self.inner.borrow_mut();
         s.runs.start(set, coarse, &o)
+    }
+
+    /// The 128 px pictures a run of these options needs before it starts
+    /// and the page has not given yet (`addImage`): none at 32 px or for a
+    /// cascade, which asks at its handover.
+    #[wasm_bindgen(js_name = picturesFor)]
+    pub fn pictures_for(&self, options: JsValue) -> Result<JsValue, JsError> {
+        let o: RunOptions = serde_wasm_bindgen::from_value(options).map_err(err)?;
+        let kind = DenoiserKind::parse(&o.denoiser)
+            .ok_or_else(|| err(RunError::Denoiser(o.denoiser.clone())))?;
+        let size = o.size.unwrap_or(SAMPLE_EDGES[0]);
+        let archive = self.dataset(CASCADE_EDGE)?;
+        let tag = o.tag.as_deref().filter(|t| !t.is_empty());
+        let ids = pictures_before_start(&archive, kind, size, tag);
+        let s = self.inner.borrow();
+        let missing: Vec<String> = ids
+            .into_iter()
+            .filter(|id| !s.pngs.iter().any(|(held, _)| held == id))
+            .collect();
+        Ok(to_js(&missing))
     }
 
     /// Runs one sampling step. Resolves to `{done, index, total, t, patch,

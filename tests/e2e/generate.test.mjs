@@ -58,15 +58,16 @@ for (const config of CONFIGS) {
       await open(FLOWER_64);
       assert.equal(await page.getAttribute("#backend", "data-kind"), config.backend, await page.textContent("#backend"));
       // Before Generate: the seeded x_T the run starts from, and the recogniser's prior, not black squares
-      // (at 64 px the archive denoiser needs every picture at 128 px: fetched first).
+      // (at 64 px over thousands of items the archive denoiser is a cascade: x_T is drawn at its first stage's 32 px).
       await page.waitForSelector("#recogniser[data-state=prior]", { timeout: 120_000 });
+      assert.match(await page.textContent("#step-out"), /first stage of the 64 px cascade/);
       const spread = await page.$eval("#xt", (c) => {
         const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
         let lo = 255, hi = 0;
         for (let i = 0; i < d.length; i += 4) { lo = Math.min(lo, d[i]); hi = Math.max(hi, d[i]); }
         return [c.width, hi - lo];
       });
-      assert.deepEqual([spread[0], spread[1] > 200], [64, true], `x_T is noise: ${spread}`);
+      assert.deepEqual([spread[0], spread[1] > 200], [32, true], `x_T is noise: ${spread}`);
       assert.equal(await page.getAttribute("#recogniser", "data-state"), "prior");
       assert.ok(await page.locator("#recogniser li").count() >= 3);
       assert.match(await page.textContent("#recogniser-sentence"), /shows its prior.*“flower” starts at 0\.\d{3}/);
@@ -76,6 +77,9 @@ for (const config of CONFIGS) {
       assert.deepEqual(await look("#download"), [true, true, "not-allowed"]);
       assert.deepEqual(await look("#generate"), [false, false, "pointer"]);
       assert.equal(await generateAndWait(), "done");
+      // It followed the whole archive's posterior at 32 px, then the 64 items ranked highest at 64 px.
+      assert.match(await page.textContent("#approx"), /the archive denoiser works as a cascade.*keeps the 64 of the \d+ items.*At the handover the items kept held (all but less than 0\.001 %|99\.9\d\d %) of the posterior\./);
+      assert.equal(await page.evaluate(() => window.__generator.edge), 64);
       const history = await page.evaluate(() => window.__generator.tagHistory("flower"));
       assert.equal(history.length, 20);
       // Each bar is the probability that its caption applies: certain of a flower
@@ -304,7 +308,7 @@ for (const config of CONFIGS) {
       test("the CPU patch path at 64 px keeps to the tag and never comes out blank", async () => {
         await open("scene=recognize&tag=flower&denoiser=patch&steps=10&seed=7&size=64&guidance=1");
         assert.equal(await generateAndWait(), "done");
-        assert.match(await page.textContent("#approx"), /4 of the \d+ archive items .* all of them from the tag/);
+        assert.match(await page.textContent("#approx"), /composes the picture at 32 px while t > \d+.*keeps the 64 of the \d+ items.*refines it at 64 px, where each pixel takes patches from every position of those items/);
         const spread = await page.evaluate(() => {
           const d = window.__generator.frame(0, "result");
           let sum = 0, sq = 0;

@@ -17,7 +17,7 @@ import { describeStepTimes, describeWorkers } from "./lib/timing-line.js";
 import { FAULT_WORDS, recovered } from "./lib/fault.js";
 import { saveBytes } from "./lib/download.js";
 import { WorkerPool } from "./workers.js";
-import { loadPacks, loadPictures, needsEveryPicture, supplyPictures } from "./lib/pictures.js";
+import { loadPacks, loadPictures, supplyPictures } from "./lib/pictures.js";
 
 const ui = byIds([
   "scene-title", "scene-intro", "backend", "controls", "tag", "denoiser", "steps", "method", "guidance",
@@ -78,7 +78,6 @@ const DENOISER_WORDS = {
 
 /** Everything this page keeps between events. */
 const state = {
-  allPictures: false, // whether every 128 px picture is in the engine
   startTicket: 0, // the latest showStart's (a slower earlier one does not draw over it)
   allTags: new Map(), // every tag of the archive's pictures → its number of pictures
   gen: null, // the wasm Generator
@@ -221,9 +220,8 @@ async function showStart() {
   if (state.running || state.steps > 0 || !state.gen) return;
   const s = settings();
   if (checkSettings(s, state.limits)) return;
-  if (needsEveryPicture(s) && !state.allPictures) {
-    const ticket = ++state.startTicket;
-    await everyPicture();
+  const ticket = ++state.startTicket;
+  if (await picturesFirst(s)) {
     if (ticket === state.startTicket) showStart();
     return;
   }
@@ -392,7 +390,7 @@ async function generate(override = {}) {
   showMessage("");
   let info;
   try {
-    if (needsEveryPicture(s)) await everyPicture();
+    await picturesFirst(s);
     info = state.gen.start(s);
   } catch (e) {
     showMessage(e.message ?? String(e));
@@ -413,6 +411,7 @@ async function generate(override = {}) {
   ui.scrub.disabled = true;
   ui.progress.max = info.steps;
   ui.progress.value = 0;
+  delete ui.approx.dataset.kept;
   ui.approx.hidden = !info.approximation;
   ui.approx.textContent = info.approximation ?? "";
   ui.paths.textContent = info.paths ?? "";
@@ -437,6 +436,10 @@ async function generate(override = {}) {
       onStep: (step, ms) => {
         state.stepMs.push({ ms, backend: step.backend });
         if (step.calibration) ui.paths.textContent = step.calibration;
+        if (step.kept != null && !ui.approx.dataset.kept) {
+          ui.approx.dataset.kept = "said";
+          ui.approx.textContent += ` At the handover the items kept held ${keptWords(step.kept)} of the posterior.`;
+        }
         state.lastInfo = step;
         state.steps = step.index;
         sayFallBack(step);
@@ -510,20 +513,29 @@ function download() {
   saveBytes(state.gen.png(8), "image/png", `hypothetical-${s.denoiser}-${s.tag || "all"}-seed${s.seed}.png`);
 }
 
+/** A share of the posterior near 1 in words that keep what is left out visible. */
+function keptWords(kept) {
+  return 1 - kept < 1e-5 ? "all but less than 0.001 %" : `${(100 * kept).toFixed(3)} %`;
+}
+
 /** Gives `gen` the archive's pictures: every one at 32 px (the packs). */
 async function loadArchive(gen) {
-  state.allPictures = false;
   await loadPacks(gen, state.packs);
 }
 
-/** Every picture at 128 px, for a 64 or 128 px run of the archive or Gaussian denoiser (fetched once). */
-async function everyPicture() {
-  if (state.allPictures) return;
-  await loadPictures(state.gen, state.items, null, (done, of) => {
-    ui.progressText.textContent = `Fetching every picture of the archive at 128 px for this size and denoiser: ${done} of ${of}…`;
+/**
+ * The 128 px pictures a run of settings `s` needs before its first step
+ * (the engine says which: every picture of a small archive, the Gaussian's
+ * sample; none for a cascade). Returns whether any were fetched.
+ */
+async function picturesFirst(s) {
+  const ids = state.gen.picturesFor(s);
+  if (!ids.length) return false;
+  await loadPictures(state.gen, state.items, ids, (done, of) => {
+    ui.progressText.textContent = `Fetching the ${of} pictures this run needs at 128 px: ${done} of ${of}…`;
   });
   ui.progressText.textContent = "";
-  state.allPictures = true;
+  return true;
 }
 
 async function main() {

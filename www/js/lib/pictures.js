@@ -1,8 +1,8 @@
 // The archive's pictures for a generating engine (Generator): the packed
 // 32 px sheets first (every picture, a few MB), 128 px pictures only for the
 // runs that need them: a cascade's candidates when it asks for them at its
-// handover (a step's `needs`), or every picture for a run at 64 or 128 px of
-// the archive or Gaussian denoiser.
+// handover (a step's `needs`), or what `Generator.picturesFor` names before
+// a run (the Gaussian's sample above 32 px, every picture of a small archive).
 
 const bytes = new Map(); // file → Promise of its bytes, fetched once per page
 
@@ -43,11 +43,6 @@ export async function loadPictures(gen, items, ids = null, onProgress = () => {}
 
 /** Requests in flight at once. */
 const FETCHES = 8;
-
-/** Whether a run of these settings needs every picture at 128 px (else the packs, and a cascade's own choice). */
-export function needsEveryPicture({ denoiser, size }) {
-  return size > 32 && !(denoiser === "patch" && size > 64);
-}
 
 /** A cascade's `needs`: fetch those pictures, then let the run go on. */
 export async function supplyPictures(gen, items, ids, onProgress) {
