@@ -158,6 +158,7 @@ case "${1:-}" in
     "$venv/bin/pip" download -q --no-deps --only-binary=:all: --python-version 3.11 --platform manylinux_2_28_x86_64 \
       -d "$wheels" scikit-image==0.26.0 scikit-learn==1.9.1
     (cd tools/archive && HYPOTHETICAL_DEBS=../../$debs "../../$venv/bin/python" build_archive.py "../../$wheels" ../../www/archive)
+    "$venv/bin/python" tools/archive/add_spectra.py www/archive
     git status --short www/archive || true
     ;;
   bench)

@@ -33,7 +33,8 @@ use hypothetical::diffusion::provenance::result_wav;
 use hypothetical::diffusion::run::{Run, RunOptions};
 use hypothetical::diffusion::track::{
     frames_per_second, longest_copy, ltas, ltas_distance_db, nearest_patches, run_clip_ids,
-    track_clip_choice, track_pulse, TrackLibrary, TrackOptions, TrackRun, TRACK_CLIPS_PER_TAG,
+    track_clip_choice, track_pulse, TrackLibrary, TrackOptions, TrackRun, CLIPS_PER_PIECE,
+    TRACK_CLIPS_PER_TAG,
 };
 use hypothetical::gpu::track::GpuTrack;
 use hypothetical::gpu::GpuContext;
@@ -127,7 +128,7 @@ fn main() {
     let set = all.subset(&ids).expect("every clip is loaded");
     if !chosen.is_empty() {
         println!(
-            "the soundtracks this track draws on: {} clips chosen by the seed, at most {TRACK_CLIPS_PER_TAG} of a tag, spread over the pieces",
+            "the soundtracks this track draws on: {} clips, at most {TRACK_CLIPS_PER_TAG} of a tag: one the seed picks and those nearest it in coarse spectrum, at most {CLIPS_PER_PIECE} from one piece",
             chosen.len()
         );
     }

@@ -490,3 +490,79 @@ fn a_clip_on_the_beat_grid_keeps_its_prior_mass_per_column_within_a_few_percent(
     assert!(worst.1 < 1e-9, "no grid, no swing: {}", worst.1);
     assert!(worst.0 < 0.1, "on the grid: ±{:.1} %", 100.0 * worst.0);
 }
+
+#[test]
+fn the_manifest_keeps_each_clips_coarse_spectrum_as_the_page_computes_it() {
+    use hypothetical::diffusion::track::{coarse_spectrum, ROWS};
+    let (manifest, _) =
+        hypothetical::archive::Manifest::load(Path::new("www/archive")).expect("the manifest");
+    let lib = library();
+    for (id, pic) in lib.ids.iter().zip(&lib.pictures) {
+        let item = manifest.items.iter().find(|i| &i.id == id).unwrap();
+        let kept = item
+            .spectrum
+            .as_ref()
+            .expect("every sound has its spectrum");
+        let now = coarse_spectrum(pic, ROWS);
+        let worst = kept
+            .iter()
+            .zip(&now)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f32::max);
+        assert!(
+            worst <= 0.0006,
+            "{id}: the manifest's spectrum is off by {worst}"
+        );
+    }
+}
+
+#[test]
+fn a_tracks_clips_of_a_large_tag_are_those_nearest_in_sound_to_one_the_seed_picks() {
+    use hypothetical::diffusion::track::{track_clip_choice, CLIPS_PER_PIECE, TRACK_CLIPS_PER_TAG};
+    let (manifest, _) =
+        hypothetical::archive::Manifest::load(Path::new("www/archive")).expect("the manifest");
+    let o = options("orchestral", None, 0.0, 12.0, 20);
+    let chosen = track_clip_choice(&manifest.items, &o);
+    assert_eq!(chosen.len(), TRACK_CLIPS_PER_TAG);
+    let item = |id: &str| manifest.items.iter().find(|i| i.id == id).unwrap();
+    for id in &chosen {
+        let piece = &item(id).attribution;
+        let same = chosen
+            .iter()
+            .filter(|j| &item(j).attribution == piece)
+            .count();
+        assert!(same <= CLIPS_PER_PIECE, "{same} clips of {piece}");
+    }
+    // Nearer in sound to each other than the tag's clips at large.
+    let spectrum = |id: &str| item(id).spectrum.clone().unwrap();
+    let spread = |ids: &[String]| {
+        let mut d = Vec::new();
+        for a in ids {
+            for b in ids {
+                if a < b {
+                    d.push(ltas_distance_db(&spectrum(a), &spectrum(b)));
+                }
+            }
+        }
+        d.iter().sum::<f32>() / d.len() as f32
+    };
+    let all: Vec<String> = manifest
+        .tagged("orchestral")
+        .filter(|i| i.tags.iter().any(|t| t == "game music"))
+        .map(|i| i.id.clone())
+        .collect();
+    let (near, wide) = (spread(&chosen), spread(&all));
+    eprintln!("orchestral: mean spectral distance {near:.2} dB among the chosen, {wide:.2} dB over the tag");
+    assert!(
+        near < 0.8 * wide,
+        "{near} dB among the chosen against {wide} dB"
+    );
+    let other = track_clip_choice(
+        &manifest.items,
+        &TrackOptions {
+            seed: o.seed + 1,
+            ..o
+        },
+    );
+    assert_ne!(other, chosen, "another seed draws on other clips");
+}

@@ -153,6 +153,11 @@ pub struct Item {
     /// Sounds: how the sound was made.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub made: Option<Made>,
+    /// Sounds: the coarse long-term spectrum of the clip's picture
+    /// ([`crate::diffusion::track::coarse_spectrum`]), by which the page
+    /// chooses clips to fetch before it holds them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spectrum: Option<Vec<f32>>,
 }
 
 /// One thing wrong with the archive.
@@ -454,9 +459,10 @@ fn check_image(item: &Item, contents: Option<&[Vec<u8>]>, report: &mut impl FnMu
         || item.tempo.is_some()
         || item.key.is_some()
         || item.made.is_some()
+        || item.spectrum.is_some()
     {
         report(
-            "an image has sound fields (sampleRate, samples, loudness, peak, tempo, key or made)"
+            "an image has sound fields (sampleRate, samples, loudness, peak, tempo, key, made or spectrum)"
                 .into(),
         );
     }
@@ -526,6 +532,14 @@ fn check_sound(item: &Item, contents: Option<&[Vec<u8>]>, report: &mut impl FnMu
     }
     if item.made.is_none() {
         report("a sound needs “made”: recorded, rendered, synthesised or generated".into());
+    }
+    let bands = crate::diffusion::track::INDEX_BANDS;
+    match &item.spectrum {
+        Some(v) if v.len() == bands && v.iter().all(|x| (-1.0..=1.0).contains(x)) => {}
+        Some(_) => report(format!(
+            "“spectrum” must be {bands} values in −1…1 (tools/archive/add_spectra.py writes it)"
+        )),
+        None => report("a sound needs its “spectrum” (tools/archive/add_spectra.py)".into()),
     }
     match item.samples {
         Some(CLIP_SAMPLES) => {}

@@ -440,9 +440,18 @@ pub struct SoundItem {
 pub fn load_sounds(
     root: &std::path::Path,
 ) -> Result<(crate::archive::dataset::Dataset, Vec<SoundItem>), String> {
+    let (manifest, _) = crate::archive::Manifest::load(root).map_err(|e| e.to_string())?;
+    sound_pictures(&manifest, root)
+}
+
+/// The pictures of `manifest`'s sounds (read from `root`), unvalidated: for
+/// the tool that writes the manifest's spectra.
+pub fn sound_pictures(
+    manifest: &crate::archive::Manifest,
+    root: &std::path::Path,
+) -> Result<(crate::archive::dataset::Dataset, Vec<SoundItem>), String> {
     use crate::archive::dataset::Dataset;
-    use crate::archive::{read_flac, Kind, Manifest};
-    let (manifest, _) = Manifest::load(root).map_err(|e| e.to_string())?;
+    use crate::archive::{read_flac, Kind};
     let mut set = Dataset::single_channel(EDGE as u32);
     let mut items = Vec::new();
     let mut stft = Stft::standard();

@@ -116,23 +116,43 @@ pub const FETCHED_TAG: &str = "game music";
 
 /// The most clips of one tag a track draws from. A tag with more (the
 /// soundtracks' "orchestral" and "electronic", over a hundred clips each)
-/// gives this many, chosen by the seed; the machine's work grows with its
+/// gives this many, chosen around one the seed picks ([`chosen_clips`]); the machine's work grows with its
 /// clips, and 24 is about the size of the largest tag of the project's own
 /// clips, for which tracks were measured.
 pub const TRACK_CLIPS_PER_TAG: usize = 24;
 
-/// One clip as [`chosen_clips`] sees it: id, tags and the piece it was cut
-/// from (clips of one piece share it).
+/// One clip as [`chosen_clips`] sees it: id, tags, the piece it was cut
+/// from (clips of one piece share it) and its coarse spectrum (the
+/// manifest's `spectrum`).
 pub struct ClipEntry<'a> {
     pub id: &'a str,
     pub tags: &'a [String],
     pub piece: &'a str,
+    pub spectrum: Option<&'a [f32]>,
 }
+
+impl<'a> ClipEntry<'a> {
+    /// A sound of the manifest (its attribution names the piece).
+    pub fn of(item: &'a Item) -> Self {
+        Self {
+            id: &item.id,
+            tags: &item.tags,
+            piece: &item.attribution,
+            spectrum: item.spectrum.as_deref(),
+        }
+    }
+}
+
+/// At most this many of a track's chosen clips come from one piece.
+pub const CLIPS_PER_PIECE: usize = 2;
 
 /// The clips of `tag` a track draws from, in the order given: all of them
 /// when there are at most [`TRACK_CLIPS_PER_TAG`]; otherwise that many,
-/// chosen by the seed and spread over the pieces (no piece gives a second
-/// clip before every piece has given one).
+/// chosen by measurement around one the seed picks: the seed picks an
+/// anchor clip of the tag, and the tag's clips whose coarse spectra
+/// ([`coarse_spectrum`]) are nearest the anchor's join it, at most
+/// [`CLIPS_PER_PIECE`] from one piece (then the nearest of the rest), so
+/// that the patch machine splices clips of like sound from several pieces.
 pub fn chosen_clips(clips: &[ClipEntry<'_>], tag: &str, seed: u32) -> Vec<String> {
     let tagged: Vec<usize> = (0..clips.len())
         .filter(|&i| clips[i].tags.iter().any(|t| t == tag))
@@ -148,26 +168,35 @@ pub fn chosen_clips(clips: &[ClipEntry<'_>], tag: &str, seed: u32) -> Vec<String
         let w = crate::rng::words(h, 0, 0);
         (u64::from(w[0]) << 32) | u64::from(w[1])
     };
-    // Each clip's rank within its piece (by key), then the key; keys once.
     let keys: Vec<u64> = tagged.iter().map(|&i| key(i)).collect();
-    let mut ranked: Vec<(usize, u64, usize)> = tagged
+    let anchor = tagged[(0..tagged.len())
+        .min_by_key(|&j| keys[j])
+        .expect("some clips")];
+    let distance = |i: usize| match (clips[i].spectrum, clips[anchor].spectrum) {
+        (Some(a), Some(b)) => a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f32>(),
+        _ => f32::INFINITY,
+    };
+    let mut ranked: Vec<(f32, u64, usize)> = tagged
         .iter()
         .zip(&keys)
-        .map(|(&i, &k)| {
-            let rank = tagged
-                .iter()
-                .zip(&keys)
-                .filter(|&(&j, &kj)| clips[j].piece == clips[i].piece && kj < k)
-                .count();
-            (rank, k, i)
-        })
+        .map(|(&i, &k)| (distance(i), k, i))
         .collect();
-    ranked.sort_unstable();
-    let mut chosen: Vec<usize> = ranked
-        .iter()
-        .take(TRACK_CLIPS_PER_TAG)
-        .map(|&(_, _, i)| i)
-        .collect();
+    ranked.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    let mut chosen: Vec<usize> = Vec::with_capacity(TRACK_CLIPS_PER_TAG);
+    for &(_, _, i) in &ranked {
+        let from_piece = chosen
+            .iter()
+            .filter(|&&j| clips[j].piece == clips[i].piece)
+            .count();
+        if chosen.len() < TRACK_CLIPS_PER_TAG && from_piece < CLIPS_PER_PIECE {
+            chosen.push(i);
+        }
+    }
+    for &(_, _, i) in &ranked {
+        if chosen.len() < TRACK_CLIPS_PER_TAG && !chosen.contains(&i) {
+            chosen.push(i);
+        }
+    }
     chosen.sort_unstable();
     chosen.iter().map(|&i| clips[i].id.to_string()).collect()
 }
@@ -178,11 +207,7 @@ pub fn track_clip_choice(items: &[Item], o: &TrackOptions) -> Vec<String> {
     let entries: Vec<ClipEntry<'_>> = items
         .iter()
         .filter(|i| i.tags.iter().any(|t| t == FETCHED_TAG))
-        .map(|i| ClipEntry {
-            id: &i.id,
-            tags: &i.tags,
-            piece: &i.attribution,
-        })
+        .map(ClipEntry::of)
         .collect();
     let mut ids = chosen_clips(&entries, &o.tag, o.seed);
     if let Some(t2) = o.tag2.as_deref().filter(|t| !t.is_empty() && o.mix > 0.0) {
@@ -876,6 +901,22 @@ pub fn ltas(picture: &[f32], rows: usize) -> Vec<f32> {
         }
     }
     out.iter().map(|&v| (v / frames as f64) as f32).collect()
+}
+
+/// Bands of the coarse spectrum kept for every clip in the manifest.
+pub const INDEX_BANDS: usize = 16;
+
+/// A clip's (or a track's) coarse spectrum: [`ltas`] averaged over
+/// [`INDEX_BANDS`] equal bands of rows (32 rows, 689 Hz each), in picture
+/// units. The manifest keeps it for every clip, rounded to 0.001, so that a
+/// page can rank clips by their sound before fetching any.
+pub fn coarse_spectrum(picture: &[f32], rows: usize) -> Vec<f32> {
+    let l = ltas(picture, rows);
+    let per = (rows / INDEX_BANDS).max(1);
+    l.chunks(per)
+        .take(INDEX_BANDS)
+        .map(|c| c.iter().sum::<f32>() / c.len() as f32)
+        .collect()
 }
 
 /// RMS difference of two average spectra, in dB.

@@ -38,7 +38,7 @@ use crate::gpu::track::GpuTrack;
 pub(super) const GRIFFIN_LIM_KERNEL: &str = "one Griffin–Lim iteration on spectrograms";
 
 /// The sound constants the page needs: `{sampleRate, window, hop,
-/// trackClipsPerTag}` (one definition, in Rust).
+/// trackClipsPerTag, clipsPerPiece}` (one definition, in Rust).
 #[wasm_bindgen(js_name = soundConstants)]
 pub fn sound_constants() -> JsValue {
     #[derive(Serialize)]
@@ -48,12 +48,14 @@ pub fn sound_constants() -> JsValue {
         window: usize,
         hop: usize,
         track_clips_per_tag: usize,
+        clips_per_piece: usize,
     }
     to_js(&Constants {
         sample_rate: SAMPLE_RATE,
         window: WINDOW,
         hop: HOP,
         track_clips_per_tag: crate::diffusion::track::TRACK_CLIPS_PER_TAG,
+        clips_per_piece: crate::diffusion::track::CLIPS_PER_PIECE,
     })
 }
 

@@ -507,7 +507,8 @@ function drawnOnWords(s) {
     const used = all.filter((i) => chosen.has(i.id)).length;
     return all.length > used ? `${used} of the ${all.length} recordings tagged “${tag}”` : "";
   }).filter(Boolean);
-  return parts.length ? `It drew on ${parts.join(" and ")}, chosen by the seed (at most ${state.sound.trackClipsPerTag} of a tag, spread over the pieces they were cut from); another seed draws on others.` : "";
+  const { trackClipsPerTag: n, clipsPerPiece: k } = state.sound;
+  return parts.length ? `It drew on ${parts.join(" and ")}: for each tag the seed picked one recording, and the ${n - 1} whose long-term spectra are nearest to it joined it (at most ${k} cut from one piece); another seed draws on others.` : "";
 }
 
 const settings = () => samplerSettings(ui);
