@@ -566,3 +566,59 @@ fn a_tracks_clips_of_a_large_tag_are_those_nearest_in_sound_to_one_the_seed_pick
     );
     assert_ne!(other, chosen, "another seed draws on other clips");
 }
+
+#[test]
+fn the_track_reader_reads_a_clip_by_its_own_tag_with_its_piece_left_out() {
+    use hypothetical::diffusion::track_reading::{plan_reading, read_planned, track_tags};
+    let (manifest, _) =
+        hypothetical::archive::Manifest::load(Path::new("www/archive")).expect("the manifest");
+    let lib = library();
+    let picture_of = |id: &str| {
+        lib.ids
+            .iter()
+            .position(|c| c == id)
+            .map(|i| lib.pictures[i].as_slice())
+    };
+    let vocabulary = track_tags();
+    // Every 40th clip that carries a tag a track can be asked for.
+    let sounds: Vec<_> = manifest
+        .items
+        .iter()
+        .filter(|i| i.kind == hypothetical::archive::Kind::Sound)
+        .filter(|i| i.tags.iter().any(|t| vocabulary.contains(&t.as_str())))
+        .step_by(40)
+        .collect();
+    let (mut first, mut three) = (0, 0);
+    for item in &sounds {
+        let picture = picture_of(&item.id).unwrap();
+        let plan = plan_reading(&manifest.items, picture, Some(&item.attribution));
+        assert!(
+            plan.iter().all(|(_, _, ids)| ids.iter().all(|id| {
+                manifest
+                    .items
+                    .iter()
+                    .find(|i| &i.id == id)
+                    .unwrap()
+                    .attribution
+                    != item.attribution
+            })),
+            "no clip of its own piece is read against it"
+        );
+        let read = read_planned(&plan, picture, picture_of).unwrap();
+        let sum: f32 = read.iter().map(|r| r.p).sum();
+        assert!(
+            (sum - 1.0).abs() < 1e-4,
+            "the tags read share the probability"
+        );
+        let own = |t: &str| item.tags.iter().any(|x| x == t);
+        first += usize::from(own(&read[0].tag));
+        three += usize::from(read.iter().take(3).any(|r| own(&r.tag)));
+        eprintln!("{}: read {} {:.2}", item.id, read[0].tag, read[0].p);
+    }
+    let n = sounds.len();
+    eprintln!("own tag first {first}/{n}, in the first three {three}/{n}");
+    assert!(
+        3 * first >= 2 * n && 10 * three >= 9 * n,
+        "first {first}, first three {three} of {n}"
+    );
+}

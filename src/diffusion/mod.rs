@@ -11,3 +11,4 @@ pub mod run;
 pub mod sampler;
 pub mod schedule;
 pub mod track;
+pub mod track_reading;

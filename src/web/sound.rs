@@ -30,6 +30,7 @@ use crate::diffusion::provenance::result_wav;
 use crate::diffusion::run::{Run, RunError, RunOptions};
 use crate::diffusion::schedule::{Schedule, ScheduleKind, DEFAULT_STEPS};
 use crate::diffusion::track::{TrackLibrary, TrackRun};
+use crate::diffusion::track_reading::PlannedReading;
 use crate::gpu::griffin_lim::GpuGriffinLim;
 use crate::gpu::track::GpuTrack;
 
@@ -91,6 +92,8 @@ pub(super) struct State {
     pub(super) track_gpu: Option<Rc<GpuTrack>>,
     /// A GPU step holds the track (out of `track`) until it resolves.
     pub(super) track_busy: bool,
+    /// The reading of the finished track, once started.
+    pub(super) reading: Option<PlannedReading>,
 }
 
 impl Scene for State {
@@ -173,6 +176,7 @@ impl SoundScene {
                 gl_plans: Vec::new(),
                 library: None,
                 track: None,
+                reading: None,
                 track_gpu: None,
                 track_busy: false,
             })),

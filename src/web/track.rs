@@ -29,6 +29,7 @@ use crate::diffusion::track::{
     frames_per_second, run_clip_ids, track_clip_choice, TrackError, TrackLibrary, TrackOptions,
     TrackRun, TrackStepReport, ROWS,
 };
+use crate::diffusion::track_reading::PlannedReading;
 use crate::gpu::track::GpuTrack;
 
 /// Diagonals (clip, offset) between two looks at the clock in `stepTrack`.
@@ -179,6 +180,65 @@ impl SoundScene {
         };
         s.track = Some(run);
         Ok(to_js(&info))
+    }
+
+    /// Plans the reading of the finished track (the diffusion classifier of
+    /// `diffusion::track_reading`) and returns the clips it needs that are
+    /// not loaded: `[id]` (fetch and `addClip` them, then `stepReading`).
+    #[wasm_bindgen(js_name = startReading)]
+    pub fn start_reading(&self) -> Result<Vec<String>, JsError> {
+        let mut s = self.inner.borrow_mut();
+        if s.track_busy {
+            return Err(err("a step is still running; wait for it"));
+        }
+        let run = s.track.as_ref().ok_or_else(no_track)?;
+        let picture = run
+            .sampler()
+            .result()
+            .ok_or_else(|| err("the track is not finished"))?
+            .to_vec();
+        let reading = PlannedReading::new(&s.items, &picture);
+        let missing = reading.missing(&s.set);
+        s.reading = Some(reading);
+        Ok(missing)
+    }
+
+    /// One step of the reading (one tag at one noise level): `{done, index,
+    /// total, seconds}` (`seconds`: the length of the excerpt read).
+    #[wasm_bindgen(js_name = stepReading)]
+    pub fn step_reading(&self) -> Result<JsValue, JsError> {
+        let mut s = self.inner.borrow_mut();
+        let State { reading, set, .. } = &mut *s;
+        let reading = reading
+            .as_mut()
+            .ok_or_else(|| err("no reading was started"))?;
+        reading.step(set);
+        let r = reading.reading();
+        #[derive(Serialize)]
+        struct Progress {
+            done: bool,
+            index: usize,
+            total: usize,
+            seconds: f32,
+        }
+        Ok(to_js(&Progress {
+            done: r.is_done(),
+            index: r.steps_done(),
+            total: r.steps(),
+            seconds: crate::diffusion::track_reading::read_seconds(),
+        }))
+    }
+
+    /// The reading's bars, most probable first: `[{tag, p, prior, other}]`
+    /// (p over the tags read; prior: the tag's share of the archive's clips).
+    #[wasm_bindgen(js_name = readingBars)]
+    pub fn reading_bars(&self, limit: usize) -> Result<JsValue, JsError> {
+        let s = self.inner.borrow();
+        let reading = s
+            .reading
+            .as_ref()
+            .ok_or_else(|| err("no reading was started"))?;
+        Ok(to_js(&reading.reading().bars(limit)))
     }
 
     /// The soundtrack clips a track of these options draws on (fetch and
