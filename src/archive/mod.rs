@@ -160,6 +160,10 @@ pub struct Item {
     pub spectrum: Option<Vec<f32>>,
 }
 
+/// Values in a sound's `spectrum`: its coarse long-term spectrum in this
+/// many equal bands (`diffusion::track::coarse_spectrum` computes it).
+pub const SPECTRUM_BANDS: usize = 16;
+
 /// One thing wrong with the archive.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
@@ -533,7 +537,7 @@ fn check_sound(item: &Item, contents: Option<&[Vec<u8>]>, report: &mut impl FnMu
     if item.made.is_none() {
         report("a sound needs “made”: recorded, rendered, synthesised or generated".into());
     }
-    let bands = crate::diffusion::track::INDEX_BANDS;
+    let bands = SPECTRUM_BANDS;
     match &item.spectrum {
         Some(v) if v.len() == bands && v.iter().all(|x| (-1.0..=1.0).contains(x)) => {}
         Some(_) => report(format!(

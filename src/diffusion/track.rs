@@ -904,7 +904,7 @@ pub fn ltas(picture: &[f32], rows: usize) -> Vec<f32> {
 }
 
 /// Bands of the coarse spectrum kept for every clip in the manifest.
-pub const INDEX_BANDS: usize = 16;
+pub const INDEX_BANDS: usize = crate::archive::SPECTRUM_BANDS;
 
 /// A clip's (or a track's) coarse spectrum: [`ltas`] averaged over
 /// [`INDEX_BANDS`] equal bands of rows (32 rows, 689 Hz each), in picture
