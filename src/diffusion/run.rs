@@ -1114,7 +1114,7 @@ fn cascade_sentence(
     if kind != DenoiserKind::Patch {
         let (t, n) = coarse.unwrap_or((0, archive));
         return format!(
-            "At {edge} × {edge} px the {name} denoiser works as a cascade: it follows the archive posterior of every item at {CASCADE_EDGE} px while t > {t}, then keeps the {fine} of the {n} items that posterior ranks highest, fetches their {edge} px pictures, enlarges its guess, adds fresh noise of the same level and finishes at {edge} px with the exact posterior over those {fine}.",
+            "At {edge} × {edge} px the {name} denoiser works as a cascade: it follows the archive posterior of every item at {CASCADE_EDGE} px while t > {t}, then keeps the {fine} of the {n} items that posterior ranks highest, fetches their full-size pictures, enlarges its guess, adds fresh noise of the same level and finishes at {edge} px with the exact posterior over those {fine}.",
             name = kind.name()
         );
     }
@@ -1127,7 +1127,7 @@ fn cascade_sentence(
     let mut words = match coarse {
         Some((t, n)) => {
             let kept = if n > FINE_CANDIDATES {
-                format!("keeps the {fine} of the {n} items that the archive posterior of that picture ranks highest, fetches their {edge} px pictures, ")
+                format!("keeps the {fine} of the {n} items that the archive posterior of that picture ranks highest, fetches their full-size pictures, ")
             } else {
                 format!("keeps all {n} items, ")
             };
