@@ -115,7 +115,7 @@ run_tests() {
   step "cargo fmt --check" cargo fmt --all -- --check
   step "clippy (native)" cargo clippy --all-targets -- -D warnings
   step "clippy (wasm32)" cargo clippy --lib --target wasm32-unknown-unknown -- -D warnings
-  step "native tests (core, GPU parity on lavapipe)" cargo test --release
+  step "native tests (core, GPU parity on lavapipe)" cargo test --profile tests
   step "wasm build" build_wasm
   if [[ " ${failed[*]} " != *" wasm build "* ]]; then
     step "browser tests (front page, companion, kiosk, Dissolve, generation scenes, Sounds Like Music and Swim on WebGPU and CPU fallback, Archive page; every page's CPU path in Firefox ESR)" node --test --test-concurrency=1 tests/e2e/
