@@ -3,7 +3,7 @@
 // Short generations only: SwiftShader runs the kernels on the CPU.
 import { describe, test, before } from "node:test";
 import assert from "node:assert/strict";
-import { CONFIGS, SHOTS, useBrowser, openSettings } from "./harness.mjs";
+import { CONFIGS, SHOTS, assertAccessible, useBrowser, openSettings } from "./harness.mjs";
 import { join } from "node:path";
 import { inflateSync } from "node:zlib";
 
@@ -149,6 +149,8 @@ for (const config of CONFIGS) {
       assert.match(await page.textContent("#approx"), new RegExp(`takes its patches from only ${limit} of the \\d+ archive items at each step`));
       console.log(`[timing] ${config.name} patch 32 px: ${await perStep()}`);
       await shot("recognize-patch");
+      // On WebGPU this is a11y.test.mjs's “Recognize after a generation”, checked here (see there).
+      if (config.backend === "gpu") await assertAccessible(page);
     });
 
     test("Ask for noise: the three denoisers answer “static”, described in words", async () => {
@@ -169,6 +171,8 @@ for (const config of CONFIGS) {
       const p = await page.evaluate(() => window.__generator.tagHistory("static").at(-1));
       assert.ok(p > 0.2, `the recogniser sees static (${p}; static items carry 3–4 tags)`);
       await shot("ask-for-noise");
+      // On WebGPU this is a11y.test.mjs's “Ask for noise after asking all three”, checked here (see there).
+      if (config.backend === "gpu") await assertAccessible(page);
     });
 
     test("The average: the Gaussian result beside the tag's items", async () => {
@@ -207,7 +211,8 @@ for (const config of CONFIGS) {
     });
 
     test("bad settings give a clear message and the scene keeps working", async () => {
-      await open("scene=recognize&tag=no-such-tag&steps=5");
+      // The archive denoiser: the words are the test, not the patch kernel (over a minute on SwiftShader).
+      await open("scene=recognize&denoiser=archive&tag=no-such-tag&steps=5");
       assert.match(await page.textContent("#message"), /no tag “no-such-tag”/);
       await openSettings(page);
       await page.fill("#steps", "5");

@@ -2,7 +2,8 @@
 // (Debian's, never a download) on a fresh profile, the static server, and a
 // record of console errors and page errors.
 import { before, after } from "node:test";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
@@ -62,7 +63,7 @@ async function launch(args, options) {
 export function useBrowser({ args = [], files = {}, ...options } = {}) {
   const session = { page: null, origin: "", problems: [], expected: [], browser: null, server: null, profile: null, origins: new Set() };
   before(async () => {
-    session.server = await serve("www", 0, "127.0.0.1", { files });
+    session.server = await serve("www", 0, "127.0.0.1", { files: { [AXE_PATH]: AXE, ...files } });
     session.origin = `http://127.0.0.1:${session.server.address().port}`;
     ({ browser: session.browser, profile: session.profile } = await launch([...BASE_ARGS, ...args], options));
     session.origins.add(session.origin);
@@ -116,6 +117,25 @@ export function useBrowser({ args = [], files = {}, ...options } = {}) {
 }
 
 /** Opens a scene's "Settings" disclosure (as a visitor would, by its summary) unless it is open. */
+/** axe-core (npm), served from the site's own origin so that the pages' Content Security Policy stays on. */
+const AXE_PATH = "/axe.min.js";
+const AXE = readFileSync("node_modules/axe-core/axe.min.js", "utf8");
+const WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"];
+
+/**
+ * Checks the page as it is now with axe-core against the WCAG 2.0, 2.1 and
+ * 2.2 A and AA rules: no violation, and axe ran its rules. Tests that reach a
+ * state at great cost (a patch run on SwiftShader) check it here rather than
+ * make the run again in tests/e2e/a11y.test.mjs.
+ */
+export async function assertAccessible(page) {
+  await page.addScriptTag({ url: AXE_PATH });
+  const result = await page.evaluate((tags) => window.axe.run(document, { runOnly: { type: "tag", values: tags } }), WCAG_TAGS);
+  const found = result.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}${v.nodes.length > 3 ? ` and ${v.nodes.length - 3} more` : ""}`);
+  assert.deepEqual(found, []);
+  assert.ok(result.passes.length > 10, "axe ran its rules");
+}
+
 export async function openSettings(page) {
   if (!(await page.$eval("#settings", (d) => d.open))) await page.click("#settings summary");
 }
