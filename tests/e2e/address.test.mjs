@@ -1,5 +1,5 @@
 // The address parser every page shares (www/js/lib/address.js), in Node: the
-// rules the README states, a value too long to be a name, and 20,000 random
+// rules docs/kiosk-and-embedding.md states, a value too long to be a name, and 20,000 random
 // addresses (seeded; tools/fuzz-address.mjs, which `./build.sh fuzz` runs for
 // longer) that must never throw and must always give values that keep the
 // schema's rules, with every correction short enough to show.

@@ -1,5 +1,5 @@
 // One polite live region per page for what the canvases show, in words
-// (README: “What a screen-reader user hears”). Scenes change many times a
+// (docs/accessibility.md: “What a screen-reader user hears”). Scenes change many times a
 // second while a slider is dragged or a sampler runs; announcing each change
 // queued dozens of sentences (a 20-step generation made 40). Here the latest
 // words wait until the input settles (SETTLE_MS) and come at most once every

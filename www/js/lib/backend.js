@@ -3,7 +3,7 @@
 // either, a software WebGPU adapter (SwiftShader, llvmpipe, lavapipe, or one
 // the browser marks as a fallback adapter) is not used: it runs the kernels
 // on the processor and was measured many times slower than the WebAssembly
-// path (e.g. a patch step 11.9 s against 1.3–1.8 s; see README).
+// path (e.g. a patch step 11.9 s against 1.3–1.8 s; see docs/performance.md).
 
 import { markTerm } from "./glossary.js";
 

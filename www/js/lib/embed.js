@@ -1,5 +1,5 @@
-// The embed API: any page of the site in a host's <iframe> (README:
-// “Embedding”) takes a few messages from the host page and tells it what
+// The embed API: any page of the site in a host's <iframe>
+// (docs/kiosk-and-embedding.md: “Embedding”) takes a few messages from the host page and tells it what
 // happens. With ?embed the page also drops the site's navigation and footer.
 //
 // From the host (window.postMessage to the frame, with the site's origin):

@@ -8,7 +8,7 @@
 // service worker that keeps the whole site for offline use, and sends the
 // watchdog a heartbeat from the page's animation frames.
 //
-// Settings (README: “Museum kiosk”): www/kiosk.json, then address parameters
+// Settings (docs/kiosk-and-embedding.md: “Museum kiosk”): www/kiosk.json, then address parameters
 // of the same names: idle (seconds without input before the countdown,
 // default 90), countdown (seconds, at least 20), scenes (which cards the
 // front page offers, comma-separated ids), volume (the cap, 0…1), sound (on/off).
