@@ -90,12 +90,10 @@ build_wasm() {
   node node_modules/binaryen/bin/wasm-opt -Oz --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
     --enable-sign-ext --enable-reference-types --enable-mutable-globals \
     www/pkg/hypothetical_bg.wasm -o www/pkg/hypothetical_bg.wasm
-  local raw gz
-  raw=$(stat -c %s www/pkg/hypothetical_bg.wasm)
-  gz=$(gzip -9c www/pkg/hypothetical_bg.wasm | wc -c)
-  echo "www/pkg/hypothetical_bg.wasm: $((raw / 1024)) KiB, $((gz / 1024)) KiB gzipped"
   # The kiosk's offline copy: every file of www/ and a version over their contents.
   node tools/precache.mjs www
+  # Brotli and gzip copies for the server to send (and the wasm's size on the wire, in docs/wasm-size.md).
+  node tools/compress.mjs www
 }
 
 setup_test_deps() {

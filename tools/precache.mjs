@@ -1,5 +1,5 @@
 // Writes www/precache.json for the kiosk's service worker (www/sw.js): every
-// file under www/ (but the worker and this list), the front page also as
+// file under www/ (but the worker, this list and the compressed copies), the front page also as
 // "./", and a version: the first 16 hex digits of SHA-256 over the files'
 // names and contents, so any change to any file makes a new version.
 // Usage: node tools/precache.mjs [root]
@@ -17,7 +17,8 @@ function walk(dir) {
   });
 }
 
-const files = walk(root).map((p) => relative(root, p).split(sep).join("/")).filter((f) => !SKIP.has(f));
+// The .br and .gz copies are the same files in another encoding (tools/compress.mjs): the worker's fetch decodes them.
+const files = walk(root).map((p) => relative(root, p).split(sep).join("/")).filter((f) => !SKIP.has(f) && !/\.(br|gz)$/.test(f));
 const hash = createHash("sha256");
 let bytes = 0;
 for (const f of files) {

@@ -1,10 +1,13 @@
 // A static file server for www/ with correct MIME types (application/wasm for
-// streaming compilation). No dependencies; used by `./build.sh serve` and the
-// browser tests. Usage: node tools/serve.mjs [root] [port] [host]
+// streaming compilation) that sends the brotli or gzip copy the build wrote
+// beside a file (tools/compress.mjs) to a browser that accepts it. No
+// dependencies; used by `./build.sh serve` and the browser tests.
+// Usage: node tools/serve.mjs [root] [port] [host]
 import { createServer } from "node:http";
 import { readFile, stat } from "node:fs/promises";
 import { extname, join, normalize, resolve, sep } from "node:path";
 import { absoluteChapters } from "./chapters.mjs";
+import { COMPRESSIBLE } from "./compress.mjs";
 
 const TYPES = {
   ".html": "text/html; charset=utf-8",
@@ -31,6 +34,33 @@ const TYPES = {
 export const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self'; connect-src 'self'; worker-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'";
 
 /**
+ * The encodings `accept` (an Accept-Encoding header) allows, best first:
+ * brotli, then gzip; one with q=0 is refused.
+ */
+export function encodings(accept = "") {
+  const allowed = new Map(accept.split(",").map((part) => {
+    const [name, ...params] = part.trim().toLowerCase().split(";");
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith("q="));
+    return [name, q ? Number(q.slice(2)) : 1];
+  }));
+  return [["br", ".br"], ["gzip", ".gz"]].filter(([name]) => (allowed.get(name) ?? allowed.get("*") ?? 0) > 0);
+}
+
+/** The precompressed copy of `file` the browser accepts, if the build wrote one after the file's last change. */
+async function precompressed(file, accept) {
+  const { mtimeMs } = await stat(file);
+  for (const [name, suffix] of encodings(accept)) {
+    try {
+      const copy = await stat(file + suffix);
+      if (copy.mtimeMs >= mtimeMs) return { name, path: file + suffix };
+    } catch {
+      // no copy in this encoding
+    }
+  }
+  return null;
+}
+
+/**
  * Serves `root`; `files` maps paths (e.g. "/embed.json") to contents served
  * instead (null: not found), and `csp` replaces the policy, for tests (a host
  * page of its own).
@@ -48,15 +78,21 @@ export function serve(root, port = 8080, host = "127.0.0.1", { files = {}, csp =
       // A test's override of null stands for a file the server has lost (404).
       if (Object.hasOwn(files, path) && files[path] === null) throw new Error("gone");
       if (!Object.hasOwn(files, path) && (await stat(file)).isDirectory()) file = join(file, "index.html");
-      let body = Object.hasOwn(files, path) ? Buffer.from(files[path]) : await readFile(file);
+      const overridden = Object.hasOwn(files, path);
+      const chapters = file.endsWith(`${sep}chapters.json`);
+      const compressible = COMPRESSIBLE.has(extname(file)) && !chapters;
+      const copy = compressible && !overridden ? await precompressed(file, req.headers["accept-encoding"]) : null;
+      let body = overridden ? Buffer.from(files[path]) : await readFile(copy?.path ?? file);
       // The episode's chapters with absolute links, as a podcast app needs (tools/chapters.mjs).
-      if (file.endsWith(`${sep}chapters.json`)) body = absoluteChapters(body.toString("utf8"), new URL(".", `http://${req.headers.host}${path}`));
+      if (chapters) body = absoluteChapters(body.toString("utf8"), new URL(".", `http://${req.headers.host}${path}`));
       res.writeHead(200, {
         // Podcasting 2.0 chapters have their own type.
-        "content-type": file.endsWith(`${sep}chapters.json`) ? "application/json+chapters" : TYPES[extname(file)] ?? "application/octet-stream",
+        "content-type": chapters ? "application/json+chapters" : TYPES[extname(file)] ?? "application/octet-stream",
         "cache-control": "no-cache",
         "content-security-policy": csp,
         "x-content-type-options": "nosniff",
+        ...(copy ? { "content-encoding": copy.name } : {}),
+        ...(compressible ? { vary: "accept-encoding" } : {}),
       });
       res.end(body);
     } catch {

@@ -56,3 +56,45 @@ describe("Content Security Policy", () => {
     assert.deepEqual(refused, { seen: ["style-src-attr", "script-src-elem", "connect-src"], width: "", inline: false, fetched: "refused" });
   });
 });
+
+// What the server sends besides the policy: the build's brotli or gzip copies
+// (tools/compress.mjs) with Content-Encoding and Vary, and a copy older than
+// its file is never sent.
+describe("Compressed serving", () => {
+  const session = useBrowser({ viewport: { width: 1366, height: 768 } });
+  after(() => assert.deepEqual(session.problems, []));
+
+  test("the wasm arrives compressed, at most 400 KiB on the wire, and pages say Vary: Accept-Encoding", async () => {
+    const page = await session.fresh();
+    const response = await page.goto(`${session.origin}/dissolve.html?cpu&test`);
+    assert.match(response.headers()["vary"] ?? "", /accept-encoding/i);
+    await page.waitForSelector("html[data-ready=true]", { timeout: 120_000 });
+    const wasm = await page.evaluate(() => {
+      const e = performance.getEntriesByType("resource").find((r) => r.name.endsWith("hypothetical_bg.wasm"));
+      return { encoded: e.encodedBodySize, decoded: e.decodedBodySize };
+    });
+    assert.ok(wasm.encoded < wasm.decoded / 2, `compressed on the wire: ${JSON.stringify(wasm)}`);
+    assert.ok(wasm.encoded <= 400 * 1024, `at most 400 KiB on the wire: ${wasm.encoded} bytes`);
+  });
+
+  test("brotli is preferred, gzip follows, q=0 refuses, and a copy older than its file is not sent", async () => {
+    const { encodings } = await import("../../tools/serve.mjs");
+    assert.deepEqual(encodings("gzip, deflate, br").map(([n]) => n), ["br", "gzip"]);
+    assert.deepEqual(encodings("gzip;q=0.5, br;q=0").map(([n]) => n), ["gzip"]);
+    assert.deepEqual(encodings("identity").map(([n]) => n), []);
+    const { utimesSync, statSync } = await import("node:fs");
+    const file = "www/js/lib/site.js";
+    const { atime, mtime } = statSync(file);
+    const later = new Date(Date.now() + 60_000);
+    try {
+      utimesSync(file, later, later); // the file is newer than its copies: it is sent as it is
+      const res = await fetch(`${session.origin}/js/lib/site.js`, { headers: { "accept-encoding": "br, gzip" } });
+      assert.equal(res.headers.get("content-encoding"), null);
+    } finally {
+      utimesSync(file, atime, mtime);
+    }
+    const res = await fetch(`${session.origin}/js/lib/site.js`, { headers: { "accept-encoding": "gzip" } });
+    assert.equal(res.headers.get("content-encoding"), "gzip");
+    assert.equal(await res.text(), readFileSync(file, "utf8"), "the copy is the file");
+  });
+});
