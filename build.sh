@@ -90,6 +90,8 @@ build_wasm() {
   node node_modules/binaryen/bin/wasm-opt -Oz --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
     --enable-sign-ext --enable-reference-types --enable-mutable-globals \
     www/pkg/hypothetical_bg.wasm -o www/pkg/hypothetical_bg.wasm
+  # Every page's shared head (the Content Security Policy among it) from its one definition.
+  node tools/page-head.mjs www
   # The kiosk's offline copy: every file of www/ and a version over their contents.
   node tools/precache.mjs www
   # Brotli and gzip copies for the server to send (and the wasm's size on the wire, in docs/wasm-size.md).

@@ -8,6 +8,7 @@ import { readFile, stat } from "node:fs/promises";
 import { extname, join, normalize, resolve, sep } from "node:path";
 import { absoluteChapters } from "./chapters.mjs";
 import { COMPRESSIBLE } from "./compress.mjs";
+import { CSP } from "./page-head.mjs";
 
 const TYPES = {
   ".html": "text/html; charset=utf-8",
@@ -25,13 +26,8 @@ const TYPES = {
   ".webmanifest": "application/manifest+json",
 };
 
-/**
- * The Content Security Policy of every page: scripts only from the site (and
- * WebAssembly compiled from them), no inline script or style, no connection
- * anywhere but the site. Sent as a header here; every HTML page carries the
- * same text in a <meta> tag for static hosts (a browser test checks they agree).
- */
-export const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self'; connect-src 'self'; worker-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'";
+/** The Content Security Policy, sent as a header with every file: tools/page-head.mjs defines it once, for the pages' <meta> tags too. */
+export { CSP };
 
 /**
  * The encodings `accept` (an Accept-Encoding header) allows, best first:

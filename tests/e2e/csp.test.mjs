@@ -1,5 +1,7 @@
-// The Content Security Policy (tools/serve.mjs: CSP): every page carries the
-// served policy in a <meta> tag too, for static hosts that send no header;
+// The Content Security Policy (defined once in tools/page-head.mjs, which
+// writes it into every page's head; tools/serve.mjs sends it as a header):
+// every page carries the served policy in a <meta> tag too, for static hosts
+// that send no header;
 // the policy is in force (an inline style attribute, an inline script and a
 // request to another origin are refused); and every page loads with no
 // violation (the harness fails any test on a violation or a request that
@@ -9,6 +11,7 @@ import assert from "node:assert/strict";
 import { readFileSync, readdirSync } from "node:fs";
 import { useBrowser } from "./harness.mjs";
 import { CSP } from "../../tools/serve.mjs";
+import { pagesOutOfDate } from "../../tools/page-head.mjs";
 
 const PAGES = readdirSync("www").filter((f) => f.endsWith(".html"));
 
@@ -18,6 +21,7 @@ describe("Content Security Policy", () => {
 
   test("every page's <meta> policy is the one the server sends", () => {
     assert.ok(PAGES.length >= 8, PAGES.join(", "));
+    assert.deepEqual(pagesOutOfDate("www"), [], "every page's shared head is tools/page-head.mjs's (node tools/page-head.mjs www writes it)");
     for (const file of PAGES) {
       const html = readFileSync(`www/${file}`, "utf8");
       const meta = html.match(/<meta http-equiv="Content-Security-Policy" content="([^"]*)">/);
