@@ -113,6 +113,7 @@ run_tests() {
   setup_rust
   setup_test_deps
   step "cargo fmt --check" cargo fmt --all -- --check
+  step "imports between src/ folders run one way" tools/imports.sh
   step "clippy (native)" cargo clippy --all-targets -- -D warnings
   step "clippy (wasm32)" cargo clippy --lib --target wasm32-unknown-unknown -- -D warnings
   step "native tests (core, GPU parity on lavapipe)" cargo test --profile tests

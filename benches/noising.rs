@@ -3,7 +3,7 @@
 //! spectrum computed once per picture. Compare ratios, not absolute times.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use hypothetical::diffusion::noising::{noise_field, CpuNoiser, NoiseParams};
+use hypothetical::forward::noising::{noise_field, CpuNoiser, NoiseParams};
 use hypothetical::image::power_spectrum::radial_power_spectrum;
 use hypothetical::image::ImageField;
 

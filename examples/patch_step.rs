@@ -18,7 +18,7 @@ use std::time::Instant;
 use hypothetical::archive::dataset::load_archive;
 use hypothetical::denoise::patch::{self, Border, PatchShape};
 use hypothetical::diffusion::sampler::{Sampler, SamplerConfig};
-use hypothetical::diffusion::schedule::{Schedule, ScheduleKind};
+use hypothetical::forward::schedule::{Schedule, ScheduleKind};
 use hypothetical::rng::fill_gaussian_planar;
 
 fn main() {

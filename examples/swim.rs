@@ -1,6 +1,6 @@
 //! Renders Swim for artists: numbered PNG frames of an archive picture
 //! dissolving over the whole piece into a background of static that the
-//! denoisers made when asked for “static” (`image::swim`), and a WAV of an
+//! denoisers made when asked for “static” (`forward::swim`), and a WAV of an
 //! archive sound slowed to exactly the same length (`audio::stretch`:
 //! Paulstretch, or tape slowing whose pitch falls), then prints the `ffmpeg`
 //! line that joins them.
@@ -23,8 +23,8 @@ use hypothetical::audio::stretch::{PaulStretch, SampleStream, Tape};
 use hypothetical::audio::wav::{resample, write_wav};
 use hypothetical::backend::calibration::Calibrations;
 use hypothetical::diffusion::run::{Run, RunOptions};
-use hypothetical::diffusion::schedule::{Schedule, ScheduleKind};
-use hypothetical::image::swim::Swim;
+use hypothetical::forward::schedule::{Schedule, ScheduleKind};
+use hypothetical::forward::swim::Swim;
 use hypothetical::image::ImageField;
 
 const RATE: u32 = 22_050;

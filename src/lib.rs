@@ -5,8 +5,9 @@
 //! - [`image`]: picture fields, their power spectrum and Dissolve's words,
 //!   and the sniffing of a visitor's image file.
 //! - [`audio`]: STFT, Griffin–Lim, WAV, sound as a spectrogram picture.
-//! - [`diffusion`]: schedules, forward noising, the sampler, sampling runs and
-//!   their provenance.
+//! - [`forward`]: noise schedules, forward noising, Swim's frames.
+//! - [`diffusion`]: the sampler, sampling runs on either path, their
+//!   provenance, and the readers.
 //! - [`denoise`]: the denoisers (x̂0 given x_t) as CPU references.
 //! - [`gpu`]: the wgpu context and one host file beside each WGSL kernel.
 //! - [`backend`]: forward noising on either path, and the measurements that
@@ -20,6 +21,7 @@ pub mod audio;
 pub mod backend;
 pub mod denoise;
 pub mod diffusion;
+pub mod forward;
 pub mod gpu;
 pub mod image;
 pub mod rng;

@@ -2,9 +2,10 @@
 
 use hypothetical::archive::dataset::{load_archive, Dataset};
 use hypothetical::denoise::gaussian::{CrossSpectrum, GaussianModel};
+use hypothetical::denoise::patch::patch_candidates;
 use hypothetical::denoise::patch::{Border, PatchPartial, PatchShape};
 use hypothetical::denoise::{archive, patch, DenoiserKind};
-use hypothetical::diffusion::cpu::{cpu_patch_items, patch_candidates, CpuDenoiser, PatchJob};
+use hypothetical::diffusion::cpu::{cpu_patch_items, CpuDenoiser, PatchJob};
 use hypothetical::diffusion::provenance::provenance;
 use hypothetical::diffusion::sampler::{Method, Sampler, SamplerConfig};
 use hypothetical::image::ImageField;

@@ -10,7 +10,7 @@
 //! Without an adapter these tests fail, saying so, unless
 //! HYPOTHETICAL_ALLOW_NO_GPU=1 is set (for machines with no Vulkan driver).
 
-use hypothetical::diffusion::noising::{noise_image, NoiseParams};
+use hypothetical::forward::noising::{noise_image, NoiseParams};
 use hypothetical::gpu::noise::{GpuNoiser, NoiseEntry};
 use hypothetical::gpu::GpuContext;
 use hypothetical::image::ImageField;
@@ -468,7 +468,7 @@ mod denoisers {
         let shape = PatchShape::everywhere(7, Border::Interior);
         let posterior = hypothetical::denoise::archive::posterior(&set, &x_t, a);
         let chosen =
-            hypothetical::diffusion::cpu::patch_candidates(&posterior, Some(&mask), 0.5, 3);
+            hypothetical::denoise::patch::patch_candidates(&posterior, Some(&mask), 0.5, 3);
         assert_eq!(chosen.len(), 3);
         let want = patch::denoise(&set, &x_t, a, shape, Some(&mask), &chosen);
         let got = pollster::block_on(gpu.denoise(&x_t, a, Some(shape))).unwrap();

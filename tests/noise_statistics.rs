@@ -1,6 +1,6 @@
 //! The seeded Gaussian noise field is standard normal, white and reproducible.
 
-use hypothetical::diffusion::noising::noise_field;
+use hypothetical::forward::noising::noise_field;
 use hypothetical::rng::{gaussian4, STREAM_FORWARD_NOISE};
 
 /// Standard normal CDF via erfc (Abramowitz–Stegun 7.1.26, at 1e-7, is too coarse

@@ -16,7 +16,7 @@ use hypothetical::denoise::rows::RowGaussian;
 use hypothetical::denoise::DenoiserKind;
 use hypothetical::diffusion::cpu::CpuDenoiser;
 use hypothetical::diffusion::sampler::{Sampler, SamplerConfig};
-use hypothetical::diffusion::schedule::{Schedule, ScheduleKind};
+use hypothetical::forward::schedule::{Schedule, ScheduleKind};
 
 fn archive() -> &'static (Dataset, Vec<SoundItem>) {
     static SET: OnceLock<(Dataset, Vec<SoundItem>)> = OnceLock::new();

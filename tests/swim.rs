@@ -1,10 +1,10 @@
-//! Swim's pictures (`image::swim`): the picture at the start, the
+//! Swim's pictures (`forward::swim`): the picture at the start, the
 //! background's static at the end, unit-variance static all along (so the
 //! forward process keeps its powers), and no flicker: consecutive frames at 30
 //! frames a second over nine minutes barely move.
 
-use hypothetical::diffusion::schedule::{Schedule, ScheduleKind};
-use hypothetical::image::swim::{Swim, SwimError};
+use hypothetical::forward::schedule::{Schedule, ScheduleKind};
+use hypothetical::forward::swim::{Swim, SwimError};
 use hypothetical::image::ImageField;
 use hypothetical::rng::fill_gaussian_planar;
 

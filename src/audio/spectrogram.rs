@@ -227,7 +227,7 @@ pub fn track_to_sound(
 /// of `cols` × [`EDGE`], highest frequency at the top.
 pub fn colour_track(picture: &[f32]) -> Vec<u8> {
     let cols = picture.len() / EDGE;
-    colour_rows(&crate::denoise::track::row_major(picture, EDGE), cols)
+    colour_rows(&row_major(picture, EDGE), cols)
 }
 
 /// The limiter's curve: the identity up to [`LIMIT_KNEE`], then a tanh knee
@@ -467,4 +467,28 @@ pub fn sound_pictures(
         });
     }
     Ok((set, items))
+}
+
+/// A picture of `rows` rows stored row by row, transposed (frame-major to
+/// row-major and back: `transpose(p, rows)` for row-major input, and
+/// `transpose(p, cols)` for frame-major input).
+pub fn transpose(picture: &[f32], rows: usize) -> Vec<f32> {
+    let cols = picture.len() / rows;
+    let mut out = vec![0.0f32; picture.len()];
+    for r in 0..rows {
+        for c in 0..cols {
+            out[c * rows + r] = picture[r * cols + c];
+        }
+    }
+    out
+}
+
+/// Row-major (row = frequency) picture to frame-major.
+pub fn frame_major(picture: &[f32], rows: usize) -> Vec<f32> {
+    transpose(picture, rows)
+}
+
+/// Frame-major to row-major (row = frequency).
+pub fn row_major(picture: &[f32], rows: usize) -> Vec<f32> {
+    transpose(picture, picture.len() / rows)
 }

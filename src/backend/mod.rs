@@ -6,7 +6,7 @@ pub mod calibration;
 
 use serde::Serialize;
 
-use crate::diffusion::noising::{CpuNoiser, NoiseParams};
+use crate::forward::noising::{CpuNoiser, NoiseParams};
 use crate::gpu::noise::GpuNoiser;
 use crate::gpu::{GpuContext, GpuError};
 use crate::image::ImageField;

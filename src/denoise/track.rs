@@ -48,6 +48,9 @@
 //!
 //! Pictures here are frame-major: `frame · rows + row`, row 0 = 0 Hz.
 
+/// The two layouts of a spectrogram picture (`audio::spectrogram`): the track
+/// machine works frame-major, one frame of every band after another.
+pub use crate::audio::spectrogram::{frame_major, row_major, transpose};
 use crate::audio::tempo::{self, Pulse};
 
 /// Rows per band: weights are shared by the 16 rows of a band (344 Hz).
@@ -730,28 +733,4 @@ pub fn denoise(
     let mut pass = TrackPass::new(cands, x_t, cols, alpha_bar, shape, rigidity);
     pass.run(cands);
     pass.finish()
-}
-
-/// A picture of `rows` rows stored row by row, transposed (frame-major to
-/// row-major and back: `transpose(p, rows)` for row-major input, and
-/// `transpose(p, cols)` for frame-major input).
-pub fn transpose(picture: &[f32], rows: usize) -> Vec<f32> {
-    let cols = picture.len() / rows;
-    let mut out = vec![0.0f32; picture.len()];
-    for r in 0..rows {
-        for c in 0..cols {
-            out[c * rows + r] = picture[r * cols + c];
-        }
-    }
-    out
-}
-
-/// Row-major (row = frequency) picture to frame-major.
-pub fn frame_major(picture: &[f32], rows: usize) -> Vec<f32> {
-    transpose(picture, rows)
-}
-
-/// Frame-major to row-major (row = frequency).
-pub fn row_major(picture: &[f32], rows: usize) -> Vec<f32> {
-    transpose(picture, picture.len() / rows)
 }

@@ -12,7 +12,7 @@ use crate::diffusion::sampler::Sampler;
 /// Per-step work budget of the CPU patch denoiser, in (pixel, item, position)
 /// triples: 67 items × 32⁴ ≈ 7.0·10⁷ fit, so 32 px uses every item; at 64 px
 /// the budget allows ⌊7.0·10⁷ / 64⁴⌋ = 4 items per step, chosen by
-/// [`patch_candidates`]. The GPU path always uses every item.
+/// [`crate::denoise::patch::patch_candidates`]. The GPU path always uses every item.
 pub const CPU_PATCH_BUDGET: usize = 70_254_592;
 
 /// How many items the CPU patch denoiser may use at this edge with every
@@ -29,48 +29,6 @@ pub fn cpu_patch_items_for(shape: PatchShape, edge: u32, items: usize) -> usize 
     (CPU_PATCH_BUDGET / per_item)
         .clamp(2, items.max(2))
         .min(items)
-}
-
-/// The items the patch denoiser uses: all of them when the budget allows.
-/// Otherwise the items the archive posterior ranks highest, split between the
-/// two sides of the guidance formula x̂0 = x̂0_all + w·(x̂0_tag − x̂0_all): with
-/// a tag and w = 1 only x̂0_tag counts, so every place goes to the tag's
-/// items; with w = 0 (or no tag) every place goes to the whole archive;
-/// otherwise half (rounded up) go to the tag's items and the rest to the whole
-/// archive. The tag's side always gets at least one item.
-pub fn patch_candidates(
-    posterior: &[f32],
-    tag: Option<&[bool]>,
-    guidance: f32,
-    limit: usize,
-) -> Vec<usize> {
-    let n = posterior.len();
-    if limit >= n {
-        return (0..n).collect();
-    }
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&a, &b| posterior[b].total_cmp(&posterior[a]).then(a.cmp(&b)));
-    let mut chosen = Vec::with_capacity(limit);
-    if let Some(mask) = tag {
-        let tagged = if guidance == 1.0 {
-            limit
-        } else if guidance == 0.0 {
-            1
-        } else {
-            limit.div_ceil(2)
-        };
-        chosen.extend(order.iter().copied().filter(|&i| mask[i]).take(tagged));
-    }
-    for &i in &order {
-        if chosen.len() >= limit {
-            break;
-        }
-        if !chosen.contains(&i) {
-            chosen.push(i);
-        }
-    }
-    chosen.sort_unstable();
-    chosen
 }
 
 /// The model behind a [`CpuDenoiser`].
@@ -293,7 +251,7 @@ impl CpuDenoiser {
             Model::Patch { budget: true, .. } => cpu_patch_items_for(shape, set.edge(), set.len()),
             _ => self.patch_items(),
         };
-        let candidates = patch_candidates(
+        let candidates = crate::denoise::patch::patch_candidates(
             &posterior,
             self.mask.as_deref(),
             sampler.config().guidance,

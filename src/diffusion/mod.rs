@@ -4,11 +4,9 @@
 //! what a run says about its sources.
 
 pub mod cpu;
-pub mod noising;
 pub mod provenance;
 pub mod reading;
 pub mod run;
 pub mod sampler;
-pub mod schedule;
 pub mod track;
 pub mod track_reading;

@@ -26,7 +26,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 use crate::denoise::{Denoised, DenoiserKind};
-use crate::diffusion::schedule::{Schedule, ScheduleKind, DEFAULT_STEPS};
+use crate::forward::schedule::{Schedule, ScheduleKind, DEFAULT_STEPS};
 use crate::image::{
     upscale_bilinear, upscale_nearest, upscale_nearest_values, write_rgba8, CHANNELS,
 };

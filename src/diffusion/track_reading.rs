@@ -20,11 +20,11 @@
 //! a tag of a hundred), two tags that share their clips ("orchestral" and
 //! "game music") cannot be told apart, and the reader hears 2 s of the track.
 
-use super::schedule::{Schedule, ScheduleKind, DEFAULT_STEPS};
 use super::track::{coarse_spectrum, frames_per_second, ClipEntry, ROWS};
 use crate::archive::dataset::Dataset;
 use crate::denoise::archive::TagBar;
 use crate::denoise::track::{denoise, Candidates, TrackShape};
+use crate::forward::schedule::{Schedule, ScheduleKind, DEFAULT_STEPS};
 
 /// Frames of the track read: 2.0 s from its middle.
 pub const READ_FRAMES: usize = 172;

@@ -115,7 +115,7 @@ impl GpuDenoiser {
                 let p = self.patch.as_ref().expect("built with the patch denoiser");
                 let shape = patch.expect("the patch denoiser needs a patch shape");
                 let chosen: Vec<u32> = match self.patch_limit {
-                    Some((limit, guidance)) => crate::diffusion::cpu::patch_candidates(
+                    Some((limit, guidance)) => crate::denoise::patch::patch_candidates(
                         &out.posterior,
                         self.mask.as_deref(),
                         guidance,

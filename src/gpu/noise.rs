@@ -4,7 +4,7 @@ use bytemuck::{Pod, Zeroable};
 use wgpu::util::DeviceExt;
 
 use super::{dispatch_grid, GpuContext, GpuError};
-use crate::diffusion::noising::NoiseParams;
+use crate::forward::noising::NoiseParams;
 use crate::image::{ImageField, CHANNELS};
 use crate::rng::STREAM_FORWARD_NOISE;
 

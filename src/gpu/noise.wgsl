@@ -1,4 +1,4 @@
-// Forward noising x_t = signal * x0 + noise * eps, the twin of src/diffusion/noising.rs.
+// Forward noising x_t = signal * x0 + noise * eps, the twin of src/forward/noising.rs.
 // Prepended by the host: rng.wgsl (philox4x32_10, gaussian4).
 // One invocation per pixel; planes are channel-major (R plane, G plane, B plane).
 

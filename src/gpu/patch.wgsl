@@ -1,4 +1,4 @@
-// The local patch (ELS) denoiser, twin of src/denoise/patch.rs.
+// The local patch (ELS) denoiser, twin of src/denoise/patch/ (step.rs, simd.rs).
 // The candidates are (item, displacement) pairs, item-major over the listed
 // candidate items; the displacements are every one (span = S, first = 0) or,
 // with locality in position, the span × span window starting at `first`

@@ -9,7 +9,6 @@
 pub mod dissolve_words;
 pub mod power_spectrum;
 pub mod sniff;
-pub mod swim;
 
 use thiserror::Error;
 

@@ -12,6 +12,7 @@ use rustfft::FftPlanner;
 use serde::Serialize;
 
 use crate::image::{ImageField, CHANNELS};
+use crate::rng::{fill_gaussian_planar, STREAM_FORWARD_NOISE};
 
 /// Number of logarithmically spaced radial bins between the lowest frequency
 /// (one cycle across the longest edge) and the Nyquist frequency 0.5 cycles/pixel.
@@ -168,7 +169,7 @@ pub fn synthetic_power_law(
 ) -> ImageField {
     let (w, h) = (width as usize, height as usize);
     let n = w * h;
-    let noise = crate::diffusion::noising::noise_field(seed, n);
+    let noise = white_noise(seed, n);
     let mut planner = FftPlanner::<f64>::new();
     let (row_f, col_f) = (planner.plan_fft_forward(w), planner.plan_fft_forward(h));
     let (row_i, col_i) = (planner.plan_fft_inverse(w), planner.plan_fft_inverse(h));
@@ -223,14 +224,22 @@ pub fn fft_2d<T: rustfft::FftNum>(
     }
 }
 
+/// Seeded standard normal noise, planar RGB: the forward process's own noise
+/// (`forward::noising::noise_field` draws the same stream), drawn here so
+/// that pictures need nothing from the layers above them.
+fn white_noise(seed: u64, pixels: usize) -> Vec<f32> {
+    let mut eps = vec![0.0f32; pixels * CHANNELS];
+    fill_gaussian_planar(seed, STREAM_FORWARD_NOISE, pixels, CHANNELS, &mut eps);
+    eps
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diffusion::noising::noise_field;
 
     #[test]
     fn white_noise_has_a_flat_unit_spectrum() {
-        let field = ImageField::from_planar(128, 96, noise_field(5, 128 * 96));
+        let field = ImageField::from_planar(128, 96, white_noise(5, 128 * 96));
         let s = radial_power_spectrum(&field);
         for (i, p) in s.power.iter().enumerate() {
             // Each bin averages ≥ a few dozen |X|² values (χ² with 2 dof each).

@@ -28,9 +28,9 @@ use crate::audio::stft::{Stft, HOP, N_FFT};
 use crate::backend::calibration::{KernelTiming, Path};
 use crate::diffusion::provenance::result_wav;
 use crate::diffusion::run::{Run, RunError, RunOptions};
-use crate::diffusion::schedule::{Schedule, ScheduleKind, DEFAULT_STEPS};
 use crate::diffusion::track::{TrackLibrary, TrackRun};
 use crate::diffusion::track_reading::PlannedReading;
+use crate::forward::schedule::{Schedule, ScheduleKind, DEFAULT_STEPS};
 use crate::gpu::griffin_lim::GpuGriffinLim;
 use crate::gpu::track::GpuTrack;
 

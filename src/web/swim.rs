@@ -1,12 +1,12 @@
-//! Swim's bindings: the frames (`image::swim`) and the slowed sound
+//! Swim's bindings: the frames (`forward::swim`) and the slowed sound
 //! (`audio::stretch`), streamed block by block for the page's player.
 
 use js_sys::{Float32Array, Uint8ClampedArray};
 use wasm_bindgen::prelude::*;
 
 use crate::audio::stretch::{PaulStretch, SampleStream, Tape};
-use crate::diffusion::schedule::{Schedule, ScheduleKind};
-use crate::image::swim::Swim;
+use crate::forward::schedule::{Schedule, ScheduleKind};
+use crate::forward::swim::Swim;
 use crate::image::ImageField;
 
 /// The picture and its background; the piece is made when the first frame is asked for.

@@ -110,3 +110,45 @@ pub fn patch_size(edge: u32, t: u32, t_max: u32) -> u32 {
     let odd = 2 * (((p - 1.0) / 2.0).round() as u32) + 1;
     odd.clamp(MIN_PATCH, largest)
 }
+
+/// The items the patch denoiser uses: all of them when the budget allows.
+/// Otherwise the items the archive posterior ranks highest, split between the
+/// two sides of the guidance formula x̂0 = x̂0_all + w·(x̂0_tag − x̂0_all): with
+/// a tag and w = 1 only x̂0_tag counts, so every place goes to the tag's
+/// items; with w = 0 (or no tag) every place goes to the whole archive;
+/// otherwise half (rounded up) go to the tag's items and the rest to the whole
+/// archive. The tag's side always gets at least one item.
+pub fn patch_candidates(
+    posterior: &[f32],
+    tag: Option<&[bool]>,
+    guidance: f32,
+    limit: usize,
+) -> Vec<usize> {
+    let n = posterior.len();
+    if limit >= n {
+        return (0..n).collect();
+    }
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| posterior[b].total_cmp(&posterior[a]).then(a.cmp(&b)));
+    let mut chosen = Vec::with_capacity(limit);
+    if let Some(mask) = tag {
+        let tagged = if guidance == 1.0 {
+            limit
+        } else if guidance == 0.0 {
+            1
+        } else {
+            limit.div_ceil(2)
+        };
+        chosen.extend(order.iter().copied().filter(|&i| mask[i]).take(tagged));
+    }
+    for &i in &order {
+        if chosen.len() >= limit {
+            break;
+        }
+        if !chosen.contains(&i) {
+            chosen.push(i);
+        }
+    }
+    chosen.sort_unstable();
+    chosen
+}

@@ -22,7 +22,7 @@ pub const CASCADE_HANDOVER_PATCH: u32 = 7;
 
 /// The items a cascade refines with: at its handover it keeps this many, those
 /// the archive posterior of the coarse picture ranks highest (the tag's side
-/// as in [`crate::diffusion::cpu::patch_candidates`]), and fetches their
+/// as in [`crate::denoise::patch::patch_candidates`]), and fetches their
 /// full-size pictures. 64 is about the size of the first archive (67
 /// pictures), so WebGPU's work per step at 128 px is what it was then; an
 /// archive of at most 64 pictures is refined with all of them, exactly.
@@ -165,7 +165,7 @@ impl Run {
                     self.sampler.x_t(),
                     self.sampler.alpha_bar(),
                 );
-                let chosen = crate::diffusion::cpu::patch_candidates(
+                let chosen = crate::denoise::patch::patch_candidates(
                     &posterior,
                     c.cpu.mask(),
                     self.sampler.config().guidance,

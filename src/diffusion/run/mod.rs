@@ -35,7 +35,7 @@ use crate::diffusion::provenance::{
     credit_line, describe_settings, png_text, provenance, source_map_rgba, Credit, Source,
 };
 use crate::diffusion::sampler::{Method, Sampler, SamplerConfig, SamplerError, StepRecord};
-use crate::diffusion::schedule::ScheduleKind;
+use crate::forward::schedule::ScheduleKind;
 use crate::gpu::denoisers::{GpuDenoiser, GPU_PATCH_ITEMS};
 use crate::gpu::GpuContext;
 use crate::image::{upscale_nearest, write_rgba8, CHANNELS};

@@ -31,7 +31,7 @@ use crate::denoise::track::{
 use crate::denoise::{Denoised, DenoiserKind};
 use crate::diffusion::provenance::{credit_line, source_colour};
 use crate::diffusion::sampler::{Method, Sampler, SamplerConfig, SamplerError};
-use crate::diffusion::schedule::ScheduleKind;
+use crate::forward::schedule::ScheduleKind;
 use crate::gpu::track::GpuTrack;
 use crate::gpu::GpuError;
 

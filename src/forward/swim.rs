@@ -22,9 +22,9 @@
 
 use thiserror::Error;
 
-use super::{ImageField, CHANNELS};
-use crate::diffusion::schedule::Schedule;
+use super::schedule::Schedule;
 use crate::image::dissolve_words::picture_share;
+use crate::image::{ImageField, CHANNELS};
 
 #[derive(Debug, Error, PartialEq)]
 pub enum SwimError {
