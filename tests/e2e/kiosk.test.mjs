@@ -4,6 +4,10 @@
 // when already idle, the offline copy (every file cached; the kiosk reloads
 // and works with the network gone) and the watchdog that restarts a page
 // that stopped sending heartbeats. Short idle times come from the address.
+// The idle reset, the offline copy and the watchdog are the kiosk shell's and
+// the service worker's, the same whichever path computes the scenes: they
+// run on the CPU path only (the WebGPU path keeps the tests whose pages
+// compute on it).
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -14,6 +18,7 @@ import { testPicture } from "./pictures.mjs";
 for (const config of CONFIGS) {
   const q = config.query.replace("?", "");
   describe(`Kiosk (${config.name})`, () => {
+    const shellOnly = config.backend === "gpu" && "the kiosk shell's own behaviour, tested on the CPU path";
     const files = {};
     const session = useBrowser({ args: config.args, files, viewport: { width: 1080, height: 1920 }, hasTouch: true });
     let page, origin;
@@ -72,7 +77,7 @@ for (const config of CONFIGS) {
       await page.screenshot({ path: join(SHOTS, `${config.name}-kiosk-attract.png`) });
     });
 
-    test("after the idle time a countdown runs, a touch cancels it, and when it ends the kiosk forgets an upload", async () => {
+    test("after the idle time a countdown runs, a touch cancels it, and when it ends the kiosk forgets an upload", { skip: shellOnly }, async () => {
       page = await session.fresh();
       await page.goto(`${origin}/dissolve.html?${q}&kiosk&idle=5`);
       await page.waitForSelector("html[data-ready=true]", { timeout: 60_000 });
@@ -93,7 +98,7 @@ for (const config of CONFIGS) {
       assert.doesNotMatch(await page.evaluate(() => document.getElementById("view").dataset.rendered), /^upload\|/, "the upload is forgotten");
     });
 
-    test("keeps every file for offline use and works with the network gone", async () => {
+    test("keeps every file for offline use and works with the network gone", { skip: shellOnly }, async () => {
       const { files, version } = JSON.parse(readFileSync("www/precache.json", "utf8"));
       const manifest = JSON.parse(readFileSync("www/archive/manifest.json", "utf8"));
       const archiveFiles = [...manifest.packs.map((p) => p.file), ...manifest.items.flatMap((i) => [i.file, i.large?.file].filter(Boolean))];
@@ -117,7 +122,7 @@ for (const config of CONFIGS) {
       }
     });
 
-    test("a file the offline copy has lost is fetched again, and when it cannot be the kiosk tells staff which", async () => {
+    test("a file the offline copy has lost is fetched again, and when it cannot be the kiosk tells staff which", { skip: shellOnly }, async () => {
       const { version } = JSON.parse(readFileSync("www/precache.json", "utf8"));
       const lose = (file) => page.evaluate(async ([v, f]) => (await caches.open(`hypothetical-${v}`)).delete(f, { ignoreSearch: true }), [version, file]);
       const has = (file) => page.evaluate(async ([v, f]) => Boolean(await (await caches.open(`hypothetical-${v}`)).match(f, { ignoreSearch: true })), [version, file]);
@@ -142,7 +147,7 @@ for (const config of CONFIGS) {
       }
     });
 
-    test("the shell's watchdog restarts a page that stopped sending heartbeats", async () => {
+    test("the shell's watchdog restarts a page that stopped sending heartbeats", { skip: shellOnly }, async () => {
       page = await session.fresh();
       await page.goto(`${origin}/kiosk.html?${q}&watchdog=10`);
       const frame = page.frameLocator("#stage");
