@@ -14,6 +14,7 @@ use hypothetical::denoise::DenoiserKind;
 use hypothetical::diffusion::cpu::CpuDenoiser;
 use hypothetical::diffusion::run::{Run, RunError, RunOptions, RunSlot, StepReport, TakenRun};
 use hypothetical::diffusion::sampler::{Method, Sampler, SamplerConfig};
+use hypothetical::diffusion::slot::SlotError;
 use hypothetical::gpu::GpuContext;
 use hypothetical::image::ImageField;
 use hypothetical::rng::fill_gaussian_planar;
@@ -264,7 +265,7 @@ fn a_taken_run_goes_back_to_its_slot_on_every_exit_and_refuses_a_second_taker() 
     let scene = Rc::new(RefCell::new(Scene {
         slot: RunSlot::default(),
     }));
-    assert_eq!(TakenRun::take(&scene, slot).err(), Some(RunError::NoRun));
+    assert_eq!(TakenRun::take(&scene, slot).err(), Some(SlotError::Empty));
     let (run, _) = Run::start(
         pictures(4),
         None,
@@ -278,8 +279,8 @@ fn a_taken_run_goes_back_to_its_slot_on_every_exit_and_refuses_a_second_taker() 
     {
         let mut taken = TakenRun::take(&scene, slot).unwrap();
         assert!(scene.borrow().slot.is_busy());
-        assert_eq!(TakenRun::take(&scene, slot).err(), Some(RunError::Busy));
-        assert_eq!(scene.borrow().slot.get().err(), Some(RunError::Busy));
+        assert_eq!(TakenRun::take(&scene, slot).err(), Some(SlotError::Busy));
+        assert_eq!(scene.borrow().slot.get().err(), Some(SlotError::Busy));
         let (other, _) = Run::start(
             pictures(4),
             None,
@@ -291,7 +292,7 @@ fn a_taken_run_goes_back_to_its_slot_on_every_exit_and_refuses_a_second_taker() 
         .unwrap();
         assert_eq!(
             scene.borrow_mut().slot.replace(other).err(),
-            Some(RunError::Busy)
+            Some(SlotError::Busy)
         );
         pollster::block_on(taken.step(&clock(), f64::INFINITY)).unwrap();
     }

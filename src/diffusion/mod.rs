@@ -8,5 +8,6 @@ pub mod provenance;
 pub mod reading;
 pub mod run;
 pub mod sampler;
+pub mod slot;
 pub mod track;
 pub mod track_reading;

@@ -28,6 +28,7 @@ use crate::audio::stft::{Stft, HOP, N_FFT};
 use crate::backend::calibration::{KernelTiming, Path};
 use crate::diffusion::provenance::result_wav;
 use crate::diffusion::run::{Run, RunError, RunOptions};
+use crate::diffusion::slot::Slot;
 use crate::diffusion::track::{TrackLibrary, TrackRun};
 use crate::diffusion::track_reading::PlannedReading;
 use crate::forward::schedule::{Schedule, ScheduleKind, DEFAULT_STEPS};
@@ -87,11 +88,10 @@ pub(super) struct State {
     gl_plans: Vec<(usize, Rc<GpuGriffinLim>)>,
     /// The clips as a track library (made on first use after the clips change).
     pub(super) library: Option<Rc<TrackLibrary>>,
-    /// The current track run, if any, and its GPU plan.
-    pub(super) track: Option<TrackRun>,
+    /// The current track run, if any (taken out of its slot by a GPU step
+    /// until it resolves), and its GPU plan.
+    pub(super) track: Slot<TrackRun>,
     pub(super) track_gpu: Option<Rc<GpuTrack>>,
-    /// A GPU step holds the track (out of `track`) until it resolves.
-    pub(super) track_busy: bool,
     /// The reading of the finished track, once started.
     pub(super) reading: Option<PlannedReading>,
 }
@@ -175,10 +175,9 @@ impl SoundScene {
                 source: None,
                 gl_plans: Vec::new(),
                 library: None,
-                track: None,
+                track: Slot::default(),
                 reading: None,
                 track_gpu: None,
-                track_busy: false,
             })),
         })
     }

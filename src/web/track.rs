@@ -25,6 +25,7 @@ use crate::audio::stft::Stft;
 use crate::backend::calibration::{KernelTiming, Path};
 use crate::denoise::track::{Candidates, Source, TrackPartial, TrackPass, TrackShape, BAND};
 use crate::diffusion::provenance::{credit_line, source_colour};
+use crate::diffusion::slot::{Slot, SlotError, Taken};
 use crate::diffusion::track::{
     frames_per_second, run_clip_ids, track_clip_choice, TrackError, TrackLibrary, TrackOptions,
     TrackRun, TrackStepReport, ROWS,
@@ -71,8 +72,9 @@ struct TrackCredit {
     colour: String,
 }
 
-fn no_track() -> JsError {
-    err("press Generate first")
+/// The scene's track slot, for [`Taken`].
+fn track_slot(s: &mut State) -> &mut Slot<TrackRun> {
+    &mut s.track
 }
 
 /// A first (warm-up) GPU step this many times slower than the CPU's pace
@@ -85,7 +87,7 @@ const TRACK_KERNEL: &str = "one step of the track patch machine";
 /// About `slice_ms` of the current step on the CPU.
 fn cpu_slice(inner: &Rc<RefCell<State>>, slice_ms: f64) -> Result<TrackStepReport, JsError> {
     let mut s = inner.borrow_mut();
-    let run = s.track.as_mut().ok_or_else(no_track)?;
+    let run = s.track.get_mut().map_err(err)?;
     let t0 = now_ms();
     loop {
         let mut r = run.step(DIAGONALS_PER_CHECK).map_err(err)?;
@@ -102,10 +104,7 @@ impl SoundScene {
         f: impl FnOnce(&TrackRun, &State) -> Result<T, TrackError>,
     ) -> Result<T, JsError> {
         let s = self.inner.borrow();
-        if s.track_busy {
-            return Err(err("a step is still running; wait for it"));
-        }
-        let run = s.track.as_ref().ok_or_else(no_track)?;
+        let run = s.track.get().map_err(err)?;
         f(run, &s).map_err(err)
     }
 }
@@ -120,8 +119,8 @@ impl SoundScene {
         if s.set.is_empty() {
             return Err(err("the archive's clips have not loaded yet"));
         }
-        if s.track_busy {
-            return Err(err("a step is still running; wait for it"));
+        if s.track.is_busy() {
+            return Err(err(SlotError::Busy));
         }
         // The clips this run may draw on: every clip loaded with the scene,
         // and of the fetched soundtracks only those chosen for its tags.
@@ -178,7 +177,7 @@ impl SoundScene {
             }
             _ => None,
         };
-        s.track = Some(run);
+        s.track.replace(run).map_err(err)?;
         Ok(to_js(&info))
     }
 
@@ -188,10 +187,7 @@ impl SoundScene {
     #[wasm_bindgen(js_name = startReading)]
     pub fn start_reading(&self) -> Result<Vec<String>, JsError> {
         let mut s = self.inner.borrow_mut();
-        if s.track_busy {
-            return Err(err("a step is still running; wait for it"));
-        }
-        let run = s.track.as_ref().ok_or_else(no_track)?;
+        let run = s.track.get().map_err(err)?;
         let picture = run
             .sampler()
             .result()
@@ -263,7 +259,7 @@ impl SoundScene {
         future_to_promise(async move {
             let (plan, calibrate) = {
                 let s = inner.borrow();
-                let run = s.track.as_ref().ok_or_else(no_track)?;
+                let run = s.track.get().map_err(err)?;
                 let decided = s.runs.calibrations.path(TRACK_KERNEL, run.cols() as u32);
                 (
                     s.track_gpu.clone().filter(|_| decided != Some(Path::Cpu)),
@@ -271,17 +267,12 @@ impl SoundScene {
                 )
             };
             if let Some(plan) = plan {
-                let mut run = {
-                    let mut s = inner.borrow_mut();
-                    let run = s.track.take().ok_or_else(no_track)?;
-                    s.track_busy = true;
-                    run
-                };
+                // The guard puts the track back in its slot however this step ends.
+                let mut run = Taken::take(&inner, track_slot).map_err(err)?;
                 let pairs = run.pairs_of_step();
                 let t0 = now_ms();
                 let result = run.step_gpu(&plan).await;
                 let gpu_ms = now_ms() - t0;
-                inner.borrow_mut().track_busy = false;
                 match result {
                     Ok(mut report) => {
                         // ms per pair on both paths, scaled to the next step's pairs.
@@ -313,13 +304,12 @@ impl SoundScene {
                             report.calibration = Some(sentence);
                         }
                         report.backend = "gpu";
-                        inner.borrow_mut().track = Some(run);
                         return Ok(to_js(&report));
                     }
                     Err(e) => {
                         // The track goes on on the CPU, and the scene says so.
+                        drop(run);
                         let mut s = inner.borrow_mut();
-                        s.track = Some(run);
                         s.track_gpu = None;
                         s.runs.gpu = None;
                         s.runs.detail = format!("CPU (WebAssembly): the GPU failed ({e})");
@@ -659,7 +649,7 @@ impl SoundScene {
     #[wasm_bindgen(js_name = finishTrackStep)]
     pub fn finish_track_step(&self, shares: js_sys::Array) -> Result<JsValue, JsError> {
         let mut s = self.inner.borrow_mut();
-        let run = s.track.as_mut().ok_or_else(no_track)?;
+        let run = s.track.get_mut().map_err(err)?;
         let cols = run.cols();
         let mut merged: Option<TrackPartial> = None;
         for v in shares.iter() {
@@ -680,8 +670,8 @@ impl SoundScene {
     #[wasm_bindgen(getter, js_name = trackOnGpu)]
     pub fn track_on_gpu(&self) -> bool {
         let s = self.inner.borrow();
-        match (&s.track_gpu, &s.track) {
-            (Some(_), Some(run)) => {
+        match (&s.track_gpu, s.track.get()) {
+            (Some(_), Ok(run)) => {
                 s.runs.calibrations.path(TRACK_KERNEL, run.cols() as u32) != Some(Path::Cpu)
             }
             _ => false,

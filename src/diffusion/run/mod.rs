@@ -6,19 +6,21 @@
 //! step can time the kernel on both paths so the scene keeps the faster.
 //!
 //! A scene keeps its run in a [`RunSlot`] and takes it out for a step with
-//! [`TakenRun`], which puts it back on every exit path.
+//! [`TakenRun`], which puts it back on every exit path (the slot of
+//! [`crate::diffusion::slot`], which tracks use too).
 //!
 //! Natively the same run steps on lavapipe or the CPU (`tests/runs.rs`).
 
 mod cascade;
 mod results;
-mod slot;
 mod start;
 
 pub use cascade::*;
-pub use slot::{RunSlot, TakenRun};
+/// A scene's picture run in a slot ([`crate::diffusion::slot`]).
+pub type RunSlot = crate::diffusion::slot::Slot<Run>;
+/// A picture run taken out of its slot for one step.
+pub type TakenRun<S> = crate::diffusion::slot::Taken<S, Run>;
 
-use std::cell::RefCell;
 use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
@@ -35,6 +37,7 @@ use crate::diffusion::provenance::{
     credit_line, describe_settings, png_text, provenance, source_map_rgba, Credit, Source,
 };
 use crate::diffusion::sampler::{Method, Sampler, SamplerConfig, SamplerError, StepRecord};
+use crate::diffusion::slot::SlotError;
 use crate::forward::schedule::ScheduleKind;
 use crate::gpu::denoisers::{GpuDenoiser, GPU_PATCH_ITEMS};
 use crate::gpu::GpuContext;
@@ -83,10 +86,8 @@ pub enum RunError {
     Empty,
     #[error("{0} of the pictures this run needs at {1} px have not been fetched yet")]
     NotFetched(usize, u32),
-    #[error("a step is still running; wait for it")]
-    Busy,
-    #[error("press Generate first")]
-    NoRun,
+    #[error(transparent)]
+    Slot(#[from] SlotError),
     #[error("step {0} has not been computed")]
     NoStep(usize),
     #[error("this step kept no picture of that kind")]
