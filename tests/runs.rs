@@ -9,7 +9,7 @@ use std::rc::Rc;
 use std::time::Instant;
 
 use hypothetical::archive::dataset::Dataset;
-use hypothetical::backend::calibration::{Calibrations, KernelTiming};
+use hypothetical::backend::calibration::{Calibrations, KernelTiming, Path};
 use hypothetical::denoise::DenoiserKind;
 use hypothetical::diffusion::cpu::CpuDenoiser;
 use hypothetical::diffusion::run::{Run, RunError, RunOptions, RunSlot, StepReport, TakenRun};
@@ -129,7 +129,10 @@ fn a_cpu_run_gives_exactly_what_the_sampler_and_denoiser_give_by_hand() {
             true,
         )
         .unwrap();
-        assert_eq!((info.steps, info.backend, info.paths), (10, "cpu", None));
+        assert_eq!(
+            (info.steps, info.backend, info.paths),
+            (10, Path::Cpu, None)
+        );
         assert!(
             info.settings.contains(&format!("denoiser {kind}")),
             "{}",
@@ -139,7 +142,7 @@ fn a_cpu_run_gives_exactly_what_the_sampler_and_denoiser_give_by_hand() {
         assert_eq!(reports.len(), 10, "{kind}: one call per step");
         assert!(reports
             .iter()
-            .all(|r| r.partial.is_none() && r.backend == "cpu"));
+            .all(|r| r.partial.is_none() && r.backend == Path::Cpu));
         let want = by_hand(&set, DenoiserKind::parse(kind).unwrap(), Some("even"), 3);
         assert_eq!(run.sampler().result().unwrap(), &want[..], "{kind}");
     }
@@ -325,14 +328,14 @@ fn a_gpu_run_times_its_kernel_at_step_two_and_can_move_to_the_cpu() {
         true,
     )
     .unwrap();
-    assert_eq!(info.backend, "gpu");
+    assert_eq!(info.backend, Path::Gpu);
     assert!(info
         .paths
         .unwrap()
         .contains("The second step times the archive denoiser at 32 px"));
     let now = clock();
     let one = pollster::block_on(run.step(&now, f64::INFINITY)).unwrap();
-    assert_eq!((one.backend, one.timing.is_some()), ("gpu", false));
+    assert_eq!((one.backend, one.timing.is_some()), (Path::Gpu, false));
     let two = pollster::block_on(run.step(&now, f64::INFINITY)).unwrap();
     let timing = two.timing.expect("step 2 times the kernel");
     assert_eq!(
@@ -357,14 +360,14 @@ fn a_gpu_run_times_its_kernel_at_step_two_and_can_move_to_the_cpu() {
     let rest = finish(&mut run, f64::INFINITY);
     assert!(rest
         .iter()
-        .all(|r| r.backend == "cpu" && r.timing.is_none()));
+        .all(|r| r.backend == Path::Cpu && r.timing.is_none()));
     let want = by_hand(&set, DenoiserKind::Archive, Some("even"), 3);
     let d = max_diff(run.sampler().result().unwrap(), &want);
     assert!(d < 1e-3, "GPU then CPU against CPU only: {d}");
     // The next run reads the measurement and starts on the CPU without timing again.
     let (_, info) =
         Run::start(set, None, &options("archive", None), Some(&ctx), &cal, true).unwrap();
-    assert_eq!(info.backend, "cpu");
+    assert_eq!(info.backend, Path::Cpu);
     assert!(info.paths.unwrap().starts_with("Measured here"));
 }
 
@@ -383,13 +386,13 @@ fn a_device_lost_mid_run_moves_the_run_to_the_cpu_which_finishes_it() {
     .unwrap();
     let now = clock();
     let first = pollster::block_on(run.step(&now, f64::INFINITY)).unwrap();
-    assert_eq!(first.backend, "gpu");
+    assert_eq!(first.backend, Path::Gpu);
     ctx.destroy_device();
     let second = pollster::block_on(run.step(&now, f64::INFINITY)).unwrap();
     assert!(second.fell_back.is_some(), "the loss is reported");
     assert_eq!(
         (second.backend, second.index),
-        ("cpu", 2),
+        (Path::Cpu, 2),
         "and the step still made"
     );
     let rest = finish(&mut run, f64::INFINITY);
@@ -582,8 +585,8 @@ fn a_128_px_cascade_on_the_gpu_agrees_with_the_cpu() {
     };
     let (cpu, cpu_info, _) = run_on(None);
     let (gpu, gpu_info, reports) = run_on(Some(&ctx));
-    assert_eq!((cpu_info.backend, gpu_info.backend), ("cpu", "gpu"));
-    assert!(reports.iter().all(|r| r.backend == "gpu"));
+    assert_eq!((cpu_info.backend, gpu_info.backend), (Path::Cpu, Path::Gpu));
+    assert!(reports.iter().all(|r| r.backend == Path::Gpu));
     let (a, b) = (
         cpu.sampler().result().unwrap(),
         gpu.sampler().result().unwrap(),

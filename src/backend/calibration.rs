@@ -6,7 +6,7 @@
 //! Where the CPU path is an approximation (the patch denoiser's bounded item
 //! set at 64 px), the exact GPU path is kept whatever the timing.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One kernel timed on both paths.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -22,12 +22,32 @@ pub struct KernelTiming {
     pub exact_on_cpu: bool,
 }
 
-/// Where a kernel runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+/// Where a kernel runs: the one representation of the path, which crosses
+/// to the page as "gpu" or "cpu".
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Path {
+    /// wgpu: WebGPU in the browser, Vulkan natively.
     Gpu,
+    /// The same Rust on the CPU (WebAssembly in the page).
+    #[default]
     Cpu,
+}
+
+impl Path {
+    /// "gpu" or "cpu", as the page and the settings line say it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Gpu => "gpu",
+            Self::Cpu => "cpu",
+        }
+    }
+}
+
+impl std::fmt::Display for Path {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 impl KernelTiming {

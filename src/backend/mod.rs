@@ -4,30 +4,12 @@
 
 pub mod calibration;
 
-use serde::Serialize;
+use calibration::Path;
 
 use crate::forward::noising::{CpuNoiser, NoiseParams};
 use crate::gpu::noise::GpuNoiser;
 use crate::gpu::{GpuContext, GpuError};
 use crate::image::ImageField;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum BackendKind {
-    /// wgpu: WebGPU in the browser, Vulkan natively.
-    Gpu,
-    /// The CPU reference, single-threaded.
-    Cpu,
-}
-
-impl BackendKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Gpu => "gpu",
-            Self::Cpu => "cpu",
-        }
-    }
-}
 
 pub enum Backend {
     Gpu(Box<GpuNoiser>),
@@ -45,10 +27,10 @@ impl Backend {
         Ok(Self::Gpu(Box::new(GpuNoiser::new(ctx))))
     }
 
-    pub fn kind(&self) -> BackendKind {
+    pub fn kind(&self) -> Path {
         match self {
-            Self::Gpu(_) => BackendKind::Gpu,
-            Self::Cpu(_) => BackendKind::Cpu,
+            Self::Gpu(_) => Path::Gpu,
+            Self::Cpu(_) => Path::Cpu,
         }
     }
 

@@ -6,42 +6,72 @@ use serde::Serialize;
 
 use crate::archive::dataset::Dataset;
 use crate::archive::Item;
+use crate::backend::calibration::Path;
 use crate::denoise::patch::{self, Border};
 use crate::denoise::DenoiserKind;
 use crate::diffusion::sampler::StepRecord;
 
-/// The settings of an image run as one line (the page, the PNG's Description
-/// chunk and the `sample` example all use it).
-pub fn describe_settings(
-    kind: DenoiserKind,
-    tag: Option<&str>,
-    cfg: &crate::diffusion::sampler::SamplerConfig,
-    border: Border,
-    backend: &str,
-) -> String {
-    let patch = if kind == DenoiserKind::Patch {
-        format!(
-            ", patches {} to 3 px (linear in t), {} candidates",
-            patch::largest_patch(cfg.edge),
-            border.name()
-        )
-    } else {
-        String::new()
-    };
-    format!(
-        "denoiser {}{patch}, tag {}, {} {} steps, {} schedule, guidance {}, temperature {}, seed {}, {}×{} px, backend {}",
-        kind.name(),
-        tag.unwrap_or("(none)"),
-        cfg.steps,
-        cfg.method.name(),
-        cfg.schedule.name(),
-        cfg.guidance,
-        cfg.temperature,
-        cfg.seed,
-        cfg.edge,
-        cfg.edge,
-        backend
-    )
+/// The settings of an image run as values (the page, the PNG's Description
+/// chunk and the `sample` example all show [`SettingsLine::describe`]'s
+/// line). A run that changes path changes `path` and `measured_faster`, and
+/// the words are written afresh.
+#[derive(Clone, Debug)]
+pub struct SettingsLine {
+    pub kind: DenoiserKind,
+    pub tag: Option<String>,
+    pub cfg: crate::diffusion::sampler::SamplerConfig,
+    pub border: Border,
+    /// The patch sizes in words where a cascade stages them (None: the run's
+    /// own range, from the largest patch at its edge to 3 px).
+    pub patches: Option<String>,
+    /// Clauses after the line (a cascade, a fitted sample, the pictures of sound).
+    pub clauses: Vec<String>,
+    /// The path the run is on.
+    pub path: Path,
+    /// The run left the GPU because timing measured the CPU faster here.
+    pub measured_faster: bool,
+}
+
+impl SettingsLine {
+    /// The line: denoiser, patches, tag, sampler, schedule, guidance,
+    /// temperature, seed, size and path, then each clause after "; ".
+    pub fn describe(&self) -> String {
+        let cfg = &self.cfg;
+        let patch = if self.kind == DenoiserKind::Patch {
+            let sizes = self.patches.clone().unwrap_or_else(|| {
+                format!(
+                    "patches {} to 3 px (linear in t)",
+                    patch::largest_patch(cfg.edge)
+                )
+            });
+            format!(", {sizes}, {} candidates", self.border.name())
+        } else {
+            String::new()
+        };
+        let path = if self.measured_faster {
+            "cpu (measured faster here)"
+        } else {
+            self.path.name()
+        };
+        let mut line = format!(
+            "denoiser {}{patch}, tag {}, {} {} steps, {} schedule, guidance {}, temperature {}, seed {}, {}×{} px, backend {path}",
+            self.kind.name(),
+            self.tag.as_deref().unwrap_or("(none)"),
+            cfg.steps,
+            cfg.method.name(),
+            cfg.schedule.name(),
+            cfg.guidance,
+            cfg.temperature,
+            cfg.seed,
+            cfg.edge,
+            cfg.edge,
+        );
+        for clause in &self.clauses {
+            line.push_str("; ");
+            line.push_str(clause);
+        }
+        line
+    }
 }
 
 /// One archive item's part in a result.

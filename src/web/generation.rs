@@ -93,7 +93,7 @@ impl Generator {
 
     #[wasm_bindgen(getter)]
     pub fn backend(&self) -> String {
-        self.inner.borrow().runs.backend().into()
+        self.inner.borrow().runs.backend().name().into()
     }
 
     #[wasm_bindgen(getter, js_name = backendDetail)]

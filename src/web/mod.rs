@@ -23,7 +23,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use crate::archive::dataset::Dataset;
-use crate::backend::calibration::Calibrations;
+use crate::backend::calibration::{Calibrations, Path};
 use crate::diffusion::run::{Run, RunOptions, RunSlot, TakenRun};
 use crate::gpu::{GpuContext, GpuError};
 use crate::image::{self, sniff};
@@ -52,12 +52,12 @@ impl Runs {
         }
     }
 
-    /// "gpu" or "cpu": the path the scene's next run starts on.
-    pub fn backend(&self) -> &'static str {
+    /// The path the scene's next run starts on ("gpu" or "cpu" on the page).
+    pub fn backend(&self) -> Path {
         if self.gpu.is_some() {
-            "gpu"
+            Path::Gpu
         } else {
-            "cpu"
+            Path::Cpu
         }
     }
 

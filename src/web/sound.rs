@@ -184,7 +184,7 @@ impl SoundScene {
 
     #[wasm_bindgen(getter)]
     pub fn backend(&self) -> String {
-        self.inner.borrow().runs.backend().into()
+        self.inner.borrow().runs.backend().name().into()
     }
 
     #[wasm_bindgen(getter, js_name = backendDetail)]
@@ -514,7 +514,7 @@ impl SoundScene {
         let s = self.inner.borrow();
         let run = s.runs.slot.get().map_err(err)?;
         let credits = run.credits(&s.items, k, 12).map_err(err)?;
-        let bytes = result_wav(&samples, run.tag(), run.settings(), &credits);
+        let bytes = result_wav(&samples, run.tag(), &run.settings(), &credits);
         Ok(Uint8Array::from(bytes.as_slice()))
     }
 

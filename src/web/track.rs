@@ -92,7 +92,7 @@ fn cpu_slice(inner: &Rc<RefCell<State>>, slice_ms: f64) -> Result<TrackStepRepor
     loop {
         let mut r = run.step(DIAGONALS_PER_CHECK).map_err(err)?;
         if r.partial.is_none() || now_ms() - t0 >= slice_ms {
-            r.backend = "cpu";
+            r.backend = Path::Cpu;
             return Ok(r);
         }
     }
@@ -303,7 +303,7 @@ impl SoundScene {
                                 .sentence();
                             report.calibration = Some(sentence);
                         }
-                        report.backend = "gpu";
+                        report.backend = Path::Gpu;
                         return Ok(to_js(&report));
                     }
                     Err(e) => {
@@ -661,7 +661,7 @@ impl SoundScene {
         }
         let merged = merged.ok_or_else(|| err("no shares"))?;
         let mut report = run.finish_step(merged).map_err(err)?;
-        report.backend = "cpu";
+        report.backend = Path::Cpu;
         Ok(to_js(&report))
     }
 

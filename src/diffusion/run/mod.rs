@@ -34,7 +34,7 @@ use crate::denoise::patch::{self, Border, FlatPartial, PatchPartial};
 use crate::denoise::DenoiserKind;
 use crate::diffusion::cpu::{cpu_patch_items, CpuDenoiser, PatchJob, PendingPatch};
 use crate::diffusion::provenance::{
-    credit_line, describe_settings, png_text, provenance, source_map_rgba, Credit, Source,
+    credit_line, png_text, provenance, source_map_rgba, Credit, SettingsLine, Source,
 };
 use crate::diffusion::sampler::{Method, Sampler, SamplerConfig, SamplerError, StepRecord};
 use crate::diffusion::slot::SlotError;
@@ -107,7 +107,7 @@ pub enum RunError {
 #[serde(rename_all = "camelCase")]
 pub struct StartInfo {
     pub steps: usize,
-    pub backend: &'static str,
+    pub backend: Path,
     /// Set when the CPU uses a bounded candidate set: words for the screen.
     pub approximation: Option<String>,
     pub settings: String,
@@ -127,7 +127,7 @@ pub struct StepReport {
     pub total: usize,
     pub t: u32,
     pub patch: Option<u32>,
-    pub backend: &'static str,
+    pub backend: Path,
     /// A GPU failure that moved this run to the CPU.
     pub fell_back: Option<String>,
     /// CPU patch denoiser: the step is not finished yet; [items added, items].
@@ -159,7 +159,7 @@ pub struct Run {
     /// The CPU patch denoiser's unfinished step.
     pending: Option<PendingPatch>,
     tag: Option<String>,
-    settings: String,
+    settings: SettingsLine,
     /// The GPU the refinement's twin is made on at a cascade's handover.
     gpu_context: Option<GpuContext>,
     /// A cascade's refinement candidates, chosen at the handover.
@@ -182,7 +182,7 @@ impl Run {
         slice_ms: f64,
     ) -> Result<StepReport, RunError> {
         let mut report = StepReport {
-            backend: "cpu",
+            backend: Path::Cpu,
             ..StepReport::default()
         };
         if !self.sampler.is_done() {
@@ -190,9 +190,9 @@ impl Run {
                 return Ok(self.after_step(StepReport {
                     needs: Some(needs),
                     backend: if self.gpu_context.is_some() {
-                        "gpu"
+                        Path::Gpu
                     } else {
-                        "cpu"
+                        Path::Cpu
                     },
                     ..report
                 }));
@@ -233,7 +233,7 @@ impl Run {
                         }
                         cpu.complete_gpu_answer(&mut d, x_t, a);
                         answer = Some(d);
-                        report.backend = "gpu";
+                        report.backend = Path::Gpu;
                     }
                     Err(e) => {
                         report.fell_back = Some(format!("{e}; this run continues on the CPU"));
@@ -356,7 +356,7 @@ impl Run {
         let d = pending.finish_with(&rest);
         self.sampler.advance(&d, kind, shape.map(|p| p.size))?;
         Ok(self.after_step(StepReport {
-            backend: "cpu",
+            backend: Path::Cpu,
             ..StepReport::default()
         }))
     }
@@ -366,9 +366,8 @@ impl Run {
     pub fn settle(&mut self, decided: &KernelTiming) -> String {
         if decided.choice() == Path::Cpu && self.gpu.is_some() {
             self.leave_gpu();
-            self.settings = self
-                .settings
-                .replace("backend gpu", "backend cpu (measured faster here)");
+            self.settings.path = Path::Cpu;
+            self.settings.measured_faster = true;
         }
         decided.sentence()
     }

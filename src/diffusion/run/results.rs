@@ -37,8 +37,8 @@ impl Run {
     }
 
     /// The run's settings in one line (the backend as it is now).
-    pub fn settings(&self) -> &str {
-        &self.settings
+    pub fn settings(&self) -> String {
+        self.settings.describe()
     }
 
     /// Whether the GPU still answers this run.
@@ -201,7 +201,7 @@ impl Run {
         let k = scale.clamp(1, 16);
         let rgba = upscale_nearest(&small, edge, k);
         let sources = self.provenance(usize::MAX, 12)?;
-        let mut settings = self.settings.clone();
+        let mut settings = self.settings.describe();
         if !self.sampler.is_done() {
             settings.push_str(&format!(
                 "; cancelled after step {} of {} (this is that step's x̂0)",

@@ -204,54 +204,61 @@ impl Run {
             }
         }
         let backend = if gpu.is_some() || gpu_context.is_some() && coarse.is_some() {
-            "gpu"
+            Path::Gpu
         } else {
-            "cpu"
+            Path::Cpu
         };
-        let mut settings = describe_settings(kind, tag.as_deref(), &cfg, cpu.border(), backend);
+        let mut settings = SettingsLine {
+            kind,
+            tag: tag.clone(),
+            cfg: cfg.clone(),
+            border: cpu.border(),
+            patches: None,
+            clauses: Vec::new(),
+            path: backend,
+            measured_faster: false,
+        };
         if let Some(c) = coarse.as_ref().filter(|_| kind != DenoiserKind::Patch) {
-            settings.push_str(&format!(
-                "; a cascade: the archive posterior at {CASCADE_EDGE} px while t > {}, then at {} px over the {} items it ranks highest there",
+            settings.clauses.push(format!(
+                "a cascade: the archive posterior at {CASCADE_EDGE} px while t > {}, then at {} px over the {} items it ranks highest there",
                 c.until,
                 set.edge(),
                 c.set.len().min(FINE_CANDIDATES)
             ));
         } else if let Some(c) = coarse.as_ref() {
             let (t_max, edge) = (sampler.t_max(), set.edge());
-            let whole = format!(
-                "patches {} to 3 px (linear in t)",
-                patch::largest_patch(edge)
-            );
-            let staged = format!(
+            settings.patches = Some(format!(
                 "patches {} to {} px at {CASCADE_EDGE} px, then {} to 3 px at {edge} px (linear in t)",
                 patch::largest_patch(CASCADE_EDGE),
                 patch::patch_size(CASCADE_EDGE, c.until + 1, t_max),
                 patch::patch_size(edge, c.until, t_max),
-            );
-            settings = settings.replace(&whole, &staged);
+            ));
             let near = if edge > patch::WINDOWED_ABOVE {
                 " with candidates within the patch radius of each pixel"
             } else {
                 ""
             };
-            settings.push_str(&format!(
-                "; a cascade: composed at {CASCADE_EDGE} px while t > {}, then refined at {edge} px on {} items{near}",
+            settings.clauses.push(format!(
+                "a cascade: composed at {CASCADE_EDGE} px while t > {}, then refined at {edge} px on {} items{near}",
                 c.until,
                 c.set.len().min(FINE_CANDIDATES)
             ));
         }
         if let Some((n, of)) = fitted {
-            settings.push_str(&format!("; the Gaussian fitted to {n} of {of} pictures"));
+            settings
+                .clauses
+                .push(format!("the Gaussian fitted to {n} of {of} pictures"));
         }
         if spectrograms {
-            settings.push_str("; ");
-            settings.push_str(&crate::audio::spectrogram::describe_pictures());
+            settings
+                .clauses
+                .push(crate::audio::spectrogram::describe_pictures());
         }
         let info = StartInfo {
             steps: sampler.total_steps(),
             backend,
             approximation,
-            settings: settings.clone(),
+            settings: settings.describe(),
             candidates: (kind == DenoiserKind::Patch).then(|| cpu.border().describe().to_string()),
             paths,
         };

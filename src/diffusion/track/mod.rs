@@ -24,6 +24,7 @@ use crate::audio::spectrogram::EDGE;
 use crate::audio::stft::HOP;
 use crate::audio::tempo::{self, Pulse};
 use crate::audio::wav::write_wav;
+use crate::backend::calibration::Path;
 use crate::denoise::track::{
     frame_major, Candidates, Source, TrackDenoised, TrackPartial, TrackPass, TrackShape, BAND,
     MAX_RIGIDITY,
@@ -235,8 +236,8 @@ pub struct TrackStepReport {
     /// (frame, candidate frame) pairs done in the whole run, and in all its
     /// steps: the page turns the rate of the first slice into a time estimate.
     pub work: [f64; 2],
-    /// "gpu" or "cpu": where this call ran (set by the scene).
-    pub backend: &'static str,
+    /// Where this call ran (set by the scene; "gpu" or "cpu" on the page).
+    pub backend: Path,
     /// The machine timed on both paths at this step, in words (set by the scene).
     pub calibration: Option<String>,
     /// A GPU failure that moved the track to the CPU (set by the scene).
