@@ -63,7 +63,9 @@ async function launch(args, options) {
 export function useBrowser({ args = [], files = {}, ...options } = {}) {
   const session = { page: null, origin: "", problems: [], expected: [], browser: null, server: null, profile: null, origins: new Set() };
   before(async () => {
-    session.server = await serve("www", 0, "127.0.0.1", { files: { [AXE_PATH]: AXE, ...files } });
+    // The same object, not a copy: tests fill in overrides after the server starts.
+    files[AXE_PATH] ??= AXE;
+    session.server = await serve("www", 0, "127.0.0.1", { files });
     session.origin = `http://127.0.0.1:${session.server.address().port}`;
     ({ browser: session.browser, profile: session.profile } = await launch([...BASE_ARGS, ...args], options));
     session.origins.add(session.origin);
