@@ -609,6 +609,75 @@ mod phase {
         assert!(sc_gpu < sc_zero, "the start reaches the GPU");
     }
 
+    /// The two-path policy of `backend::griffin_lim` (the scenes' renders):
+    /// plans made once per length and not at all where timing chose the CPU;
+    /// a timed GPU render that sounds as the CPU's does; and a lost device
+    /// that leaves the whole render to the CPU, saying why.
+    #[test]
+    fn griffin_lim_on_two_paths_is_timed_and_a_lost_device_leaves_the_render_to_the_cpu() {
+        use hypothetical::backend::calibration::Path;
+        use hypothetical::backend::griffin_lim::{render, GriffinLimPlans, GRIFFIN_LIM_KERNEL};
+        let Some(g) = super::gpu() else { return };
+        let ctx = g.context().clone();
+        let x = read_flac(std::path::Path::new(
+            "www/archive/sounds/drums-breakbeat.flac",
+        ))
+        .unwrap()
+        .samples[..22_050]
+            .to_vec();
+        let spec = Stft::standard().forward(&x);
+        let mags = spec.magnitudes();
+        let started = std::time::Instant::now();
+        let now = move || started.elapsed().as_secs_f64() * 1000.0;
+        let go =
+            |plan| pollster::block_on(render(plan, &mags, spec.frames, x.len(), 8, true, &now));
+
+        let cpu = go(None);
+        assert_eq!(cpu.path, Path::Cpu);
+        assert!(cpu.timing.is_none() && cpu.gpu_failed.is_none());
+
+        let mut plans = GriffinLimPlans::default();
+        assert!(
+            plans.plan(None, None, x.len()).is_none(),
+            "no device, no plan"
+        );
+        assert!(
+            plans.plan(Some(&ctx), Some(Path::Cpu), x.len()).is_none(),
+            "timing chose the CPU"
+        );
+        let plan = plans.plan(Some(&ctx), None, x.len()).unwrap();
+        let again = plans.plan(Some(&ctx), None, x.len()).unwrap();
+        assert!(std::rc::Rc::ptr_eq(&plan, &again), "one plan per length");
+
+        let gpu = go(Some(plan.clone()));
+        assert_eq!(gpu.path, Path::Gpu);
+        let timing = gpu.timing.expect("a timed render times both paths");
+        assert_eq!(timing.kernel, GRIFFIN_LIM_KERNEL);
+        assert!(timing.gpu_ms > 0.0 && timing.cpu_ms > 0.0);
+        let dot = |a: &[f32], b: &[f32]| {
+            a.iter()
+                .zip(b)
+                .map(|(&p, &q)| f64::from(p) * f64::from(q))
+                .sum::<f64>()
+        };
+        let r = dot(&cpu.samples, &gpu.samples)
+            / (dot(&cpu.samples, &cpu.samples) * dot(&gpu.samples, &gpu.samples)).sqrt();
+        assert!(
+            r > 0.999,
+            "the GPU's render sounds as the CPU's: correlation {r}"
+        );
+
+        ctx.destroy_device();
+        let lost = go(Some(plan));
+        assert_eq!(lost.path, Path::Cpu);
+        assert!(lost.gpu_failed.is_some(), "the failure is reported");
+        assert!(lost.timing.is_none());
+        assert_eq!(
+            lost.samples, cpu.samples,
+            "the CPU rendered the whole signal"
+        );
+    }
+
     #[test]
     fn a_griffin_lim_plan_reused_for_another_picture_keeps_nothing_of_the_first() {
         let Some(g) = super::gpu() else { return };

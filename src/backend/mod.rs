@@ -3,6 +3,7 @@
 //! image, so it can move to the CPU at any moment, e.g. when the device is lost.
 
 pub mod calibration;
+pub mod griffin_lim;
 
 use calibration::Path;
 

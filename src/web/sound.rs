@@ -22,22 +22,18 @@ use wasm_bindgen_futures::future_to_promise;
 use super::{err, now_ms, step_run, to_js, Runs, Scene};
 use crate::archive::dataset::Dataset;
 use crate::archive::{Item, Kind, Manifest};
-use crate::audio::griffin_lim::{griffin_lim_from, PhaseStart, DEFAULT_ITERS, MOMENTUM};
+use crate::audio::griffin_lim::DEFAULT_ITERS;
 use crate::audio::spectrogram::{self, Fit, EDGE, SAMPLE_RATE, WINDOW};
 use crate::audio::stft::{Stft, HOP, N_FFT};
-use crate::backend::calibration::{KernelTiming, Path};
+use crate::backend::calibration::KernelTiming;
+use crate::backend::griffin_lim::{self as griffin_lim_paths, GriffinLimPlans, GRIFFIN_LIM_KERNEL};
 use crate::diffusion::provenance::result_wav;
 use crate::diffusion::run::{Run, RunError, RunOptions};
 use crate::diffusion::slot::Slot;
 use crate::diffusion::track::{TrackLibrary, TrackRun};
 use crate::diffusion::track_reading::PlannedReading;
 use crate::forward::schedule::{Schedule, ScheduleKind, DEFAULT_STEPS};
-use crate::gpu::griffin_lim::GpuGriffinLim;
 use crate::gpu::track::GpuTrack;
-
-/// The Griffin–Lim kernel as this scene times it on both paths (see
-/// `backend::calibration`; the denoisers' kernels are timed by their run).
-pub(super) const GRIFFIN_LIM_KERNEL: &str = "one Griffin–Lim iteration on spectrograms";
 
 /// The sound constants the page needs: `{sampleRate, window, hop,
 /// trackClipsPerTag, clipsPerPiece}` (one definition, in Rust).
@@ -85,7 +81,7 @@ pub(super) struct State {
     source: Option<Clip>,
     /// Griffin–Lim planned on the GPU, per signal length (made on first use;
     /// the window's and the latest track's are kept).
-    gl_plans: Vec<(usize, Rc<GpuGriffinLim>)>,
+    gl_plans: GriffinLimPlans,
     /// The clips as a track library (made on first use after the clips change).
     pub(super) library: Option<Rc<TrackLibrary>>,
     /// The current track run, if any (taken out of its slot by a GPU step
@@ -173,7 +169,7 @@ impl SoundScene {
                 stft: Stft::standard(),
                 schedule: Schedule::new(ScheduleKind::Cosine, DEFAULT_STEPS),
                 source: None,
-                gl_plans: Vec::new(),
+                gl_plans: GriffinLimPlans::default(),
                 library: None,
                 track: Slot::default(),
                 reading: None,
@@ -545,100 +541,30 @@ pub(super) async fn invert_magnitudes(
     length: usize,
     iters: usize,
 ) -> Result<JsValue, JsValue> {
-    let (plan, calibrate, measured) = {
+    let (plan, time) = {
         let mut s = inner.borrow_mut();
         let measured = s.runs.calibrations.path(GRIFFIN_LIM_KERNEL, EDGE as u32);
-        let cached = s
-            .gl_plans
-            .iter()
-            .find(|(l, _)| *l == length)
-            .map(|(_, p)| p.clone());
-        let plan = match (cached, &s.runs.gpu) {
-            _ if measured == Some(Path::Cpu) => None,
-            (Some(plan), _) => Some(plan),
-            (None, Some(ctx)) => {
-                let plan = Rc::new(GpuGriffinLim::new(ctx, N_FFT, HOP, length));
-                // Keep the window's plan and the latest other length.
-                s.gl_plans.retain(|(l, _)| *l == WINDOW);
-                s.gl_plans.push((length, plan.clone()));
-                Some(plan)
-            }
-            (None, None) => None,
-        };
-        (plan, s.runs.calibrate, measured)
+        let State { gl_plans, runs, .. } = &mut *s;
+        let plan = gl_plans.plan(runs.gpu.as_ref(), measured, length);
+        (plan, runs.calibrate && measured.is_none())
     };
-    // The phase starts from PGHI on both paths (computed here, on the CPU).
-    let start = PhaseStart::Pghi.phasors(&inner.borrow().stft, &mags, frames);
-    let mut out = None;
-    if let Some(plan) = plan {
-        let t0 = now_ms();
-        match plan.run_from(&mags, Some(&start), iters, MOMENTUM).await {
-            Ok(x) => {
-                if calibrate && measured.is_none() {
-                    // Per iteration on both paths: two CPU iterations, scaled.
-                    let gpu_ms = (now_ms() - t0) / iters as f64;
-                    let t1 = now_ms();
-                    {
-                        let mut s = inner.borrow_mut();
-                        std::hint::black_box(crate::audio::griffin_lim::griffin_lim(
-                            &mut s.stft,
-                            &mags,
-                            frames,
-                            length,
-                            2,
-                            MOMENTUM,
-                            None,
-                        ));
-                    }
-                    let cpu_ms = (now_ms() - t1) / 2.0;
-                    let decided = inner
-                        .borrow_mut()
-                        .runs
-                        .calibrations
-                        .record(KernelTiming {
-                            kernel: GRIFFIN_LIM_KERNEL.into(),
-                            size: EDGE as u32,
-                            gpu_ms,
-                            cpu_ms,
-                            exact_on_cpu: true,
-                        })
-                        .sentence();
-                    web_sys::console::info_1(&JsValue::from_str(&format!(
-                        "Hypothetical: {decided}"
-                    )));
-                }
-                out = Some(x)
-            }
-            Err(e) => {
-                web_sys::console::warn_1(&JsValue::from_str(&format!(
-                    "Hypothetical: Griffin–Lim on the GPU failed ({e}); using the CPU"
-                )));
-                // The scene stays on the CPU from here on, and says so.
-                let mut s = inner.borrow_mut();
-                s.runs.gpu = None;
-                s.gl_plans.clear();
-                s.runs.detail = format!("CPU (WebAssembly): the GPU failed ({e})");
-            }
-        }
+    let rendered =
+        griffin_lim_paths::render(plan, &mags, frames, length, iters, time, &now_ms).await;
+    let mut s = inner.borrow_mut();
+    if let Some(timing) = rendered.timing {
+        let decided = s.runs.calibrations.record(timing).sentence();
+        web_sys::console::info_1(&JsValue::from_str(&format!("Hypothetical: {decided}")));
     }
-    let mut x = match out {
-        Some(x) => x,
-        None => {
-            let mut s = inner.borrow_mut();
-            griffin_lim_from(
-                &mut s.stft,
-                &mags,
-                frames,
-                length,
-                iters,
-                MOMENTUM,
-                start,
-                None,
-            )
-        }
-    };
-    spectrogram::level(&mut x);
-    Ok(Float32Array::from(x.as_slice()).into())
+    if let Some(e) = rendered.gpu_failed {
+        web_sys::console::warn_1(&JsValue::from_str(&format!(
+            "Hypothetical: Griffin–Lim on the GPU failed ({e}); using the CPU"
+        )));
+        // The scene stays on the CPU from here on, and says so.
+        s.runs.gpu = None;
+        s.gl_plans.clear();
+        s.runs.detail = format!("CPU (WebAssembly): the GPU failed ({e})");
+    }
+    Ok(Float32Array::from(rendered.samples.as_slice()).into())
 }
 
 /// The limiter as a `WaveShaperNode` curve of `n` points over inputs [−2, 2].

@@ -18,11 +18,12 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use super::sound::{invert_magnitudes, SoundScene, State, GRIFFIN_LIM_KERNEL};
+use super::sound::{invert_magnitudes, SoundScene, State};
 use super::{err, now_ms, to_js};
 use crate::audio::spectrogram;
 use crate::audio::stft::Stft;
 use crate::backend::calibration::{KernelTiming, Path};
+use crate::backend::griffin_lim::GRIFFIN_LIM_KERNEL;
 use crate::denoise::track::{Candidates, Source, TrackPartial, TrackPass, TrackShape, BAND};
 use crate::diffusion::provenance::{credit_line, source_colour};
 use crate::diffusion::slot::{Slot, SlotError, Taken};
