@@ -520,6 +520,16 @@ mod phase {
     use hypothetical::audio::stft::{Stft, HOP, N_FFT};
     use hypothetical::gpu::griffin_lim::{griffin_lim_gpu, GpuGriffinLim};
 
+    /// The first `samples` of the archive's breakbeat.
+    fn breakbeat(samples: usize) -> Vec<f32> {
+        read_flac(std::path::Path::new(
+            "www/archive/sounds/drums-breakbeat.flac",
+        ))
+        .unwrap()
+        .samples[..samples]
+            .to_vec()
+    }
+
     #[test]
     fn griffin_lim_on_the_gpu_matches_the_cpu() {
         let Some(g) = super::gpu() else { return };
@@ -576,12 +586,7 @@ mod phase {
         use hypothetical::audio::griffin_lim::{griffin_lim_from, PhaseStart};
         let Some(g) = super::gpu() else { return };
         let ctx = g.context().clone();
-        let x = read_flac(std::path::Path::new(
-            "www/archive/sounds/drums-breakbeat.flac",
-        ))
-        .unwrap()
-        .samples[..44_100]
-            .to_vec();
+        let x = breakbeat(44_100);
         let mut stft = Stft::standard();
         let spec = stft.forward(&x);
         let mags = spec.magnitudes();
@@ -619,12 +624,7 @@ mod phase {
         use hypothetical::backend::griffin_lim::{render, GriffinLimPlans, GRIFFIN_LIM_KERNEL};
         let Some(g) = super::gpu() else { return };
         let ctx = g.context().clone();
-        let x = read_flac(std::path::Path::new(
-            "www/archive/sounds/drums-breakbeat.flac",
-        ))
-        .unwrap()
-        .samples[..22_050]
-            .to_vec();
+        let x = breakbeat(22_050);
         let spec = Stft::standard().forward(&x);
         let mags = spec.magnitudes();
         let started = std::time::Instant::now();

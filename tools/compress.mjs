@@ -5,7 +5,7 @@
 // on the wire to docs/wasm-size.md. Run by ./build.sh after the wasm build.
 // Usage: node tools/compress.mjs [root]
 import { brotliCompressSync, constants, gzipSync } from "node:zlib";
-import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { extname, join } from "node:path";
 
 /** The types worth compressing (what tools/serve.mjs sends compressed). */
@@ -30,10 +30,14 @@ function compressAll(root) {
     if (!COMPRESSIBLE.has(extname(path))) continue;
     const body = readFileSync(path);
     if (body.length < MIN_BYTES) continue;
-    const b = brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: body.length } });
-    const g = gzipSync(body, { level: 9 });
-    writeFileSync(`${path}.br`, b);
-    writeFileSync(`${path}.gz`, g);
+    // Copies written after the file's last change are kept (the rule tools/serve.mjs sends them by).
+    const current = [".br", ".gz"].every((suffix) => existsSync(path + suffix) && statSync(path + suffix).mtimeMs >= statSync(path).mtimeMs);
+    const b = current ? readFileSync(`${path}.br`) : brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: body.length } });
+    const g = current ? readFileSync(`${path}.gz`) : gzipSync(body, { level: 9 });
+    if (!current) {
+      writeFileSync(`${path}.br`, b);
+      writeFileSync(`${path}.gz`, g);
+    }
     files += 1; raw += body.length; br += b.length;
     if (path.endsWith("hypothetical_bg.wasm")) wasm = { raw: body.length, gz: g.length, br: b.length };
   }

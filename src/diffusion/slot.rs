@@ -105,12 +105,6 @@ impl<S, R> Taken<S, R> {
             run: Some(run),
         })
     }
-
-    /// The scene, for what a step needs besides its run (borrow it briefly:
-    /// the guard borrows it again when dropped).
-    pub fn scene(&self) -> &Rc<RefCell<S>> {
-        &self.scene
-    }
 }
 
 impl<S, R> std::ops::Deref for Taken<S, R> {
